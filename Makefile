@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DB ?= lossdb.db
+
+.PHONY: run test bench clean lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed  ## install into .venv, run the quick catalogue into ./lossdb.db, print the summary
+	$(BIN)/lossdb run --preset quick --db $(DB)
+	@echo
+	@echo "Results are in $(abspath $(DB)). Next:"
+	@echo "  $(BIN)/lossdb compare --db $(DB)          # the summary comparison table"
+	@echo "  $(BIN)/lossdb runs --db $(DB)             # every stored run"
+	@echo "  $(BIN)/lossdb dashboard --db $(DB)        # the dashboard in your browser"
+	@echo "  $(BIN)/lossdb report --format pdf --db $(DB)"
+
+test: $(VENV)/.installed-test  ## install the test extras into .venv and run the whole suite
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench.engine
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check core cli dashboard tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info
