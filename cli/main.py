@@ -1,2 +1,41 @@
+"""The `lossdb` command: a thin Typer layer over core."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+import core
+from cli import commands_run, commands_runs
+from cli.errors import LossdbGroup
+
+app = typer.Typer(cls=LossdbGroup, no_args_is_help=True, add_completion=False,
+                  help="Measure when to train with MSE and when with cross-entropy.",
+                  pretty_exceptions_enable=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lossdb {core.__version__} (engine {core.ENGINE_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Measure when to train with MSE and when with cross-entropy.
+
+    Example: lossdb run --preset quick && lossdb compare
+    """
+
+
+commands_run.register(app)
+commands_runs.register(app)
+
+
 def main() -> None:
-    """Placeholder entry, replaced by the Typer app."""
+    """Console-script entry point."""
+    app()

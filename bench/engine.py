@@ -1,0 +1,100 @@
+"""Engine benchmark: the issue's reference sweep, its throughput, and the machine's float32 matmul peak.
+
+Run: python -m bench.engine [--repeat N]. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from core import experiments as ex
+from core import runner
+from core.train import train_stack
+
+REFERENCE = """
+[experiment]
+name = "digits-ce-vs-mse"
+description = "The reference sweep of the engine benchmark."
+[data]
+dataset = "digits"
+test_size = 0.2
+[model]
+hidden = [64]
+activation = "sigmoid"
+[train]
+optimizer = "sgd"
+lr = 0.5
+batch_size = 32
+epochs = 50
+seeds = 5
+[[arms]]
+loss = "ce"
+head = "softmax"
+[[arms]]
+loss = "mse"
+head = "softmax"
+[[arms]]
+loss = "mse"
+head = "linear"
+"""
+
+
+def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
+    """Best float32 GFLOP/s of an n×n by n×n product in this process (all BLAS threads)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def reference_flops(spec) -> tuple[float, int]:
+    """FLOPs of the sweep (6·P per trained sample, 2·P per evaluated sample) and the number of model-steps."""
+    from core.data import prepare
+
+    d = prepare(spec.data, 0, np.float32)
+    n_train, n_eval = len(d.y_train), len(d.y_train) + len(d.y_val) + len(d.y_test)
+    net = spec.net.__class__(n_inputs=d.n_features, n_outputs=d.n_outputs, hidden=spec.net.hidden)
+    P, K, E = net.n_params, len(spec.models), spec.epochs
+    steps = -(-n_train // spec.batch_size) * E * K
+    flops = K * (6 * P * n_train * E + 2 * P * n_eval * (E + 1))
+    return flops, steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3, help="timed repetitions; the best is reported")
+    args = parser.parse_args()
+    exp = ex.parse(REFERENCE, "bench:reference")
+    plans = ex.expand(exp, preset=None)
+    spec = runner.stack_spec(plans)
+    flops, steps = reference_flops(spec)
+    train_stack(spec)  # warm-up: dataset loading, BLAS initialisation
+    best = np.inf
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        results = train_stack(spec)
+        best = min(best, time.perf_counter() - t)
+    peak = matmul_peak()
+    achieved = flops / best / 1e9
+    acc = {r: np.mean([res.metrics["test_accuracy"][-1] for p, res in zip(plans, results, strict=True)
+                       if p.arm["label"] == r]) for r in dict.fromkeys(p.arm["label"] for p in plans)}
+    print(f"reference sweep: {len(plans)} models (3 arms x 5 seeds), {spec.epochs} epochs, batch {spec.batch_size}, float32")
+    print(f"wall time (best of {args.repeat}): {best:.3f} s")
+    print(f"model-steps per second: {steps / best:,.0f}")
+    print(f"achieved: {achieved:.2f} GFLOP/s  (6·P per trained sample, 2·P per evaluated sample)")
+    print(f"float32 matmul peak (2048², this process): {peak:.2f} GFLOP/s")
+    print(f"ratio: {achieved / peak:.1%}  (target: at least 30%)")
+    print("final test accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""The one place where lossdb's exceptions become a one-sentence message and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from core.errors import LossdbError
+
+
+class LossdbGroup(TyperGroup):
+    """Runs a command and turns any LossdbError into `Error: …` on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LossdbError as e:
+            typer.echo(f"Error: {e}", err=True)
+            raise typer.Exit(code=1) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted: finished runs are stored; run the same command again to do the rest.", err=True)
+            sys.exit(130)

@@ -1,0 +1,291 @@
+"""Experiment definitions (TOML): validation, presets, grid expansion into runs and stacks."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from core import losses
+from core.data import DataSpec
+from core.errors import ConfigError
+
+PRESETS = ("quick", "full")
+SECTIONS = ("experiment", "data", "model", "train", "arms", "presets", "analysis")
+EXPERIMENT_KEYS = ("name", "description", "claims", "protocol")
+DATA_KEYS = tuple(f.name for f in fields(DataSpec))
+MODEL_DEFAULTS: dict[str, Any] = {"hidden": [], "activation": "sigmoid", "init": "glorot",
+                                  "init_scale": 1.0, "w": None, "b": None}
+TRAIN_DEFAULTS: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "batch_size": 32, "epochs": 20,
+                                  "seeds": 3, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999,
+                                  "dtype": "float32"}
+LOSS_PARAM_KEYS = ("gamma", "q", "delta", "alpha")
+ARM_KEYS = ("loss", "head", "label", "class_weights", *LOSS_PARAM_KEYS, *MODEL_DEFAULTS, *TRAIN_DEFAULTS)
+# Keys whose single value is itself a list: a grid over them is a list of lists.
+LIST_VALUED = {"hidden", "w", "b", "alpha", "class_weights", "claims"}
+NO_GRID = {"seeds", "epochs", "dtype", "name", "description", "label"}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment definition, before presets and grid expansion."""
+
+    name: str
+    description: str
+    claims: tuple[str, ...]
+    raw: dict[str, Any]  # the parsed TOML
+    source: str  # file path, or "catalogue:NAME"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run to do: an arm (every setting but the seed) and a seed."""
+
+    experiment: str
+    arm: dict[str, Any]
+    arm_hash: str
+    seed: int
+
+    @property
+    def stack_key(self) -> str:
+        """Runs with equal keys share data, network shape and training schedule: one stack."""
+        a = self.arm
+        shared = {"data": a["data"], "model": a["model"],
+                  "train": {k: v for k, v in a["train"].items() if k != "lr"}}
+        return json.dumps(shared, sort_keys=True)
+
+
+def load_file(path: str | Path) -> Experiment:
+    """Read and validate a user's experiment file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read experiment file {p}: {e.strerror or e}") from None
+    return parse(text, str(p))
+
+
+def parse(text: str, source: str) -> Experiment:
+    """Validate TOML text into an Experiment; errors name the source, line and key."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    _validate(raw, text, source)
+    exp = raw["experiment"]
+    return Experiment(exp["name"], exp.get("description", ""), tuple(exp.get("claims", ())), raw, source)
+
+
+def _fail(text: str, source: str, section: str, key: str, message: str) -> ConfigError:
+    line = _line_of(text, section, key)
+    where = f"{source}, line {line}" if line else source
+    return ConfigError(f"{where}: [{section}] {key}: {message}")
+
+
+def _line_of(text: str, section: str, key: str) -> int | None:
+    """The line where key is set inside [section] (or [[section]]), if it can be found."""
+    current = None
+    for i, line in enumerate(text.splitlines(), 1):
+        head = re.match(r"\s*\[\[?\s*([\w.-]+)\s*\]\]?", line)
+        if head:
+            current = head.group(1)
+        elif current == section and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return i
+    return None
+
+
+def _validate(raw: dict, text: str, source: str) -> None:
+    for section in raw:
+        if section not in SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{section}]; valid sections: {', '.join(SECTIONS)}")
+    exp = raw.get("experiment")
+    if not isinstance(exp, dict) or not isinstance(exp.get("name"), str) or not exp["name"].strip():
+        raise ConfigError(f"{source}: [experiment] needs a name, e.g. name = \"digits-ce-vs-mse\"")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", exp["name"]):
+        raise _fail(text, source, "experiment", "name", "use letters, digits, '-', '_' and '.' only")
+    _check_keys(raw, text, source, "experiment", exp, EXPERIMENT_KEYS)
+    _check_keys(raw, text, source, "data", raw.get("data", {}), DATA_KEYS)
+    _check_keys(raw, text, source, "model", raw.get("model", {}), tuple(MODEL_DEFAULTS))
+    _check_keys(raw, text, source, "train", raw.get("train", {}), tuple(TRAIN_DEFAULTS))
+    if "dataset" not in raw.get("data", {}):
+        raise ConfigError(f"{source}: [data] needs dataset = \"NAME\" (a built-in name or \"csv:PATH\")")
+    arms = raw.get("arms")
+    if not isinstance(arms, list) or not arms:
+        raise ConfigError(f"{source}: at least one [[arms]] table with loss and head is needed")
+    for arm in arms:
+        _check_keys(raw, text, source, "arms", arm, ARM_KEYS)
+        for key in ("loss", "head"):
+            if key not in arm:
+                raise ConfigError(f"{source}: every [[arms]] needs {key} = \"…\"")
+    for name, preset in raw.get("presets", {}).items():
+        if name not in PRESETS or not isinstance(preset, dict):
+            raise ConfigError(f"{source}: unknown preset [presets.{name}]; valid: {', '.join(PRESETS)}")
+        for sec, table in preset.items():
+            if sec not in ("data", "model", "train"):
+                raise ConfigError(f"{source}: [presets.{name}] may set data, model or train, not {sec!r}")
+    for plan in expand(Experiment(exp["name"], "", (), raw, source), preset=None, validate_only=True):
+        _validate_arm(plan.arm, text, source)
+
+
+def _check_keys(raw, text, source, section: str, table: Any, valid: tuple[str, ...]) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [{section}] must be a table")
+    for key in table:
+        if key not in valid:
+            raise _fail(text, source, section, key, f"unknown key; valid keys: {', '.join(valid)}")
+
+
+def _validate_arm(arm: dict, text: str, source: str) -> None:
+    """Type and range checks of one expanded arm."""
+    from core import nets, optim
+    from core.data import validate_spec
+
+    loss, head = arm["loss"], arm["head"]
+    if loss not in losses.LOSSES:
+        raise _fail(text, source, "arms", "loss", f"unknown loss {loss!r}; valid: {', '.join(losses.LOSSES)}")
+    if head not in losses.VALID_HEADS[loss]:
+        raise _fail(text, source, "arms", "head",
+                    f"loss {loss!r} does not work with head {head!r}; valid heads for {loss}: "
+                    f"{', '.join(losses.VALID_HEADS[loss])}")
+    t = arm["train"]
+    for key, kind in (("lr", float), ("epochs", int), ("momentum", float)):
+        if not isinstance(t[key], (int, float)) or isinstance(t[key], bool) or t[key] < 0 or (kind is int and t[key] != int(t[key])):
+            raise _fail(text, source, "train", key, f"must be a non-negative {kind.__name__}, got {t[key]!r}")
+    if not (isinstance(t["batch_size"], int) and t["batch_size"] > 0) and t["batch_size"] != "full":
+        raise _fail(text, source, "train", "batch_size", f"must be a positive integer or \"full\", got {t['batch_size']!r}")
+    if t["dtype"] not in ("float32", "float64"):
+        raise _fail(text, source, "train", "dtype", f"must be \"float32\" or \"float64\", got {t['dtype']!r}")
+    try:
+        validate_spec(data_spec(arm))
+        nets.validate(net_spec(arm))
+        optim.validate(optim_spec(arm))
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from None
+    except Exception as e:  # DataError and friends
+        raise ConfigError(f"{source}: {e}") from None
+
+
+def catalogue() -> dict[str, Experiment]:
+    """The built-in experiments shipped in core/catalogue, by name."""
+    out = {}
+    for entry in sorted(resources.files("core.catalogue").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            exp = parse(entry.read_text(encoding="utf-8"), f"catalogue:{entry.name}")
+            out[exp.name] = exp
+    return out
+
+
+def resolve(names: list[str], configs: list[str | Path] = ()) -> list[Experiment]:
+    """Experiments by catalogue name plus user files; no names and no files means the whole catalogue."""
+    cat = catalogue()
+    unknown = [n for n in names if n not in cat]
+    if unknown:
+        raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(cat)}")
+    chosen = [cat[n] for n in names] + [load_file(c) for c in configs]
+    return chosen or list(cat.values())
+
+
+def expand(exp: Experiment, preset: str | None = "quick", seeds: int | None = None,
+           epochs: int | None = None, validate_only: bool = False) -> list[RunPlan]:
+    """Every (arm, seed) of an experiment under a preset and CLI overrides."""
+    if preset is not None and preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    if seeds is not None and seeds < 1:
+        raise ConfigError(f"--seeds must be at least 1, got {seeds}")
+    if epochs is not None and epochs < 1:
+        raise ConfigError(f"--epochs must be at least 1, got {epochs}")
+    raw = exp.raw
+    base = {"data": dict(raw.get("data", {})),
+            "model": {**MODEL_DEFAULTS, **raw.get("model", {})},
+            "train": {**TRAIN_DEFAULTS, **raw.get("train", {})}}
+    for sec, table in raw.get("presets", {}).get(preset, {}).items():
+        base[sec].update(table)
+    if seeds is not None:
+        base["train"]["seeds"] = seeds
+    if epochs is not None:
+        base["train"]["epochs"] = epochs
+    plans = []
+    for arm in raw["arms"]:
+        merged = {sec: dict(tab) for sec, tab in base.items()}
+        for key, value in arm.items():
+            sec = "model" if key in MODEL_DEFAULTS else "train" if key in TRAIN_DEFAULTS else None
+            if sec:
+                merged[sec][key] = value
+        extra = {k: v for k, v in arm.items() if k in ("loss", "head", "label", "class_weights", *LOSS_PARAM_KEYS)}
+        for cfg in _grid(merged, extra):
+            n_seeds = cfg["train"].pop("seeds")
+            if not isinstance(n_seeds, int) or isinstance(n_seeds, bool) or n_seeds < 1:
+                raise ConfigError(f"{exp.source}: [train] seeds must be a positive integer (a count), got {n_seeds!r}")
+            cfg["experiment"] = exp.name
+            h = arm_hash(cfg)
+            for seed in range(1 if validate_only else n_seeds):
+                plans.append(RunPlan(exp.name, cfg, h, seed))
+    return plans
+
+
+def _grid(merged: dict, extra: dict) -> list[dict]:
+    """Expand list values (lists of lists for list-valued keys) into one config per combination."""
+    axes: list[tuple[str | None, str, list]] = []
+    for sec, table in [*merged.items(), (None, extra)]:
+        for key, value in table.items():
+            if key in NO_GRID or not isinstance(value, list):
+                continue
+            is_grid = value and all(isinstance(v, list) for v in value) if key in LIST_VALUED else True
+            if is_grid and key not in ("w",):
+                axes.append((sec, key, value))
+    out = []
+    for combo in itertools.product(*(vals for _, _, vals in axes)) if axes else [()]:
+        cfg = {sec: dict(tab) for sec, tab in merged.items()}
+        top = dict(extra)
+        for (sec, key, _), value in zip(axes, combo, strict=True):
+            (cfg[sec] if sec else top)[key] = value
+        top.setdefault("label", default_label(top))
+        out.append({**cfg, **top})
+    return out
+
+
+def default_label(arm: dict) -> str:
+    """A short display name of an arm: loss/head plus any loss parameters."""
+    label = f"{arm['loss']}/{arm['head']}"
+    params = [f"{k}={arm[k]}" for k in LOSS_PARAM_KEYS if k in arm]
+    if arm.get("class_weights"):
+        params.append("weighted" if arm["class_weights"] == "balanced" else "class_weights")
+    return label + (f" ({', '.join(params)})" if params else "")
+
+
+def arm_hash(arm: dict) -> str:
+    """Stable identity of an arm: a hash of its canonical JSON."""
+    canonical = json.dumps(arm, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def data_spec(arm: dict):
+    """The DataSpec of an expanded arm."""
+    return DataSpec(**arm["data"])
+
+
+def net_spec(arm: dict):
+    """The NetSpec of an expanded arm (inputs and outputs are filled in from the data)."""
+    from core.nets import NetSpec
+
+    m = arm["model"]
+    w = tuple(tuple(r) if isinstance(r, list) else (r,) for r in m["w"]) if isinstance(m["w"], list) else (
+        None if m["w"] is None else ((m["w"],),))
+    b = tuple(m["b"]) if isinstance(m["b"], list) else (None if m["b"] is None else (m["b"],))
+    return NetSpec(n_inputs=1 if w is None else len(w), n_outputs=1 if b is None else len(b),
+                   hidden=tuple(m["hidden"]), activation=m["activation"], init=m["init"],
+                   init_scale=float(m["init_scale"]), w=w, b=b)
+
+
+def optim_spec(arm: dict):
+    """The OptimSpec of an expanded arm."""
+    from core.optim import OptimSpec
+
+    t = arm["train"]
+    return OptimSpec(t["optimizer"], float(t["momentum"]), float(t["beta1"]), float(t["beta2"]))

@@ -1,0 +1,229 @@
+"""Schema lifecycle through Alembic, configured in code so it works from an installed wheel."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+from core.errors import SchemaOutdatedError, StoreError
+
+from .engine import SQLITE_HEADER, connection, describe, enable_wal, make_engine, sqlite_path
+
+VERSION_TABLE = "alembic_version"
+# Serialises concurrent migrations of one PostgreSQL database (any constant will do).
+PG_LOCK_KEY = 7_301_955_411
+# Alembic's `context` and `op` are module-level proxies: one migration at a time per process.
+_ALEMBIC_LOCK = threading.Lock()
+
+
+def alembic_config(conn: Connection | None = None) -> Config:
+    """An Alembic Config pointing at the installed `migrations` package, with an optional connection."""
+    cfg = Config()
+    location = str(files("migrations")).replace("%", "%%")
+    cfg.set_main_option("script_location", location)
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts shipped with this lossdb (read once per process)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    """The newest schema revision this lossdb knows."""
+    head = _scripts().get_current_head()
+    assert head is not None, "migrations/versions holds no revision"
+    return head
+
+
+def known_revisions() -> set[str]:
+    """Every revision in migrations/versions."""
+    return {rev.revision for rev in _scripts().walk_revisions()}
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """What a database holds: `empty`, `current`, `outdated`, `newer` (unknown revision) or `foreign`."""
+
+    kind: str
+    revision: str | None
+
+
+def schema_state(conn: Connection) -> SchemaState:
+    """Classify the database behind `conn` against this lossdb's migrations."""
+    tables = set(inspect(conn).get_table_names())
+    revisions = (
+        MigrationContext.configure(conn).get_current_heads() if VERSION_TABLE in tables else ()
+    )
+    if not revisions:
+        return SchemaState("empty" if not tables - {VERSION_TABLE} else "foreign", None)
+    revision = revisions[0]
+    if len(revisions) > 1 or revision not in known_revisions():
+        return SchemaState("newer", revision)
+    return SchemaState("current" if revision == head_revision() else "outdated", revision)
+
+
+def check_sqlite_file(url: str, *, must_exist: bool) -> Path | None:
+    """Refuse, without touching it, a SQLite path that is missing (if required), a folder or not SQLite."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    if not path.exists():
+        if must_exist:
+            raise StoreError(
+                f"database file {path} does not exist: check the path, or run `lossdb run --db {path}` to create it"
+            )
+        if not path.parent.is_dir():
+            raise StoreError(f"cannot create {path}: the folder {path.parent} does not exist")
+        return path
+    if path.is_dir():
+        raise StoreError(
+            f"{path} is a folder, not a database file: pass a file path such as {path / 'lossdb.db'}"
+        )
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if header and header != SQLITE_HEADER:
+        raise StoreError(
+            f"{path} is not a SQLite database: point --db at a lossdb database or at a new file"
+        )
+    return path
+
+
+def refuse(state: SchemaState, url: str) -> None:
+    """Raise the one-sentence error for a database this lossdb must not use as it is."""
+    where = describe(url)
+    if state.kind == "foreign":
+        raise StoreError(
+            f"{where} holds tables that are not a lossdb store: choose another --db (the database was left untouched)"
+        )
+    if state.kind == "newer":
+        raise StoreError(
+            f"{where} uses schema {state.revision}, unknown to this lossdb (written by a newer lossdb or another program): upgrade lossdb or choose another --db"
+        )
+    if state.kind == "outdated":
+        raise SchemaOutdatedError(
+            f"database {where} uses schema {state.revision}, this lossdb needs {head_revision()}: run `lossdb db upgrade --db {where}`"
+        )
+
+
+def prepare(engine: Engine, url: str, *, create: bool) -> None:
+    """Check the schema before use; create it in an empty database when `create` is true."""
+    with connection(engine, url) as conn:
+        state = schema_state(conn)
+    if state.kind == "empty" and create:
+        # An in-memory database exists only in this engine's one connection: migrate through it.
+        migrate(url, engine=engine if _in_memory(engine, url) else None)
+        return
+    if state.kind == "empty":
+        raise StoreError(
+            f"{describe(url)} holds no lossdb data yet: run `lossdb run --db {describe(url)}` first"
+        )
+    refuse(state, url)
+
+
+def _in_memory(engine: Engine, url: str) -> bool:
+    """Whether `url` is an in-memory SQLite database."""
+    return engine.dialect.name == "sqlite" and sqlite_path(url) is None
+
+
+def migrate(
+    url: str, *, backup: bool = False, engine: Engine | None = None
+) -> tuple[str | None, str]:
+    """Upgrade to head under a write lock, re-checking the state inside it; returns (from, to)."""
+    # Foreign keys off: a batch migration on SQLite drops and recreates tables, which
+    # would otherwise cascade-delete child rows; foreign_key_check verifies afterwards.
+    own = engine is None
+    engine = engine or make_engine(url, foreign_keys=False)
+    try:
+        if backup:
+            backup_sqlite(url, engine)
+        with _ALEMBIC_LOCK, connection(engine, url, write=True) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+            state = schema_state(conn)
+            if state.kind in ("foreign", "newer"):
+                refuse(state, url)
+            if state.kind != "current":
+                command.upgrade(alembic_config(conn), "head")
+            if (
+                conn.dialect.name == "sqlite"
+                and conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+            ):
+                raise StoreError(
+                    f"upgrading {describe(url)} would break references between rows: restore the backup and report this"
+                )
+        enable_wal(engine)
+    finally:
+        if own:
+            engine.dispose()
+    return state.revision, head_revision()
+
+
+def backup_sqlite(url: str, engine: Engine) -> Path | None:
+    """Copy an existing, non-empty SQLite file to <file>.bak-<UTC timestamp> (WAL content included)."""
+    path = sqlite_path(url)
+    if path is None or not path.exists() or path.stat().st_size == 0:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = path.with_name(f"{path.name}.bak-{stamp}")
+    with engine.connect() as conn:
+        source = conn.connection.driver_connection
+        assert isinstance(source, sqlite3.Connection)
+        dest = sqlite3.connect(target)
+        try:
+            source.backup(dest)
+        finally:
+            dest.close()
+    return target
+
+
+def upgrade(url: str) -> tuple[str | None, str]:
+    """Bring the database at `url` to head, backing a SQLite file up first; returns (from, to)."""
+    check_sqlite_file(url, must_exist=False)
+    engine = make_engine(url)
+    try:
+        with connection(engine, url) as conn:
+            state = schema_state(conn)
+    finally:
+        engine.dispose()
+    if state.kind in ("foreign", "newer"):
+        refuse(state, url)
+    if state.kind == "current":
+        return state.revision, state.revision or head_revision()
+    return migrate(url, backup=state.kind == "outdated" or _has_content(url))
+
+
+def _has_content(url: str) -> bool:
+    """Whether a SQLite file exists with at least its header (worth a backup before changing it)."""
+    path = sqlite_path(url)
+    return path is not None and path.exists() and path.stat().st_size > 0
+
+
+def current(url: str) -> str | None:
+    """The database's schema revision (None when empty), read without changing anything."""
+    check_sqlite_file(url, must_exist=True)
+    engine = make_engine(url, read_only=True)
+    try:
+        with connection(engine, url) as conn:
+            state = schema_state(conn)
+    finally:
+        engine.dispose()
+    if state.kind == "foreign":
+        refuse(state, url)
+    return state.revision

@@ -1,0 +1,109 @@
+"""The store's tables as SQLAlchemy 2 typed ORM models; migrations/versions must match them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Every constraint and index gets a predictable name, so batch migrations on SQLite
+# (which recreate tables) and PostgreSQL can address them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATUSES = ("running", "finished", "diverged", "failed", "interrupted")
+DONE_STATUSES = ("finished", "diverged")
+
+
+class Base(DeclarativeBase):
+    """Declarative base whose metadata carries the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Experiment(Base):
+    """A named experiment definition; `spec` is its full definition as JSON."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Run(Base):
+    """One arm trained with one seed: config, status, timings and provenance."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        UniqueConstraint("experiment_id", "arm_hash", "seed", "engine_version"),
+        CheckConstraint(
+            "status IN ('running', 'finished', 'diverged', 'failed', 'interrupted')",
+            name="status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
+    arm_hash: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(Integer, index=True)
+    engine_version: Mapped[str] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    loss: Mapped[str] = mapped_column(String(32), index=True)
+    head: Mapped[str] = mapped_column(String(32), index=True)
+    dataset: Mapped[str] = mapped_column(String(500), index=True)
+    lr: Mapped[float] = mapped_column(Double, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    diverged_epoch: Mapped[int | None] = mapped_column(Integer)
+    epochs: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    wall_seconds: Mapped[float | None] = mapped_column(Double)
+    lossdb_version: Mapped[str] = mapped_column(String(64))
+    numpy_version: Mapped[str] = mapped_column(String(64))
+    python_version: Mapped[str] = mapped_column(String(64))
+    git_commit: Mapped[str | None] = mapped_column(String(64))
+
+
+class Metric(Base):
+    """One value of a per-epoch series; NULL `value` means NaN (metrics are never missing)."""
+
+    __tablename__ = "metrics"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[float | None] = mapped_column(Double)
+
+
+class RunSummary(Base):
+    """The final value of each metric of a run, for fast tables; NULL `value` means NaN."""
+
+    __tablename__ = "run_summaries"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Double)

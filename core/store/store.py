@@ -1,0 +1,387 @@
+"""The Store facade: experiments, runs, per-epoch metrics and summaries, in one transaction per call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import UTC, datetime
+from itertools import repeat
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import numpy as np
+from sqlalchemy import ColumnElement, Engine, Table, delete, func, insert, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from core.errors import StoreError
+
+from .engine import connection, describe
+from .models import DONE_STATUSES, STATUSES, Experiment, Metric, Run, RunSummary
+from .records import NewRun, RunRecord, checked_series, from_db, refuse_duplicates, to_utc
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+T = TypeVar("T")
+# Bounds the bound parameters of one IN (...) list, well under SQLite's and PostgreSQL's limits.
+CHUNK = 500
+RUN_COLUMNS = tuple(
+    f.name for f in fields(RunRecord) if f.name not in ("id", "experiment", "summary")
+)
+# INSERT … ON CONFLICT DO UPDATE, so concurrent writers of one experiment cannot collide.
+UPSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+
+
+class Store:
+    """A lossdb database: every method is one transaction; results are plain records."""
+
+    def __init__(self, engine: Engine, url: str, *, read_only: bool = False) -> None:
+        """Wrap an engine whose schema has been checked (use `open_store`)."""
+        self.url = url
+        self.read_only = read_only
+        self._engine = engine
+
+    def __enter__(self) -> Self:
+        """Use the store in a `with` block that closes it."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store at the end of a `with` block."""
+        self.close()
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    @contextmanager
+    def _session(self, *, write: bool = False) -> Iterator[Session]:
+        """An ORM Session inside one transaction that commits, or rolls back and raises StoreError."""
+        with connection(self._engine, self.url, write=write) as conn, Session(bind=conn) as session:
+            yield session
+            session.flush()
+
+    def upsert_experiment(self, name: str, description: str, spec: dict[str, Any]) -> int:
+        """Create the experiment or update its description and spec; returns its id."""
+        with self._session(write=True) as session:
+            dialect = session.connection().dialect.name
+            if dialect not in UPSERTS:
+                found = session.execute(
+                    select(Experiment).where(Experiment.name == name)
+                ).scalar_one_or_none()
+                if found is None:
+                    found = Experiment(
+                        name=name, description=description, spec=spec, created_at=datetime.now(UTC)
+                    )
+                    session.add(found)
+                found.description, found.spec = description, spec
+                session.flush()
+                return found.id
+            stmt = UPSERTS[dialect](Experiment).values(
+                name=name, description=description, spec=spec, created_at=datetime.now(UTC)
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[Experiment.name],
+                set_={"description": stmt.excluded.description, "spec": stmt.excluded.spec},
+            )
+            return int(session.execute(stmt.returning(Experiment.id)).scalar_one())
+
+    def finished_keys(self, experiment: str, engine_version: str) -> set[tuple[str, int]]:
+        """{(arm_hash, seed)} of the experiment's runs that finished or diverged under this engine."""
+        stmt = (
+            select(Run.arm_hash, Run.seed)
+            .join(Experiment, Run.experiment_id == Experiment.id)
+            .where(Experiment.name == experiment, Run.engine_version == engine_version)
+            .where(Run.status.in_(DONE_STATUSES))
+        )
+        with self._session() as session:
+            return {(arm, seed) for arm, seed in session.execute(stmt)}
+
+    def save_runs(self, runs: Sequence[NewRun], *, replace: bool = False) -> list[int]:
+        """Store runs with their metrics and summaries in ONE transaction; returns their ids in order.
+
+        A stored run with the same identity is replaced (keeping its id) when it did not finish
+        (running, failed, interrupted) or when `replace` is true; a finished one is refused otherwise.
+        """
+        series = [checked_series(run) for run in runs]
+        refuse_duplicates(runs)
+        if not runs:
+            return []
+        with self._session(write=True) as session:
+            experiment_ids = self._experiment_ids(session, {run.experiment for run in runs})
+            keys = [
+                (experiment_ids[r.experiment], r.arm_hash, int(r.seed), r.engine_version)
+                for r in runs
+            ]
+            existing = self._existing(session, keys)
+            ids: list[int | None] = []
+            for run, key in zip(runs, keys, strict=True):
+                old = existing.get(key)
+                if old is not None and old[1] in DONE_STATUSES and not replace:
+                    raise StoreError(
+                        f"run (experiment {run.experiment}, arm {run.arm_hash}, seed {run.seed}, engine {run.engine_version}) "
+                        f"is already stored as {old[1]}: pass --force to replace it"
+                    )
+                ids.append(None if old is None else old[0])
+            stale = [run_id for run_id in ids if run_id is not None]
+            for chunk in _chunks(stale):
+                session.execute(
+                    delete(Run).where(Run.id.in_(chunk)),
+                    execution_options={"synchronize_session": False},
+                )
+            rows = [
+                _run_row(run, key[0], run_id)
+                for run, key, run_id in zip(runs, keys, ids, strict=True)
+            ]
+            kept = [row for row in rows if row["id"] is not None]
+            if kept:
+                session.execute(insert(Run), kept)
+            fresh = [
+                {k: v for k, v in row.items() if k != "id"} for row in rows if row["id"] is None
+            ]
+            if fresh:
+                stmt = insert(Run).returning(Run.id, sort_by_parameter_order=True)
+                new_ids = iter(session.execute(stmt, fresh).scalars().all())
+                ids = [run_id if run_id is not None else next(new_ids) for run_id in ids]
+            final_ids = [int(run_id) for run_id in ids if run_id is not None]
+            self._insert_series(session, final_ids, series)
+        return final_ids
+
+    def _experiment_ids(self, session: Session, names: set[str]) -> dict[str, int]:
+        """Map experiment names to ids; an unknown name is an error."""
+        stmt = select(Experiment.name, Experiment.id).where(Experiment.name.in_(names))
+        found = {name: exp_id for name, exp_id in session.execute(stmt)}
+        missing = sorted(names - found.keys())
+        if missing:
+            raise StoreError(
+                f"experiment {missing[0]} is not in {describe(self.url)}: store it with upsert_experiment first"
+            )
+        return found
+
+    def _existing(
+        self, session: Session, keys: list[tuple[int, str, int, str]]
+    ) -> dict[tuple[int, str, int, str], tuple[int, str]]:
+        """{identity: (id, status)} of stored runs among `keys`."""
+        identity = tuple_(Run.experiment_id, Run.arm_hash, Run.seed, Run.engine_version)
+        out: dict[tuple[int, str, int, str], tuple[int, str]] = {}
+        for chunk in _chunks(keys, CHUNK // 4):
+            stmt = select(
+                Run.id, Run.experiment_id, Run.arm_hash, Run.seed, Run.engine_version, Run.status
+            )
+            for row in session.execute(stmt.where(identity.in_(chunk))):
+                out[(row.experiment_id, row.arm_hash, row.seed, row.engine_version)] = (
+                    row.id,
+                    row.status,
+                )
+        return out
+
+    def _insert_series(
+        self, session: Session, ids: list[int], series: list[dict[str, list[float | None]]]
+    ) -> None:
+        """Bulk-insert metrics and summaries through the driver's executemany (the fast path)."""
+        metric_rows: list[tuple[int, str, int, float | None]] = []
+        summary_rows: list[tuple[int, str, float | None]] = []
+        for run_id, by_name in zip(ids, series, strict=True):
+            for name, values in by_name.items():
+                metric_rows.extend(zip(repeat(run_id), repeat(name), range(len(values)), values))
+                if values:
+                    summary_rows.append((run_id, name, values[-1]))
+        conn = session.connection()
+        for table, rows in ((Metric.__table__, metric_rows), (RunSummary.__table__, summary_rows)):
+            if rows:
+                conn.exec_driver_sql(_insert_sql(table, conn.dialect.paramstyle), rows)  # type: ignore[arg-type]
+
+    def list_runs(
+        self,
+        *,
+        experiment: str | None = None,
+        loss: str | None = None,
+        dataset: str | None = None,
+        status: str | None = None,
+        ids: Iterable[int] | None = None,
+    ) -> list[RunRecord]:
+        """Stored runs matching every given filter, by id, each with its summary."""
+        conds: list[ColumnElement[bool]] = []
+        for column, wanted in (
+            (Experiment.name, experiment),
+            (Run.loss, loss),
+            (Run.dataset, dataset),
+            (Run.status, status),
+        ):
+            if wanted is not None:
+                conds.append(column == wanted)
+        with self._session() as session:
+            if ids is None:
+                return self._records(session, conds)
+            records: list[RunRecord] = []
+            for chunk in _chunks(sorted(set(ids))):
+                records += self._records(session, [*conds, Run.id.in_(chunk)])
+            return records
+
+    def _records(self, session: Session, conds: list[ColumnElement[bool]]) -> list[RunRecord]:
+        """Runs and their summaries matching `conds`, as RunRecords ordered by id."""
+        stmt = (
+            select(Run, Experiment.name)
+            .join(Experiment, Run.experiment_id == Experiment.id)
+            .where(*conds)
+        )
+        sums = (
+            select(RunSummary.run_id, RunSummary.name, RunSummary.value)
+            .join(Run, RunSummary.run_id == Run.id)
+            .join(Experiment, Run.experiment_id == Experiment.id)
+            .where(*conds)
+        )
+        summaries: dict[int, dict[str, float]] = {}
+        for run_id, name, value in session.execute(sums):
+            summaries.setdefault(run_id, {})[name] = from_db(value)
+        return [
+            _record(run, name, summaries.get(run.id, {}))
+            for run, name in session.execute(stmt.order_by(Run.id))
+        ]
+
+    def get_run(self, run_id: int) -> RunRecord:
+        """One stored run; an unknown id is an error that names it."""
+        found = self.list_runs(ids=[run_id])
+        if not found:
+            raise StoreError(
+                f"no run with id {run_id} in {describe(self.url)}: `lossdb runs` lists the stored runs"
+            )
+        return found[0]
+
+    def metrics_frame(
+        self, run_ids: Iterable[int], names: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Long-format metrics (columns run_id, name, epoch, value; NaN kept), sorted by those keys."""
+        import pandas as pd
+
+        rows: list[Any] = []
+        with self._session() as session:
+            for chunk in _chunks(sorted(set(run_ids))):
+                stmt = select(Metric.run_id, Metric.name, Metric.epoch, Metric.value).where(
+                    Metric.run_id.in_(chunk)
+                )
+                if names is not None:
+                    stmt = stmt.where(Metric.name.in_(list(names)))
+                rows += session.execute(
+                    stmt.order_by(Metric.run_id, Metric.name, Metric.epoch)
+                ).all()
+        return pd.DataFrame(
+            {
+                "run_id": np.array([r[0] for r in rows], dtype=np.int64),
+                "name": pd.Series([r[1] for r in rows], dtype=object),
+                "epoch": np.array([r[2] for r in rows], dtype=np.int64),
+                "value": np.array([r[3] for r in rows], dtype=np.float64),
+            }
+        )
+
+    def experiments(self) -> list[dict[str, Any]]:
+        """Stored experiments by name: name, description, created_at and n_runs."""
+        stmt = (
+            select(
+                Experiment.name, Experiment.description, Experiment.created_at, func.count(Run.id)
+            )
+            .outerjoin(Run, Run.experiment_id == Experiment.id)
+            .group_by(Experiment.id, Experiment.name, Experiment.description, Experiment.created_at)
+            .order_by(Experiment.name)
+        )
+        with self._session() as session:
+            return [
+                {"name": name, "description": desc, "created_at": to_utc(created), "n_runs": int(n)}
+                for name, desc, created, n in session.execute(stmt)
+            ]
+
+    def delete_runs(self, ids: Iterable[int]) -> int:
+        """Delete runs (their metrics and summaries cascade); returns how many existed."""
+        deleted = 0
+        with self._session(write=True) as session:
+            for chunk in _chunks(sorted(set(ids))):
+                result = session.execute(
+                    delete(Run).where(Run.id.in_(chunk)),
+                    execution_options={"synchronize_session": False},
+                )
+                deleted += result.rowcount  # type: ignore[attr-defined]
+        return deleted
+
+    def delete_experiment(self, name: str) -> int:
+        """Delete an experiment and all its runs; returns the number of runs deleted."""
+        with self._session(write=True) as session:
+            exp_id = session.execute(
+                select(Experiment.id).where(Experiment.name == name)
+            ).scalar_one_or_none()
+            if exp_id is None:
+                raise StoreError(
+                    f"no experiment named {name} in {describe(self.url)}: `lossdb runs` shows the stored ones"
+                )
+            n_runs = session.execute(
+                select(func.count(Run.id)).where(Run.experiment_id == exp_id)
+            ).scalar_one()
+            session.execute(
+                delete(Experiment).where(Experiment.id == exp_id),
+                execution_options={"synchronize_session": False},
+            )
+        return int(n_runs)
+
+    def counts(self) -> dict[str, Any]:
+        """experiments, runs, runs_by_status (every status, zeros included) and metric_rows."""
+        with self._session() as session:
+            n_experiments = session.execute(
+                select(func.count()).select_from(Experiment)
+            ).scalar_one()
+            by_status = dict.fromkeys(STATUSES, 0)
+            for status, n in session.execute(select(Run.status, func.count()).group_by(Run.status)):
+                by_status[status] = int(n)
+            n_metrics = session.execute(select(func.count()).select_from(Metric)).scalar_one()
+        return {
+            "experiments": int(n_experiments),
+            "runs": sum(by_status.values()),
+            "runs_by_status": by_status,
+            "metric_rows": int(n_metrics),
+        }
+
+
+def _run_row(run: NewRun, experiment_id: int, run_id: int | None) -> dict[str, Any]:
+    """The `runs` row of a NewRun, keyed by attribute name."""
+    row: dict[str, Any] = {name: getattr(run, name) for name in RUN_COLUMNS}
+    row.update(
+        id=run_id,
+        experiment_id=experiment_id,
+        seed=int(run.seed),
+        lr=float(run.lr),
+        epochs=int(run.epochs),
+        diverged_epoch=None if run.diverged_epoch is None else int(run.diverged_epoch),
+        wall_seconds=None if run.wall_seconds is None else float(run.wall_seconds),
+        started_at=to_utc(run.started_at),
+        finished_at=to_utc(run.finished_at),
+    )
+    return row
+
+
+def _record(run: Run, experiment: str, summary: dict[str, float]) -> RunRecord:
+    """A RunRecord from an ORM row, datetimes in UTC."""
+    values = {name: getattr(run, name) for name in RUN_COLUMNS}
+    values.update(started_at=to_utc(run.started_at), finished_at=to_utc(run.finished_at))
+    return RunRecord(id=run.id, experiment=experiment, summary=summary, **values)
+
+
+def _insert_sql(table: Table, paramstyle: str) -> str:
+    """A positional INSERT for the driver's executemany, in its parameter style."""
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(paramstyle)
+    if mark is None:
+        raise StoreError(f"the database driver's parameter style {paramstyle} is not supported")
+    names = [column.name for column in table.columns]
+    return (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    )
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """Consecutive slices of at most `size` items."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

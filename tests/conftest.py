@@ -1,0 +1,68 @@
+"""Shared fixtures, named for the state they give."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.store import Store, open_store
+
+PG_ENV = "LOSSDB_TEST_PG_URL"
+
+
+def _fresh_pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of $LOSSDB_TEST_PG_URL, dropped afterwards."""
+    server_url = os.environ.get(PG_ENV)
+    if not server_url:
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://USER@HOST:PORT/DB (it is unset)"
+        )
+    admin = sa.create_engine(
+        server_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
+    name = f"lossdb_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        reason = str(exc.orig).strip().splitlines()[0]
+        pytest.skip(
+            f"PostgreSQL at {sa.make_url(server_url).render_as_string()} is unreachable ({reason})"
+        )
+    try:
+        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database that does not exist yet: a SQLite file in tmp_path, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lossdb.db'}"
+    else:
+        yield from _fresh_pg_database()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """An open store on a new database migrated to head."""
+    opened = open_store(db_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """The path of a SQLite file that does not exist yet."""
+    return tmp_path / "lossdb.db"

@@ -1,0 +1,259 @@
+"""Schema lifecycle: migrations against the ORM, refusing old or unknown schemas, upgrades, the wheel."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from core.errors import SchemaOutdatedError, StoreError
+from core.store import current, head_revision, open_store, upgrade
+from core.store import migrate as store_migrate
+from core.store.models import Base
+
+REPO = Path(__file__).resolve().parents[1]
+TABLES = {"alembic_version", "experiments", "runs", "metrics", "run_summaries"}
+
+
+def sha256(path: Path) -> str:
+    """The checksum of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def schema_diff(url: str) -> list[object]:
+    """What autogenerate would change to make the database match the ORM metadata."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True}
+            )
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def table_names(url: str) -> set[str]:
+    """The tables in the database."""
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def downgrade_to_base(url: str) -> None:
+    """Run every migration's downgrade, as `alembic downgrade base` would."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(store_migrate.alembic_config(conn), "base")
+    finally:
+        engine.dispose()
+
+
+def set_revision(path: Path, revision: str) -> None:
+    """Stamp a SQLite lossdb database with `revision`, without running any migration."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+    conn.close()
+
+
+def test_new_database_migrates_to_head(db_url: str) -> None:
+    open_store(db_url).close()
+    assert current(db_url) == head_revision()
+    assert table_names(db_url) == TABLES
+
+
+def test_migrated_schema_equals_the_orm_metadata(db_url: str) -> None:
+    open_store(db_url).close()
+    assert schema_diff(db_url) == []
+
+
+def test_every_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    open_store(db_url).close()
+    downgrade_to_base(db_url)
+    assert table_names(db_url) <= {"alembic_version"}
+    assert upgrade(db_url) == (None, head_revision())
+    assert schema_diff(db_url) == []
+
+
+def test_migrations_have_exactly_one_head() -> None:
+    script = ScriptDirectory.from_config(store_migrate.alembic_config())
+    assert script.get_heads() == [head_revision()]
+
+
+def test_revision_files_are_numbered_and_titled_in_one_line() -> None:
+    versions = Path(str(files("migrations") / "versions"))
+    scripts = sorted(p for p in versions.glob("*.py") if p.name != "__init__.py")
+    assert [p.name for p in scripts][:1] == ["0001_create_tables.py"]
+    for number, path in enumerate(scripts, start=1):
+        assert re.fullmatch(rf"{number:04d}_[a-z]+(_[a-z0-9]+)+\.py", path.name), path.name
+        module = ast.parse(path.read_text())
+        title = (ast.get_docstring(module) or "").splitlines()[0]
+        assert title.endswith("."), path.name
+        assert f'revision: str = "{number:04d}"' in path.read_text(), path.name
+
+
+def test_database_at_an_older_revision_is_refused_with_the_upgrade_command(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_store(str(db_path)).close()
+    before = sha256(db_path)
+    monkeypatch.setattr(store_migrate, "head_revision", lambda: "0002")
+    with pytest.raises(SchemaOutdatedError) as info:
+        open_store(str(db_path))
+    assert str(info.value) == (
+        f"database {db_path} uses schema 0001, this lossdb needs 0002: run `lossdb db upgrade --db {db_path}`"
+    )
+    assert sha256(db_path) == before
+
+
+def test_database_at_an_unknown_revision_is_refused_and_untouched(db_path: Path) -> None:
+    open_store(str(db_path)).close()
+    set_revision(db_path, "9999")
+    before = sha256(db_path)
+    with pytest.raises(StoreError, match="schema 9999, unknown to this lossdb") as info:
+        open_store(str(db_path))
+    assert not isinstance(info.value, SchemaOutdatedError)
+    with pytest.raises(StoreError, match="unknown to this lossdb"):
+        upgrade(str(db_path))
+    assert sha256(db_path) == before
+
+
+def test_upgrade_copies_the_sqlite_file_to_a_timestamped_backup_first(db_path: Path) -> None:
+    url = f"sqlite:///{db_path}"
+    open_store(url).close()
+    downgrade_to_base(url)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = 42")
+    conn.close()
+    assert upgrade(str(db_path)) == (None, head_revision())
+    (backup,) = db_path.parent.glob("lossdb.db.bak-*")
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (42,)
+        assert {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        } == {"alembic_version"}
+    conn.close()
+    assert current(str(db_path)) == head_revision()
+
+
+def test_upgrade_of_a_database_at_head_changes_nothing(db_path: Path) -> None:
+    open_store(str(db_path)).close()
+    before = sha256(db_path)
+    assert upgrade(str(db_path)) == (head_revision(), head_revision())
+    assert sha256(db_path) == before
+    assert not list(db_path.parent.glob("*.bak-*"))
+
+
+def test_upgrade_refuses_a_foreign_database_and_leaves_it_untouched(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.close()
+    before = sha256(db_path)
+    with pytest.raises(StoreError, match="not a lossdb store"):
+        upgrade(str(db_path))
+    assert sha256(db_path) == before
+    assert not list(db_path.parent.glob("*.bak-*"))
+
+
+def test_current_of_a_missing_file_raises_and_creates_nothing(db_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        current(str(db_path))
+    assert not db_path.exists()
+
+
+def test_current_of_an_empty_database_is_none(db_path: Path) -> None:
+    sqlite3.connect(db_path).close()
+    assert current(str(db_path)) is None
+
+
+def test_alembic_ini_migrates_a_database_for_developers(tmp_path: Path) -> None:
+    db = tmp_path / "dev.db"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            str(REPO / "alembic.ini"),
+            "-x",
+            f"db={db}",
+            "upgrade",
+            "head",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert current(str(db)) == head_revision()
+
+
+def _can_build_wheels_offline() -> bool:
+    """Whether this environment's setuptools builds wheels by itself (>= 70.1, or with `wheel`)."""
+    try:
+        import setuptools
+    except ImportError:
+        return False
+    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+@pytest.mark.slow
+def test_migrations_work_from_an_installed_wheel(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    keep = ("pyproject.toml", "README.md", "core", "cli", "dashboard", "migrations")
+    source.mkdir()
+    for name in keep:
+        origin = REPO / name
+        if origin.is_dir():
+            shutil.copytree(
+                origin, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        elif origin.exists():
+            shutil.copy2(origin, source / name)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
+    wheels, target = tmp_path / "wheels", tmp_path / "site"
+    # Without a capable setuptools here, pip builds in an isolated env fetched from the index.
+    isolation = ["--no-build-isolation"] if _can_build_wheels_offline() else []
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", *isolation, "-w", str(wheels), str(source)], check=True
+    )
+    (wheel,) = wheels.glob("lossdb-*.whl")
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True)
+    probe = (
+        "import sqlite3, core.store, migrations\n"
+        "print(core.store.__file__); print(migrations.__file__)\n"
+        "print(core.store.upgrade('installed.db'))\n"
+        "print(sorted(r[0] for r in sqlite3.connect('installed.db').execute(\"SELECT name FROM sqlite_master WHERE type='table'\")))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    store_file, migrations_file, revisions, tables = result.stdout.splitlines()
+    assert store_file.startswith(str(target)) and migrations_file.startswith(str(target))
+    assert revisions == f"(None, '{head_revision()}')"
+    assert set(ast.literal_eval(tables)) == TABLES
