@@ -12,7 +12,6 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-from sklearn import datasets as skd
 
 from core.errors import DataError
 
@@ -53,12 +52,19 @@ class Dataset:
     noise: float | None = None
 
 
+def _sk():
+    """scikit-learn's datasets module, imported on first use (importing it costs ~0.7 s)."""
+    from sklearn import datasets
+
+    return datasets
+
+
 # ---------------------------------------------------------------- bundled (ship with scikit-learn)
 
 
 @cache
 def _bundled(loader: str) -> Raw:
-    bunch = getattr(skd, loader)()
+    bunch = getattr(_sk(), loader)()
     X = _frozen(np.asarray(bunch.data, dtype=np.float64))
     names = tuple(str(f) for f in bunch.feature_names)
     classes = tuple(str(c) for c in bunch.target_names)
@@ -68,7 +74,7 @@ def _bundled(loader: str) -> Raw:
 @cache
 def _diabetes() -> Raw:
     # scaled=False: the original measurements; lossdb standardises on the training split itself
-    bunch = skd.load_diabetes(scaled=False)
+    bunch = _sk().load_diabetes(scaled=False)
     y = np.asarray(bunch.target, dtype=np.float64).reshape(-1, 1)
     X = np.asarray(bunch.data, dtype=np.float64)
     return Raw(_frozen(X), _frozen(y), "regression", tuple(bunch.feature_names))
@@ -99,7 +105,7 @@ def _names(d: int) -> tuple[str, ...]:
 
 
 def _moons(n: int, noise: float, dist: str, rng: np.random.Generator) -> Raw:
-    X, y = skd.make_moons(n_samples=n, noise=noise, random_state=_sk_seed(rng))
+    X, y = _sk().make_moons(n_samples=n, noise=noise, random_state=_sk_seed(rng))
     return Raw(X.astype(np.float64), y.astype(np.int64), "classification", _names(2), ("0", "1"))
 
 
@@ -115,7 +121,7 @@ def _spirals(n: int, noise: float, dist: str, rng: np.random.Generator) -> Raw:
 
 
 def _blobs(n: int, noise: float, dist: str, rng: np.random.Generator) -> Raw:
-    X, y = skd.make_blobs(n_samples=n, centers=BLOB_CENTERS, cluster_std=noise,
+    X, y = _sk().make_blobs(n_samples=n, centers=BLOB_CENTERS, cluster_std=noise,
                           random_state=_sk_seed(rng))
     return Raw(X.astype(np.float64), y.astype(np.int64), "classification", _names(2), ("0", "1"))
 
@@ -131,7 +137,7 @@ def _xor(n: int, noise: float, dist: str, rng: np.random.Generator) -> Raw:
 
 def _friedman1(n: int, noise: float, dist: str, rng: np.random.Generator) -> Raw:
     # noise=0 in scikit-learn, then our own noise, so that noise_dist applies here too
-    X, y = skd.make_friedman1(n_samples=n, n_features=10, noise=0.0, random_state=_sk_seed(rng))
+    X, y = _sk().make_friedman1(n_samples=n, n_features=10, noise=0.0, random_state=_sk_seed(rng))
     y = y.reshape(-1, 1) + _noise(rng, (n, 1), noise, dist)
     return Raw(X.astype(np.float64), y, "regression", _names(10))
 

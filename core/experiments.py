@@ -126,7 +126,7 @@ def _validate(raw: dict, text: str, source: str) -> None:
     for name, preset in raw.get("presets", {}).items():
         if name not in PRESETS or not isinstance(preset, dict):
             raise ConfigError(f"{source}: unknown preset [presets.{name}]; valid: {', '.join(PRESETS)}")
-        for sec, table in preset.items():
+        for sec in preset:
             if sec not in ("data", "model", "train"):
                 raise ConfigError(f"{source}: [presets.{name}] may set data, model or train, not {sec!r}")
     for plan in expand(Experiment(exp["name"], "", (), raw, source), preset=None, validate_only=True):

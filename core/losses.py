@@ -9,6 +9,7 @@ rename them.
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -31,7 +32,7 @@ class Params:
     delta: float = 1.0
 
 
-class Loss:
+class Loss(abc.ABC):
     """A per-sample loss of z (n, c) and targets y: labels (n,) or float targets (n, c)."""
 
     name: ClassVar[str]
@@ -45,11 +46,11 @@ class Loss:
         """Whether float targets (n, c) are meaningful for this loss with this head."""
         return head in self.float_target_heads
 
+    @abc.abstractmethod
     def value_and_grad(
         self, head: str, z: np.ndarray, y: np.ndarray, p: Params
     ) -> tuple[np.ndarray, np.ndarray]:
         """(loss (n,), ∂loss/∂z (n, c)) for validated inputs."""
-        raise NotImplementedError
 
 
 def _flat_index(y: np.ndarray, c: int) -> np.ndarray:
@@ -95,9 +96,9 @@ class _ResidualLoss(Loss):
         value, g = self.on_residual(_residual(yhat, y), p)
         return value, heads.vjp(head, yhat, g)
 
+    @abc.abstractmethod
     def on_residual(self, d: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray]:
         """(mean_c f(d) (n,), ∂/∂ŷ (n, c)) from the residual d = ŷ − t, which it may overwrite."""
-        raise NotImplementedError
 
 
 class MeanSquaredError(_ResidualLoss):
@@ -155,11 +156,11 @@ class _TrueClassLoss(Loss):
         _subtract_true(probs, y, scale)
         return value, probs
 
+    @abc.abstractmethod
     def on_log_p_true(
         self, ell: np.ndarray, y: np.ndarray, p: Params
     ) -> tuple[np.ndarray, np.ndarray]:
         """(f(ℓ) (n,), −f'(ℓ) (n,)) from ℓ = log p_y (n,)."""
-        raise NotImplementedError
 
 
 class CrossEntropy(_TrueClassLoss):

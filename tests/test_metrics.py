@@ -2,8 +2,15 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, brier_score_loss, f1_score,
-                             log_loss, mean_absolute_error, root_mean_squared_error)
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    root_mean_squared_error,
+)
 
 from core import metrics as M
 
