@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
@@ -69,25 +71,42 @@ def reference_flops(spec) -> tuple[float, int]:
     return flops, steps
 
 
+def _train_parts(pool, parts):
+    """Train the stack's parts (one per process, or inline) and return the results in model order."""
+    if pool is None:
+        return [r for part in parts for r in train_stack(part)]
+    return [r for rs in pool.map(train_stack, parts) for r in rs]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="timed repetitions; the best is reported")
+    parser.add_argument("--jobs", type=int, default=2, help="processes; the models are split between them by seed")
     args = parser.parse_args()
     exp = ex.parse(REFERENCE, "bench:reference")
     plans = ex.expand(exp, preset=None)
     spec = runner.stack_spec(plans)
     flops, steps = reference_flops(spec)
-    train_stack(spec)  # warm-up: dataset loading, BLAS initialisation
+    # Split the stack into one part per process, whole seeds per part (as `lossdb run --jobs` does).
+    seeds = sorted({m.seed for m in spec.models})
+    groups = [seeds[i::args.jobs] for i in range(args.jobs)]
+    parts = [replace(spec, models=tuple(m for m in spec.models if m.seed in g)) for g in groups if g]
+    order = [p for g in groups for p in plans if p.seed in g]
+    pool = ProcessPoolExecutor(len(parts)) if len(parts) > 1 else None
+    _train_parts(pool, parts)  # warm-up: dataset loading, BLAS initialisation, worker start
     best = np.inf
     for _ in range(args.repeat):
         t = time.perf_counter()
-        results = train_stack(spec)
+        results = _train_parts(pool, parts)
         best = min(best, time.perf_counter() - t)
+    if pool:
+        pool.shutdown()
+    plans = order
     peak = matmul_peak()
     achieved = flops / best / 1e9
     acc = {r: np.mean([res.metrics["test_accuracy"][-1] for p, res in zip(plans, results, strict=True)
                        if p.arm["label"] == r]) for r in dict.fromkeys(p.arm["label"] for p in plans)}
-    print(f"reference sweep: {len(plans)} models (3 arms x 5 seeds), {spec.epochs} epochs, batch {spec.batch_size}, float32")
+    print(f"reference sweep: {len(plans)} models (3 arms x 5 seeds), {spec.epochs} epochs, batch {spec.batch_size}, float32, {len(parts)} process(es)")
     print(f"wall time (best of {args.repeat}): {best:.3f} s")
     print(f"model-steps per second: {steps / best:,.0f}")
     print(f"achieved: {achieved:.2f} GFLOP/s  (6·P per trained sample, 2·P per evaluated sample)")

@@ -107,7 +107,13 @@ class _State:
         self.weights = self._class_weights(P)
         self.params = init_params(net, [_rng(m.seed, STREAM_INIT) for m in models], dtype)
         self.batch_rngs = {s: _rng(s, STREAM_BATCHES) for s in sorted({m.seed for m in models})}
+        # Models of one seed share their training inputs: shuffle each seed's once, then copy by model.
+        seeds = list(self.batch_rngs)
+        self.seed_of = np.array([seeds.index(m.seed) for m in models])
+        self.first_of = [int(np.argmax(self.seed_of == i)) for i in range(len(seeds))]
         self.optim = Optimizer(spec.optim, self.params, np.array([m.lr for m in models], dtype=np.float64))
+        # the latest test reliability diagram of every model: confidence, accuracy, count (K, bins)
+        self.reliability: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def _scalers(self, P: list[Prepared]):
         if self.task != "regression":
@@ -171,6 +177,7 @@ class _State:
         E = self.spec.epochs
         K = len(self.models)
         history: list[dict[str, np.ndarray]] = []
+        kept: list[np.ndarray] = []  # confidence, accuracy, count (K, bins) at each model's last recorded epoch
         active = np.ones(K, dtype=bool)
         stop_epoch = np.full(K, E)
         diverged: list[int | None] = [None] * K
@@ -182,6 +189,10 @@ class _State:
                 row = self._evaluate()
                 row["wall_time"] = np.full(K, time.perf_counter() - start)
                 history.append(row)
+                if self.reliability is not None:
+                    kept = kept or [np.array(a) for a in self.reliability]
+                    for mine, now in zip(kept, self.reliability, strict=True):
+                        mine[active] = now[active]
                 for k in np.flatnonzero(active & ~self._finite(row["train_loss"])):
                     active[k], stop_epoch[k], diverged[k] = False, epoch, epoch
                     self.optim.freeze(k)
@@ -192,7 +203,11 @@ class _State:
                 if not active.any():
                     break
         wall = time.perf_counter() - start
-        return [self._result(history, k, stop_epoch[k], diverged[k], wall / K) for k in range(K)]
+        results = [self._result(history, k, stop_epoch[k], diverged[k], wall / K) for k in range(K)]
+        for k, result in enumerate(results):
+            if kept and result.status == "finished":  # a diverged model has no meaningful probabilities
+                result.extras["reliability"] = _diagram(kept, k)
+        return results
 
     def _finite(self, train_loss: np.ndarray) -> np.ndarray:
         ok = np.isfinite(train_loss)
@@ -210,9 +225,9 @@ class _State:
     def _epoch(self) -> None:
         tr = self.train
         K, n = tr.X.shape[:2]
-        perms = {s: rng.permutation(n) for s, rng in self.batch_rngs.items()}
-        idx = np.stack([perms[m.seed] for m in self.models])
-        X = np.take_along_axis(tr.X, idx[:, :, None], axis=1)
+        perms = [rng.permutation(n) for rng in self.batch_rngs.values()]
+        idx = np.stack(perms)[self.seed_of]
+        X = np.stack([tr.X[k][p] for k, p in zip(self.first_of, perms, strict=True)])[self.seed_of]
         y = np.take_along_axis(tr.y, idx if tr.y.ndim == 2 else idx[:, :, None], axis=1)
         B = self.spec.batch_size or n
         for s in range(0, n, B):
@@ -267,6 +282,7 @@ class _State:
         row["test_brier"] = M.brier(p, y)
         row["test_ece"] = M.ece(p, y)
         row["test_true_class_prob"] = M.true_class_confidence(p, y)
+        self.reliability = M.reliability(p, y)
         if self.spec.data.imbalance != 1:
             minority = self.spec.data.minority_class
             minority = self.n_classes - 1 if minority is None else minority
@@ -290,6 +306,17 @@ class _State:
         row[f"{part}_rmse"] = M.rmse(pred, split.target)
         if part == "test":
             row["test_mae"] = M.mae(pred, split.target)
+
+
+def _diagram(reliability: list[np.ndarray], k: int) -> dict[str, list]:
+    """Model k's test reliability diagram (15 bins of top-label confidence) as plain lists, empty
+    bins and NaN as None, ready for JSON."""
+    conf, acc, count = reliability
+
+    def plain(a: np.ndarray) -> list[float | None]:
+        return [float(v) if np.isfinite(v) else None for v in a[k]]
+
+    return {"confidence": plain(conf), "accuracy": plain(acc), "count": [int(c) for c in count[k]]}
 
 
 def _groups(models: list[ModelSpec]) -> list[tuple[slice, ModelSpec]]:

@@ -91,3 +91,23 @@ def test_full_batch_descent_on_one_neuron_matches_a_hand_computed_trajectory():
         outputs.append(a)
         w, b = w - 0.15 * a, b - 0.15 * a  # dC/dz = a − y for cross-entropy, input 1, target 0
     np.testing.assert_allclose(r.metrics["output"], outputs, rtol=1e-12)
+
+
+def test_a_finished_classification_run_keeps_its_final_test_reliability_diagram():
+    r = train_stack(_stack([ModelSpec("ce", "softmax", 0.5, 0)], epochs=3))[0]
+    d = r.extras["reliability"]
+    assert len(d["confidence"]) == len(d["accuracy"]) == len(d["count"]) == 15
+    assert sum(d["count"]) == 30  # iris: 150 samples, test_size 0.2
+    for i, (conf, n) in enumerate(zip(d["confidence"], d["count"], strict=True)):
+        assert (conf is None) == (n == 0)
+        assert n == 0 or i / 15 < conf <= (i + 1) / 15
+    gap = sum(n * abs(a - c) for n, a, c in zip(d["count"], d["accuracy"], d["confidence"], strict=True) if n)
+    assert gap / 30 == pytest.approx(r.metrics["test_ece"][-1], rel=1e-12)
+
+
+def test_diverged_and_regression_runs_keep_no_reliability_diagram():
+    bad, _ = train_stack(_stack([ModelSpec("mse", "linear", 1e4, seed=0), ModelSpec("ce", "softmax", 0.5, 0)],
+                                epochs=20))
+    reg = train_stack(_stack([ModelSpec("mse", "linear", 0.05, 0)], data=DataSpec("diabetes"), epochs=2))[0]
+    assert bad.status == "diverged" and "reliability" not in bad.extras
+    assert "reliability" not in reg.extras
