@@ -13,6 +13,7 @@ from rich.table import Table
 from cli.options import DbOption
 from core import experiments as ex
 from core import runner
+from core.executors import open_executor
 from core.store import mask_url, open_store
 
 err = Console(stderr=True)
@@ -25,24 +26,30 @@ def run(
     seeds: Annotated[int | None, typer.Option(help="Override the number of seeds.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Override the number of epochs.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo runs that are already stored.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Train stacks in N local processes.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Train on the Dask cluster at this address (tcp://HOST:8786); needs lossdb[distributed].")] = None,
     db: DbOption = None,
 ) -> None:
     """Train the experiments' runs and store them with every per-epoch metric.
 
-    Example: lossdb run convergence --preset quick --seeds 5
+    Finished runs are skipped, so after Ctrl-C or a crash the same command does the rest.
+
+    Example: lossdb run convergence --preset quick --seeds 5 --jobs 2
     """
     exps = ex.resolve(experiments or [], config or [])
     plans = runner.plan(exps, preset, seeds, epochs)
-    store = open_store(db)
-    todo = runner.pending(store, plans, force)
-    skipped = len(plans) - len(todo)
-    err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
-              f"{len(todo)} to run → {mask_url(store.url)}")
-    with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=False, disable=not todo) as bar:
-        task = bar.add_task("runs", total=len(todo))
-        summary = runner.execute(store, exps, todo, force=force,
-                                 on_stack=lambda n: bar.advance(task, n))
+    runner.check_data(plans)
+    with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
+        todo = runner.pending(store, plans, force)
+        skipped = len(plans) - len(todo)
+        err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
+                  f"{len(todo)} to run on {workers} worker(s) → {mask_url(store.url)}")
+        with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=False, disable=not todo) as bar:
+            task = bar.add_task("runs", total=len(todo))
+            summary = runner.execute(store, exps, todo, force=force, executor=executor, workers=workers,
+                                     on_stack=lambda n: bar.advance(task, n))
     summary.skipped = skipped
     typer.echo(f"{summary.finished} finished, {summary.diverged} diverged, {summary.failed} failed, "
                f"{summary.skipped} skipped (already stored).")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import sys
 from typing import Annotated
 
@@ -14,30 +13,18 @@ from rich.table import Table
 
 from cli.options import DbOption
 from core.errors import ConfigError
-from core.store import RunRecord, open_store
+from core.losses import LOSSES
+from core.store import STATUSES, open_store, run_as_dict
 
 FORMATS = ("table", "json", "csv")
-
-
-def run_as_dict(r: RunRecord) -> dict:
-    """The stable JSON shape of one run that scripts rely on."""
-    return {"id": r.id, "experiment": r.experiment, "dataset": r.dataset, "loss": r.loss, "head": r.head,
-            "lr": r.lr, "seed": r.seed, "status": r.status, "epochs": r.epochs,
-            "wall_seconds": r.wall_seconds, "started_at": r.started_at.isoformat() if r.started_at else None,
-            "arm_hash": r.arm_hash, "engine_version": r.engine_version, "config": r.config,
-            "metrics": {k: _json_number(v) for k, v in sorted(r.summary.items())}}
-
-
-def _json_number(v: float) -> float | str:
-    # JSON has no NaN or infinity: spell them as strings instead of emitting invalid JSON.
-    return v if math.isfinite(v) else str(v)
 
 
 def runs(
     experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
     loss: Annotated[str | None, typer.Option(help="Only this loss.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
-    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    status: Annotated[str | None, typer.Option(
+        help="Only this status: running, finished, diverged, failed or interrupted.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     db: DbOption = None,
 ) -> None:
@@ -47,8 +34,12 @@ def runs(
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    store = open_store(db, create=False, read_only=True)
-    records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
+    if status is not None and status not in STATUSES:
+        raise ConfigError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}")
+    if loss is not None and loss not in LOSSES:
+        raise ConfigError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
+    with open_store(db, create=False, read_only=True) as store:
+        records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
     rows = [run_as_dict(r) for r in records]
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))

@@ -1,14 +1,26 @@
-"""Plan runs, skip finished ones, train them stack by stack and store each stack's runs."""
+"""Plan runs, skip finished ones, train stacks on an Executor and store each stack in one transaction.
+
+The parent process is the only writer: workers (threads, local processes or Dask workers) only
+compute `run_stack`, and the parent saves each stack's runs as their results come back.
+"""
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
 
 import core
 from core import experiments as ex
+from core.data import prepare
+from core.errors import LossdbError
+from core.executors import InlineExecutor
 from core.experiments import Experiment, RunPlan
 from core.provenance import versions
 from core.store import NewRun, Store
@@ -27,18 +39,36 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)
 
 
+class WorkerLost(LossdbError):
+    """A worker process or the cluster went away; finished runs are stored."""
+
+
 def plan(exps: Iterable[Experiment], preset: str = "quick", seeds: int | None = None,
          epochs: int | None = None) -> list[RunPlan]:
     """Every run of the given experiments under a preset and overrides."""
     return [p for e in exps for p in ex.expand(e, preset, seeds, epochs)]
 
 
-def stacks(plans: list[RunPlan]) -> list[list[RunPlan]]:
-    """Group runs that can train as one stack (same data, shape and schedule), in a stable order."""
+def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
+    """Group runs that train as one stack (same data, shape, schedule) in a stable order.
+
+    With more workers than stacks, each stack is cut into contiguous seed ranges so every worker
+    has work; a model's numbers depend only on its own seed, never on its stack-mates.
+    """
     groups: dict[tuple[str, str], list[RunPlan]] = {}
     for p in plans:
         groups.setdefault((p.experiment, p.stack_key), []).append(p)
-    return list(groups.values())
+    out = list(groups.values())
+    if workers <= 1 or len(out) >= workers:
+        return out
+    parts_each = -(-workers // len(out))
+    split: list[list[RunPlan]] = []
+    for group in out:
+        seeds = sorted({p.seed for p in group})
+        n = min(parts_each, len(seeds))
+        bounds = [seeds[len(seeds) * i // n] for i in range(n)] + [seeds[-1] + 1]
+        split += [[p for p in group if lo <= p.seed < hi] for lo, hi in pairwise(bounds)]
+    return split
 
 
 def stack_spec(plans: list[RunPlan]) -> StackSpec:
@@ -55,15 +85,25 @@ def stack_spec(plans: list[RunPlan]) -> StackSpec:
                      models=models, dtype=t["dtype"])
 
 
-def _hashable(v):
+def _hashable(v: Any) -> Any:
     return tuple(v) if isinstance(v, list) else v
+
+
+def check_data(plans: Sequence[RunPlan]) -> None:
+    """Load every CSV dataset once before anything is stored, so a bad file is one error, not failed runs."""
+    seen: set[str] = set()
+    for p in plans:
+        spec = ex.data_spec(p.arm)
+        if str(spec.dataset).startswith("csv:") and repr(spec) not in seen:
+            seen.add(repr(spec))
+            prepare(spec, p.seed)
 
 
 def pending(store: Store, plans: list[RunPlan], force: bool = False) -> list[RunPlan]:
     """The runs not yet stored as finished or diverged for this engine version (all of them with force)."""
     if force:
         return list(plans)
-    done: dict[str, set] = {}
+    done: dict[str, set[tuple[str, int]]] = {}
     out = []
     for p in plans:
         if p.experiment not in done:
@@ -73,44 +113,92 @@ def pending(store: Store, plans: list[RunPlan], force: bool = False) -> list[Run
     return out
 
 
+def describe(p: RunPlan, *, status: str, started: datetime, result: RunResult | None = None,
+             error: str | None = None, finished: datetime | None = None) -> NewRun:
+    """The store's record of one planned run, before (no result) or after training."""
+    r = result
+    return NewRun(
+        experiment=p.experiment, arm_hash=p.arm_hash, seed=p.seed, engine_version=core.ENGINE_VERSION,
+        config={**p.arm, "seed": p.seed}, loss=p.arm["loss"], head=p.arm["head"],
+        dataset=p.arm["data"]["dataset"], lr=float(p.arm["train"]["lr"]), status=status, error=error,
+        diverged_epoch=r.diverged_epoch if r else None,
+        epochs=r.epochs if r else int(p.arm["train"]["epochs"]), started_at=started, finished_at=finished,
+        wall_seconds=r.wall_seconds if r else (None if finished is None else (finished - started).total_seconds()),
+        metrics=r.metrics if r else {}, extras=dict(r.extras) if r else {}, **versions())
+
+
 def run_stack(plans: list[RunPlan], progress: Callable[[int, int], None] | None = None) -> list[NewRun]:
     """Train one stack and describe its runs for the store; an exception marks every run failed."""
     started = datetime.now(UTC)
     try:
-        results = train_stack(stack_spec(plans), progress)
+        results: list[RunResult] | None = train_stack(stack_spec(plans), progress)
         error = None
     except Exception as e:  # a failing stack is data: record it and let the others go on
         results, error = None, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
     finished = datetime.now(UTC)
-    prov = versions()
-    out = []
-    for i, p in enumerate(plans):
-        r: RunResult | None = results[i] if results else None
-        out.append(NewRun(
-            experiment=p.experiment, arm_hash=p.arm_hash, seed=p.seed, engine_version=core.ENGINE_VERSION,
-            config={**p.arm, "seed": p.seed}, loss=p.arm["loss"], head=p.arm["head"],
-            dataset=p.arm["data"]["dataset"], lr=float(p.arm["train"]["lr"]),
-            status=r.status if r else "failed", error=error, diverged_epoch=r.diverged_epoch if r else None,
-            epochs=r.epochs if r else 0, started_at=started, finished_at=finished,
-            wall_seconds=r.wall_seconds if r else (finished - started).total_seconds(),
-            metrics=r.metrics if r else {}, **prov))
-    return out
+    return [describe(p, status=results[i].status if results else "failed", started=started,
+                     result=results[i] if results else None, error=error, finished=finished)
+            for i, p in enumerate(plans)]
+
+
+def _outcome(future: Future[list[NewRun]], group: list[RunPlan], started: datetime) -> list[NewRun]:
+    """A finished future's runs; a worker-side failure (not the training's) marks the stack failed."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise WorkerLost("a worker process stopped unexpectedly (out of memory or killed?): "
+                         "finished runs are stored; run the same command again for the rest") from None
+    except Exception as e:  # e.g. a Dask worker lost mid-task, or a result that failed to unpickle
+        error = f"{type(e).__name__}: {e}"
+        return [describe(p, status="failed", started=started, error=error, finished=datetime.now(UTC))
+                for p in group]
 
 
 def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force: bool = False,
-            on_stack: Callable[[int], None] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> RunSummary:
-    """Train and store the given runs stack by stack; each stack is saved in one transaction."""
+            executor: Executor | None = None, workers: int = 1,
+            on_stack: Callable[[int], None] | None = None) -> RunSummary:
+    """Train `todo` on `executor` (inline by default), at most `workers` stacks at a time, storing each stack.
+
+    A stack is marked `running` when sent to a worker and saved with its metrics in one transaction
+    when it comes back; on Ctrl-C or any error the stacks in flight are marked `interrupted`.
+    """
     summary = RunSummary(planned=len(todo))
     for e in exps:
         store.upsert_experiment(e.name, e.description, e.raw)
-    for group in stacks(todo):
-        runs = run_stack(group, progress)
-        store.save_runs(runs, replace=True)
-        for r in runs:
-            setattr(summary, r.status, getattr(summary, r.status) + 1)
-            if r.error and r.error not in summary.errors:
-                summary.errors.append(r.error.splitlines()[0])
-        if on_stack:
-            on_stack(len(group))
-    return summary
+    executor = executor or InlineExecutor()
+    queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers))
+    in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}
+    marked: dict[int, list[NewRun]] = {}  # id(group) → its `running` rows, until saved
+    try:
+        while True:
+            while len(in_flight) < max(1, workers) and (group := next(queue, None)) is not None:
+                started = datetime.now(UTC)
+                markers = [describe(p, status="running", started=started) for p in group]
+                store.mark_running(markers)
+                marked[id(group)] = markers
+                in_flight[executor.submit(run_stack, group)] = (group, started)
+            if not in_flight:
+                return summary
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                group, started = in_flight.pop(future)
+                runs = _outcome(future, group, started)
+                store.save_runs(runs, replace=force, skip_done=not force)
+                del marked[id(group)]
+                _tally(summary, runs)
+                if on_stack:
+                    on_stack(len(group))
+    except BaseException:
+        for future in in_flight:
+            future.cancel()
+        with suppress(LossdbError):  # the database itself may be what failed
+            store.mark_interrupted([run for batch in marked.values() for run in batch])
+        raise
+
+
+def _tally(summary: RunSummary, runs: list[NewRun]) -> None:
+    """Count a stored stack's runs by status and keep each distinct error's first line."""
+    for r in runs:
+        setattr(summary, r.status, getattr(summary, r.status) + 1)
+        if r.error and r.error.splitlines()[0] not in summary.errors:
+            summary.errors.append(r.error.splitlines()[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,3 +67,12 @@ def store(db_url: str) -> Iterator[Store]:
 def db_path(tmp_path: Path) -> Path:
     """The path of a SQLite file that does not exist yet."""
     return tmp_path / "lossdb.db"
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module() -> Iterator[None]:
+    """Streamlit's script runner replaces sys.modules["__main__"] with the app; later tests that
+    spawn worker processes would re-run the app in each worker, so put the real one back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

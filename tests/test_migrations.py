@@ -27,6 +27,49 @@ from core.store.models import Base
 
 REPO = Path(__file__).resolve().parents[1]
 TABLES = {"alembic_version", "experiments", "runs", "metrics", "run_summaries"}
+# A real database written by `lossdb run --config tests/data/schema_0001.toml` at schema 0001.
+SAVED_0001 = REPO / "tests" / "data" / "schema_0001.db"
+DATA_TABLES = ("experiments", "runs", "metrics", "run_summaries")
+
+
+@pytest.fixture
+def old_db(tmp_path: Path) -> Path:
+    """A copy of the saved schema-0001 database with 8 runs (2 diverged, with NaN metrics)."""
+    target = tmp_path / "schema_0001.db"
+    shutil.copyfile(SAVED_0001, target)
+    return target
+
+
+def sqlite_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the data tables of a SQLite database (the 0001 columns), in key order."""
+    columns = {"runs": "id, experiment_id, arm_hash, seed, status, config, lr, wall_seconds"}
+    with sqlite3.connect(path) as conn:
+        out = {
+            table: conn.execute(f"SELECT {columns.get(table, '*')} FROM {table} ORDER BY 1, 2").fetchall()
+            for table in DATA_TABLES
+        }
+    conn.close()
+    return out
+
+
+def copy_saved_rows(engine: sa.Engine) -> None:
+    """Copy the saved 0001 database's rows into a database migrated to 0001."""
+    source = sa.create_engine(f"sqlite:///{SAVED_0001}")
+    try:
+        old = sa.MetaData()
+        old.reflect(source, only=DATA_TABLES)
+        with source.connect() as reader, engine.begin() as writer:
+            for table in DATA_TABLES:
+                rows = [dict(row._mapping) for row in reader.execute(old.tables[table].select())]
+                target = sa.Table(table, sa.MetaData(), autoload_with=writer)
+                writer.execute(target.insert(), rows)
+            if writer.dialect.name == "postgresql":
+                for table in ("experiments", "runs"):
+                    writer.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    )
+    finally:
+        source.dispose()
 
 
 def sha256(path: Path) -> str:
@@ -88,7 +131,7 @@ def test_every_migration_downgrades_and_upgrades_again(db_url: str) -> None:
     open_store(db_url).close()
     downgrade_to_base(db_url)
     assert table_names(db_url) <= {"alembic_version"}
-    assert upgrade(db_url) == (None, head_revision())
+    assert upgrade(db_url)[:2] == (None, head_revision())
     assert schema_diff(db_url) == []
 
 
@@ -109,18 +152,57 @@ def test_revision_files_are_numbered_and_titled_in_one_line() -> None:
         assert f'revision: str = "{number:04d}"' in path.read_text(), path.name
 
 
-def test_database_at_an_older_revision_is_refused_with_the_upgrade_command(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_saved_schema_0001_database_is_refused_with_the_exact_upgrade_command(
+    old_db: Path,
 ) -> None:
-    open_store(str(db_path)).close()
-    before = sha256(db_path)
-    monkeypatch.setattr(store_migrate, "head_revision", lambda: "0002")
+    before = sha256(old_db)
     with pytest.raises(SchemaOutdatedError) as info:
-        open_store(str(db_path))
+        open_store(str(old_db))
     assert str(info.value) == (
-        f"database {db_path} uses schema 0001, this lossdb needs 0002: run `lossdb db upgrade --db {db_path}`"
+        f"database {old_db} uses schema 0001, this lossdb needs {head_revision()}: "
+        f"run `lossdb db upgrade --db {old_db}`"
     )
-    assert sha256(db_path) == before
+    assert sha256(old_db) == before
+
+
+def test_saved_schema_0001_database_upgrades_with_its_data_intact(old_db: Path) -> None:
+    before = sqlite_rows(old_db)
+    result = upgrade(str(old_db))
+    assert result[:2] == ("0001", head_revision())
+    assert sqlite_rows(old_db) == before
+    assert schema_diff(f"sqlite:///{old_db}") == []
+    with open_store(str(old_db), create=False) as store:
+        runs = store.list_runs()
+        assert len(runs) == 8 and all(r.extras == {} for r in runs)
+        assert {r.status for r in runs} == {"finished", "diverged"}
+
+
+def test_upgrade_of_the_saved_database_keeps_a_backup_at_schema_0001(old_db: Path) -> None:
+    original = sha256(old_db)
+    backup = upgrade(str(old_db)).backup
+    assert backup is not None and backup.name.startswith("schema_0001.db.bak-")
+    assert sqlite_rows(backup) == sqlite_rows(SAVED_0001)
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    conn.close()
+    assert original == sha256(SAVED_0001)
+
+
+def test_a_database_at_0001_on_any_backend_upgrades_with_its_rows(db_url: str) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(store_migrate.alembic_config(conn), "0001")
+        copy_saved_rows(engine)
+    finally:
+        engine.dispose()
+    assert upgrade(db_url)[:2] == ("0001", head_revision())
+    assert schema_diff(db_url) == []
+    with open_store(db_url, create=False) as store:
+        runs = store.list_runs()
+        assert len(runs) == 8 and all(r.extras == {} for r in runs)
+        frame = store.metrics_frame([r.id for r in runs])
+    assert len(frame) == 556 and int(frame.value.isna().sum()) == 54
 
 
 def test_database_at_an_unknown_revision_is_refused_and_untouched(db_path: Path) -> None:
@@ -142,7 +224,7 @@ def test_upgrade_copies_the_sqlite_file_to_a_timestamped_backup_first(db_path: P
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA user_version = 42")
     conn.close()
-    assert upgrade(str(db_path)) == (None, head_revision())
+    assert upgrade(str(db_path))[:2] == (None, head_revision())
     (backup,) = db_path.parent.glob("lossdb.db.bak-*")
     with sqlite3.connect(backup) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (42,)
@@ -156,7 +238,7 @@ def test_upgrade_copies_the_sqlite_file_to_a_timestamped_backup_first(db_path: P
 def test_upgrade_of_a_database_at_head_changes_nothing(db_path: Path) -> None:
     open_store(str(db_path)).close()
     before = sha256(db_path)
-    assert upgrade(str(db_path)) == (head_revision(), head_revision())
+    assert upgrade(str(db_path)) == (head_revision(), head_revision(), None)
     assert sha256(db_path) == before
     assert not list(db_path.parent.glob("*.bak-*"))
 
@@ -241,7 +323,7 @@ def test_migrations_work_from_an_installed_wheel(tmp_path: Path) -> None:
     probe = (
         "import sqlite3, core.store, migrations\n"
         "print(core.store.__file__); print(migrations.__file__)\n"
-        "print(core.store.upgrade('installed.db'))\n"
+        "print(core.store.upgrade('installed.db')[:2])\n"
         "print(sorted(r[0] for r in sqlite3.connect('installed.db').execute(\"SELECT name FROM sqlite_master WHERE type='table'\")))\n"
     )
     result = subprocess.run(

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import math
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,8 @@ from core.store import (
     Store,
     current,
     head_revision,
+    iter_metrics,
+    iter_runs,
     mask_url,
     open_store,
     resolve_url,
@@ -450,3 +453,97 @@ def test_concurrent_opens_of_a_new_database_create_it_once(db_url: str) -> None:
         ids = list(pool.map(open_and_save, range(8)))
     assert len(set(ids)) == 8
     assert current(db_url) == head_revision()
+
+
+def test_extras_round_trip_with_nan_and_infinity_as_null(stored_experiment: Store) -> None:
+    extras = {"reliability": {"confidence": np.array([0.25, np.nan]), "count": [np.int64(3), 0]},
+              "ece": float("inf")}
+    (run_id,) = stored_experiment.save_runs([make_run(extras=extras)])
+    assert stored_experiment.get_run(run_id).extras == {
+        "reliability": {"confidence": [0.25, None], "count": [3, 0]}, "ece": None}
+
+
+def test_a_run_without_extras_reads_back_an_empty_dict(stored_experiment: Store) -> None:
+    (run_id,) = stored_experiment.save_runs([make_run()])
+    assert stored_experiment.get_run(run_id).extras == {}
+
+
+def test_skip_done_keeps_a_finished_run_and_stores_the_rest(stored_experiment: Store) -> None:
+    (first,) = stored_experiment.save_runs([make_run(seed=0)])
+    ids = stored_experiment.save_runs(
+        [make_run(seed=0, wall_seconds=9.0), make_run(seed=1)], skip_done=True
+    )
+    assert ids[0] == first
+    assert [(r.seed, r.wall_seconds) for r in stored_experiment.list_runs()] == [(0, 2.5), (1, 2.5)]
+    assert stored_experiment.counts()["metric_rows"] == 16
+
+
+def test_mark_running_stores_runs_without_metrics_and_leaves_finished_ones(
+    stored_experiment: Store,
+) -> None:
+    stored_experiment.save_runs([make_run(seed=0), make_run(seed=1, status="failed", error="x")])
+    marked = stored_experiment.mark_running([make_run(seed=s, status="running") for s in (0, 1, 2)])
+    assert marked == 2
+    assert [(r.seed, r.status, r.error) for r in stored_experiment.list_runs()] == [
+        (0, "finished", None), (1, "running", None), (2, "running", None)]
+    assert stored_experiment.counts()["metric_rows"] == 8
+
+
+def test_mark_interrupted_changes_only_runs_that_say_running(stored_experiment: Store) -> None:
+    stored_experiment.save_runs([make_run(seed=0)])
+    stored_experiment.mark_running([make_run(seed=1, status="running")])
+    changed = stored_experiment.mark_interrupted([make_run(seed=0), make_run(seed=1)])
+    assert changed == 1
+    assert [r.status for r in stored_experiment.list_runs()] == ["finished", "interrupted"]
+
+
+def test_a_running_run_is_replaced_by_its_result_keeping_its_id(stored_experiment: Store) -> None:
+    stored_experiment.mark_running([make_run(status="running")])
+    (before,) = stored_experiment.list_runs()
+    (after,) = stored_experiment.save_runs([make_run()])
+    assert after == before.id
+    assert stored_experiment.get_run(after).status == "finished"
+
+
+def test_iter_runs_pages_through_every_run_in_id_order(
+    stored_experiment: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.store import exports as export_module
+
+    monkeypatch.setattr(export_module, "RUNS_PAGE", 3)
+    stored_experiment.save_runs([make_run(seed=s) for s in range(7)])
+    records = list(iter_runs(stored_experiment))
+    assert [r.seed for r in records] == list(range(7))
+    assert all(r.summary == {"train_loss": 0.25, "test_accuracy": 0.9} for r in records)
+
+
+def test_iter_metrics_streams_every_value_in_key_order(stored_experiment: Store) -> None:
+    stored_experiment.save_runs([make_run(seed=s) for s in range(3)])
+    rows = [row for batch in iter_metrics(stored_experiment) for row in batch]
+    assert len(rows) == 24 and rows == sorted(rows)
+
+
+def test_concurrent_writers_of_the_same_runs_store_each_once(db_url: str) -> None:
+    with open_store(db_url) as first:
+        first.upsert_experiment("exp", "", {})
+    runs = [make_run(seed=s) for s in range(20)]
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with open_store(db_url) as store:
+                for run in runs:
+                    store.mark_running([dataclasses.replace(run, status="running", metrics={})])
+                    store.save_runs([run], skip_done=True)
+        except BaseException as exc:  # collected for the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with open_store(db_url) as store:
+        assert [r.seed for r in store.list_runs()] == list(range(20))
+        assert store.counts()["metric_rows"] == 160

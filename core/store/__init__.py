@@ -7,19 +7,32 @@ from __future__ import annotations
 
 from core.store import migrate as _migrate
 from core.store.engine import DEFAULT_URL, make_engine, mask_url, resolve_url
+from core.store.exports import FORMATS as EXPORT_FORMATS
+from core.store.exports import ExportResult, export, iter_metrics, iter_runs, run_as_dict
+from core.store.migrate import Upgrade
+from core.store.models import DONE_STATUSES, STATUSES
 from core.store.records import NewRun, RunRecord
 from core.store.store import Store
 
 __all__ = [
     "DEFAULT_URL",
+    "DONE_STATUSES",
+    "EXPORT_FORMATS",
+    "STATUSES",
+    "ExportResult",
     "NewRun",
     "RunRecord",
     "Store",
+    "Upgrade",
     "current",
+    "export",
     "head_revision",
+    "iter_metrics",
+    "iter_runs",
     "mask_url",
     "open_store",
     "resolve_url",
+    "run_as_dict",
     "upgrade",
 ]
 
@@ -32,7 +45,7 @@ def open_store(db: str | None = None, *, create: bool = True, read_only: bool = 
     that is not a lossdb database raises StoreError and is left untouched.
     """
     url = resolve_url(db)
-    _migrate.check_sqlite_file(url, must_exist=read_only or not create)
+    _migrate.check_sqlite_file(url, must_exist=read_only or not create, writable=not read_only)
     engine = make_engine(url, read_only=read_only)
     try:
         _migrate.prepare(engine, url, create=create and not read_only)
@@ -42,8 +55,8 @@ def open_store(db: str | None = None, *, create: bool = True, read_only: bool = 
     return Store(engine, url, read_only=read_only)
 
 
-def upgrade(db: str | None) -> tuple[str | None, str]:
-    """Upgrade `db` to the newest schema (a SQLite file is copied to <file>.bak-<time> first); returns (from, to)."""
+def upgrade(db: str | None) -> Upgrade:
+    """Upgrade `db` to the newest schema; a SQLite file with content is copied to <file>.bak-<time> first."""
     return _migrate.upgrade(resolve_url(db))
 
 

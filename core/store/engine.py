@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -30,6 +31,8 @@ PG_CONNECT_TIMEOUT_S = 10
 SQLITE_HEADER = b"SQLite format 3\x00"
 # An execution option on a Connection: its transaction will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "lossdb_write"
+# Serialises write transactions on one PostgreSQL database (any constant will do).
+PG_WRITE_LOCK_KEY = 7_301_955_412
 
 
 def resolve_url(db: str | None) -> str:
@@ -87,16 +90,25 @@ def describe(url: str) -> str:
     return str(path) if path is not None else mask_url(url)
 
 
-def _json_default(value: Any) -> Any:
-    """JSON for numpy scalars and arrays that find their way into configs and specs."""
+def plain_json(value: Any) -> Any:
+    """`value` with numpy scalars and arrays as plain numbers and lists, NaN and ±inf as None."""
+    if isinstance(value, dict):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(item) for item in value]
     if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+        return plain_json(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def dumps(value: Any) -> str:
-    """The JSON text of a config or spec (numpy values become plain numbers and lists)."""
-    return json.dumps(value, default=_json_default)
+    """The JSON text of a config, spec or extras (valid JSON for PostgreSQL: no NaN or infinity)."""
+    try:
+        return json.dumps(plain_json(value), allow_nan=False)
+    except TypeError as exc:
+        raise StoreError(f"a value cannot be stored as JSON: {exc}") from None
 
 
 def make_engine(url: str, *, read_only: bool = False, foreign_keys: bool = True) -> Engine:
@@ -128,7 +140,12 @@ def _sqlite_engine(u: URL, *, read_only: bool, foreign_keys: bool) -> Engine:
         engine = create_engine(u, poolclass=pool.StaticPool, json_serializer=dumps)
     else:
         if read_only:
-            u = u.set(database=path.as_uri(), query={"uri": "true", "mode": "ro"})
+            query = {"uri": "true", "mode": "ro"}
+            if _frozen(path):
+                # In a folder nobody can write, a WAL database cannot get its -shm index;
+                # SQLite reads it anyway when told that no other process can change it.
+                query["immutable"] = "1"
+            u = u.set(database=path.as_uri(), query=query)
         engine = create_engine(
             u,
             poolclass=pool.QueuePool,
@@ -157,6 +174,16 @@ def _sqlite_engine(u: URL, *, read_only: bool, foreign_keys: bool) -> Engine:
     return engine
 
 
+def _frozen(path: Path) -> bool:
+    """Whether a SQLite file sits in a folder this user cannot write, with no WAL content beside it."""
+    wal = path.with_name(path.name + "-wal")
+    return (
+        path.exists()
+        and not os.access(path.parent, os.W_OK)
+        and (not wal.exists() or wal.stat().st_size == 0)
+    )
+
+
 def enable_wal(engine: Engine) -> None:
     """Switch a SQLite database to WAL mode (persistent in the file); a no-op elsewhere or if done."""
     if engine.dialect.name != "sqlite":
@@ -177,6 +204,10 @@ def connection(engine: Engine, url: str, *, write: bool = False) -> Iterator[Con
             if write:
                 conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
+                if write and conn.dialect.name == "postgresql":
+                    # One writer at a time, as on SQLite: concurrent `lossdb run`s then see each
+                    # other's rows instead of racing to insert the same run identity.
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
                 yield conn
     except (SQLAlchemyError, sqlite3.Error) as exc:
         raise translate_error(exc, url) from exc
@@ -227,5 +258,8 @@ def _is_connect_error(exc: BaseException) -> bool:
             "could not translate host",
             "timeout expired",
             "connection to server",
+            "not currently accepting connections",
+            "terminating connection",
+            "server closed the connection",
         )
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -9,6 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 
 from alembic import command
 from alembic.config import Config
@@ -54,6 +57,14 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in _scripts().walk_revisions()}
 
 
+class Upgrade(NamedTuple):
+    """What `upgrade` did: the revision before (None: empty), after, and the SQLite backup made."""
+
+    before: str | None
+    after: str
+    backup: Path | None = None
+
+
 @dataclass(frozen=True)
 class SchemaState:
     """What a database holds: `empty`, `current`, `outdated`, `newer` (unknown revision) or `foreign`."""
@@ -76,8 +87,9 @@ def schema_state(conn: Connection) -> SchemaState:
     return SchemaState("current" if revision == head_revision() else "outdated", revision)
 
 
-def check_sqlite_file(url: str, *, must_exist: bool) -> Path | None:
-    """Refuse, without touching it, a SQLite path that is missing (if required), a folder or not SQLite."""
+def check_sqlite_file(url: str, *, must_exist: bool, writable: bool = False) -> Path | None:
+    """Refuse, without touching it, a SQLite path that is missing (if required), a folder, not SQLite
+    or, when `writable`, a file or folder this user may not write (SQLite also writes files beside it)."""
     path = sqlite_path(url)
     if path is None:
         return None
@@ -102,6 +114,10 @@ def check_sqlite_file(url: str, *, must_exist: bool) -> Path | None:
         raise StoreError(
             f"{path} is not a SQLite database: point --db at a lossdb database or at a new file"
         )
+    if writable and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        raise StoreError(
+            f"{path} is read-only for you (the file or its folder): copy it somewhere writable to store or delete runs"
+        )
     return path
 
 
@@ -118,7 +134,7 @@ def refuse(state: SchemaState, url: str) -> None:
         )
     if state.kind == "outdated":
         raise SchemaOutdatedError(
-            f"database {where} uses schema {state.revision}, this lossdb needs {head_revision()}: run `lossdb db upgrade --db {where}`"
+            f"database {where} uses schema {state.revision}, this lossdb needs {head_revision()}: run `lossdb db upgrade --db {shlex.quote(where)}`"
         )
 
 
@@ -142,17 +158,16 @@ def _in_memory(engine: Engine, url: str) -> bool:
     return engine.dialect.name == "sqlite" and sqlite_path(url) is None
 
 
-def migrate(
-    url: str, *, backup: bool = False, engine: Engine | None = None
-) -> tuple[str | None, str]:
-    """Upgrade to head under a write lock, re-checking the state inside it; returns (from, to)."""
+def migrate(url: str, *, backup: bool = False, engine: Engine | None = None) -> Upgrade:
+    """Upgrade to head under a write lock, re-checking the state inside it."""
     # Foreign keys off: a batch migration on SQLite drops and recreates tables, which
     # would otherwise cascade-delete child rows; foreign_key_check verifies afterwards.
     own = engine is None
     engine = engine or make_engine(url, foreign_keys=False)
+    copy = None
     try:
         if backup:
-            backup_sqlite(url, engine)
+            copy = backup_sqlite(url, engine)
         with _ALEMBIC_LOCK, connection(engine, url, write=True) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
@@ -172,7 +187,7 @@ def migrate(
     finally:
         if own:
             engine.dispose()
-    return state.revision, head_revision()
+    return Upgrade(state.revision, head_revision(), copy)
 
 
 def backup_sqlite(url: str, engine: Engine) -> Path | None:
@@ -193,9 +208,9 @@ def backup_sqlite(url: str, engine: Engine) -> Path | None:
     return target
 
 
-def upgrade(url: str) -> tuple[str | None, str]:
-    """Bring the database at `url` to head, backing a SQLite file up first; returns (from, to)."""
-    check_sqlite_file(url, must_exist=False)
+def upgrade(url: str) -> Upgrade:
+    """Bring the database at `url` to head, backing a SQLite file up first."""
+    check_sqlite_file(url, must_exist=False, writable=True)
     engine = make_engine(url)
     try:
         with connection(engine, url) as conn:
@@ -205,7 +220,7 @@ def upgrade(url: str) -> tuple[str | None, str]:
     if state.kind in ("foreign", "newer"):
         refuse(state, url)
     if state.kind == "current":
-        return state.revision, state.revision or head_revision()
+        return Upgrade(state.revision, state.revision or head_revision())
     return migrate(url, backup=state.kind == "outdated" or _has_content(url))
 
 

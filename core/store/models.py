@@ -84,6 +84,7 @@ class Run(Base):
     numpy_version: Mapped[str] = mapped_column(String(64))
     python_version: Mapped[str] = mapped_column(String(64))
     git_commit: Mapped[str | None] = mapped_column(String(64))
+    extras: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Metric(Base):

@@ -42,6 +42,7 @@ class RunRecord:
     python_version: str
     git_commit: str | None
     summary: dict[str, float] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class NewRun:
     """A run to store. `metrics[name][i]` is the value at epoch i: epoch 0 is before training, then 1..E.
 
     Datetimes should be timezone-aware (naive ones are taken as UTC); values may be NaN or ±inf.
+    `extras` holds JSON-able engine results beyond the series (e.g. {"reliability": {...}}); in it,
+    numpy values become plain numbers and lists, and NaN or ±inf become null (JSON has no such numbers).
     """
 
     experiment: str
@@ -72,6 +75,7 @@ class NewRun:
     python_version: str
     git_commit: str | None
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def identity(self) -> tuple[str, str, int, str]:

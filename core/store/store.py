@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import UTC, datetime
 from itertools import repeat
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
-from sqlalchemy import ColumnElement, Engine, Table, delete, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,16 +20,13 @@ from core.errors import StoreError
 from .engine import connection, describe
 from .models import DONE_STATUSES, STATUSES, Experiment, Metric, Run, RunSummary
 from .records import NewRun, RunRecord, checked_series, from_db, refuse_duplicates, to_utc
+from .rows import CHUNK, chunks, insert_sql, record, run_row
 
 if TYPE_CHECKING:
     import pandas as pd
 
-T = TypeVar("T")
-# Bounds the bound parameters of one IN (...) list, well under SQLite's and PostgreSQL's limits.
-CHUNK = 500
-RUN_COLUMNS = tuple(
-    f.name for f in fields(RunRecord) if f.name not in ("id", "experiment", "summary")
-)
+# A run's identity inside the database: (experiment id, arm hash, seed, engine version).
+Key = tuple[int, str, int, str]
 # INSERT … ON CONFLICT DO UPDATE, so concurrent writers of one experiment cannot collide.
 UPSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
 
@@ -104,41 +100,43 @@ class Store:
         with self._session() as session:
             return {(arm, seed) for arm, seed in session.execute(stmt)}
 
-    def save_runs(self, runs: Sequence[NewRun], *, replace: bool = False) -> list[int]:
+    def save_runs(
+        self, runs: Sequence[NewRun], *, replace: bool = False, skip_done: bool = False
+    ) -> list[int]:
         """Store runs with their metrics and summaries in ONE transaction; returns their ids in order.
 
         A stored run with the same identity is replaced (keeping its id) when it did not finish
-        (running, failed, interrupted) or when `replace` is true; a finished one is refused otherwise.
+        (running, failed, interrupted) or when `replace` is true. A finished or diverged one is
+        kept as it is with `skip_done` (another process got there first), and refused otherwise.
         """
         series = [checked_series(run) for run in runs]
         refuse_duplicates(runs)
         if not runs:
             return []
         with self._session(write=True) as session:
-            experiment_ids = self._experiment_ids(session, {run.experiment for run in runs})
-            keys = [
-                (experiment_ids[r.experiment], r.arm_hash, int(r.seed), r.engine_version)
-                for r in runs
-            ]
-            existing = self._existing(session, keys)
+            keys, existing = self._identities(session, runs)
             ids: list[int | None] = []
+            write: list[bool] = []
             for run, key in zip(runs, keys, strict=True):
                 old = existing.get(key)
-                if old is not None and old[1] in DONE_STATUSES and not replace:
+                done = old is not None and old[1] in DONE_STATUSES
+                if done and not replace and not skip_done:
                     raise StoreError(
                         f"run (experiment {run.experiment}, arm {run.arm_hash}, seed {run.seed}, engine {run.engine_version}) "
                         f"is already stored as {old[1]}: pass --force to replace it"
                     )
                 ids.append(None if old is None else old[0])
-            stale = [run_id for run_id in ids if run_id is not None]
-            for chunk in _chunks(stale):
+                write.append(replace or not done)
+            stale = [run_id for run_id, w in zip(ids, write, strict=True) if w and run_id is not None]
+            for chunk in chunks(stale):
                 session.execute(
                     delete(Run).where(Run.id.in_(chunk)),
                     execution_options={"synchronize_session": False},
                 )
             rows = [
-                _run_row(run, key[0], run_id)
-                for run, key, run_id in zip(runs, keys, ids, strict=True)
+                run_row(run, key[0], run_id)
+                for run, key, run_id, w in zip(runs, keys, ids, write, strict=True)
+                if w
             ]
             kept = [row for row in rows if row["id"] is not None]
             if kept:
@@ -151,8 +149,67 @@ class Store:
                 new_ids = iter(session.execute(stmt, fresh).scalars().all())
                 ids = [run_id if run_id is not None else next(new_ids) for run_id in ids]
             final_ids = [int(run_id) for run_id in ids if run_id is not None]
-            self._insert_series(session, final_ids, series)
+            written = [(i, s) for i, s, w in zip(final_ids, series, write, strict=True) if w]
+            self._insert_series(session, [i for i, _ in written], [s for _, s in written])
         return final_ids
+
+    def mark_running(self, runs: Sequence[NewRun]) -> int:
+        """Record runs about to train as `running`, without metrics; finished ones are left alone.
+
+        A new identity gets a row; an unfinished one (failed, interrupted, running) is reset to
+        running. Returns how many rows now say running.
+        """
+        refuse_duplicates(runs)
+        with self._session(write=True) as session:
+            keys, existing = self._identities(session, runs)
+            now = datetime.now(UTC)
+            reset = [old[0] for old in existing.values() if old[1] not in DONE_STATUSES]
+            for chunk in chunks(reset):
+                for table in (Metric, RunSummary):  # a failed run's partial series go with it
+                    session.execute(
+                        delete(table).where(table.run_id.in_(chunk)),
+                        execution_options={"synchronize_session": False},
+                    )
+                session.execute(
+                    update(Run)
+                    .where(Run.id.in_(chunk), Run.status.not_in(DONE_STATUSES))
+                    .values(status="running", error=None, started_at=now, finished_at=None),
+                    execution_options={"synchronize_session": False},
+                )
+            fresh = [
+                {k: v for k, v in run_row(run, key[0], None).items() if k != "id"}
+                for run, key in zip(runs, keys, strict=True)
+                if key not in existing
+            ]
+            if fresh:
+                session.execute(insert(Run), fresh)
+        return len(reset) + len(fresh)
+
+    def mark_interrupted(self, runs: Sequence[NewRun]) -> int:
+        """Set the given runs that still say `running` to `interrupted`; returns how many changed."""
+        changed = 0
+        with self._session(write=True) as session:
+            _, existing = self._identities(session, runs)
+            running = [old[0] for old in existing.values() if old[1] == "running"]
+            for chunk in chunks(running):
+                result = session.execute(
+                    update(Run)
+                    .where(Run.id.in_(chunk), Run.status == "running")
+                    .values(status="interrupted", finished_at=datetime.now(UTC)),
+                    execution_options={"synchronize_session": False},
+                )
+                changed += result.rowcount  # type: ignore[attr-defined]
+        return changed
+
+    def _identities(
+        self, session: Session, runs: Sequence[NewRun]
+    ) -> tuple[list[Key], dict[Key, tuple[int, str]]]:
+        """The identity keys of `runs` (experiment as id) and {key: (id, status)} of those stored."""
+        experiment_ids = self._experiment_ids(session, {run.experiment for run in runs})
+        keys = [
+            (experiment_ids[r.experiment], r.arm_hash, int(r.seed), r.engine_version) for r in runs
+        ]
+        return keys, self._existing(session, keys)
 
     def _experiment_ids(self, session: Session, names: set[str]) -> dict[str, int]:
         """Map experiment names to ids; an unknown name is an error."""
@@ -165,13 +222,11 @@ class Store:
             )
         return found
 
-    def _existing(
-        self, session: Session, keys: list[tuple[int, str, int, str]]
-    ) -> dict[tuple[int, str, int, str], tuple[int, str]]:
+    def _existing(self, session: Session, keys: list[Key]) -> dict[Key, tuple[int, str]]:
         """{identity: (id, status)} of stored runs among `keys`."""
         identity = tuple_(Run.experiment_id, Run.arm_hash, Run.seed, Run.engine_version)
-        out: dict[tuple[int, str, int, str], tuple[int, str]] = {}
-        for chunk in _chunks(keys, CHUNK // 4):
+        out: dict[Key, tuple[int, str]] = {}
+        for chunk in chunks(keys, CHUNK // 4):
             stmt = select(
                 Run.id, Run.experiment_id, Run.arm_hash, Run.seed, Run.engine_version, Run.status
             )
@@ -196,7 +251,7 @@ class Store:
         conn = session.connection()
         for table, rows in ((Metric.__table__, metric_rows), (RunSummary.__table__, summary_rows)):
             if rows:
-                conn.exec_driver_sql(_insert_sql(table, conn.dialect.paramstyle), rows)  # type: ignore[arg-type]
+                conn.exec_driver_sql(insert_sql(table, conn.dialect.paramstyle), rows)  # type: ignore[arg-type]
 
     def list_runs(
         self,
@@ -221,30 +276,33 @@ class Store:
             if ids is None:
                 return self._records(session, conds)
             records: list[RunRecord] = []
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in chunks(sorted(set(ids))):
                 records += self._records(session, [*conds, Run.id.in_(chunk)])
             return records
 
-    def _records(self, session: Session, conds: list[ColumnElement[bool]]) -> list[RunRecord]:
-        """Runs and their summaries matching `conds`, as RunRecords ordered by id."""
+    def _records(
+        self, session: Session, conds: list[ColumnElement[bool]], limit: int | None = None
+    ) -> list[RunRecord]:
+        """Runs (the first `limit`, if given) matching `conds` with their summaries, ordered by id."""
         stmt = (
             select(Run, Experiment.name)
             .join(Experiment, Run.experiment_id == Experiment.id)
             .where(*conds)
+            .order_by(Run.id)
+            .limit(limit)
         )
-        sums = (
-            select(RunSummary.run_id, RunSummary.name, RunSummary.value)
-            .join(Run, RunSummary.run_id == Run.id)
-            .join(Experiment, Run.experiment_id == Experiment.id)
-            .where(*conds)
-        )
+        found = session.execute(stmt).all()
+        sums = select(RunSummary.run_id, RunSummary.name, RunSummary.value)
+        if limit is None:
+            sums = sums.join(Run, RunSummary.run_id == Run.id).join(
+                Experiment, Run.experiment_id == Experiment.id
+            ).where(*conds)
+        else:
+            sums = sums.where(RunSummary.run_id.in_([run.id for run, _ in found]))
         summaries: dict[int, dict[str, float]] = {}
         for run_id, name, value in session.execute(sums):
             summaries.setdefault(run_id, {})[name] = from_db(value)
-        return [
-            _record(run, name, summaries.get(run.id, {}))
-            for run, name in session.execute(stmt.order_by(Run.id))
-        ]
+        return [record(run, name, summaries.get(run.id, {})) for run, name in found]
 
     def get_run(self, run_id: int) -> RunRecord:
         """One stored run; an unknown id is an error that names it."""
@@ -263,7 +321,7 @@ class Store:
 
         rows: list[Any] = []
         with self._session() as session:
-            for chunk in _chunks(sorted(set(run_ids))):
+            for chunk in chunks(sorted(set(run_ids))):
                 stmt = select(Metric.run_id, Metric.name, Metric.epoch, Metric.value).where(
                     Metric.run_id.in_(chunk)
                 )
@@ -301,7 +359,7 @@ class Store:
         """Delete runs (their metrics and summaries cascade); returns how many existed."""
         deleted = 0
         with self._session(write=True) as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in chunks(sorted(set(ids))):
                 result = session.execute(
                     delete(Run).where(Run.id.in_(chunk)),
                     execution_options={"synchronize_session": False},
@@ -344,44 +402,3 @@ class Store:
             "runs_by_status": by_status,
             "metric_rows": int(n_metrics),
         }
-
-
-def _run_row(run: NewRun, experiment_id: int, run_id: int | None) -> dict[str, Any]:
-    """The `runs` row of a NewRun, keyed by attribute name."""
-    row: dict[str, Any] = {name: getattr(run, name) for name in RUN_COLUMNS}
-    row.update(
-        id=run_id,
-        experiment_id=experiment_id,
-        seed=int(run.seed),
-        lr=float(run.lr),
-        epochs=int(run.epochs),
-        diverged_epoch=None if run.diverged_epoch is None else int(run.diverged_epoch),
-        wall_seconds=None if run.wall_seconds is None else float(run.wall_seconds),
-        started_at=to_utc(run.started_at),
-        finished_at=to_utc(run.finished_at),
-    )
-    return row
-
-
-def _record(run: Run, experiment: str, summary: dict[str, float]) -> RunRecord:
-    """A RunRecord from an ORM row, datetimes in UTC."""
-    values = {name: getattr(run, name) for name in RUN_COLUMNS}
-    values.update(started_at=to_utc(run.started_at), finished_at=to_utc(run.finished_at))
-    return RunRecord(id=run.id, experiment=experiment, summary=summary, **values)
-
-
-def _insert_sql(table: Table, paramstyle: str) -> str:
-    """A positional INSERT for the driver's executemany, in its parameter style."""
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(paramstyle)
-    if mark is None:
-        raise StoreError(f"the database driver's parameter style {paramstyle} is not supported")
-    names = [column.name for column in table.columns]
-    return (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
-    )
-
-
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
-    """Consecutive slices of at most `size` items."""
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
