@@ -1,0 +1,73 @@
+"""Runs: a filterable table of runs, selected runs' curves overlaid, and one run in full."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import charts
+from dashboard import loaders
+
+FILTERS = ("experiment", "dataset", "loss", "head", "status")
+SHOWN = ["id", "experiment", "dataset", "loss", "head", "label", "lr", "seed", "status", "condition",
+         "epochs", "wall_seconds"]
+DEFAULT_OVERLAY = 3
+
+src = loaders.source()
+runs = loaders.runs(src.url, src.token)
+
+st.title("Runs")
+cols = st.columns(len(FILTERS))
+view = runs
+for col, name in zip(cols, FILTERS, strict=True):
+    chosen = col.multiselect(name.capitalize(), sorted(set(runs[name].dropna())), key=f"runs_{name}",
+                             help="Leave empty for all.")
+    if chosen:
+        view = view[view[name].isin(chosen)]
+if view.empty:
+    st.info("No run matches these filters: clear one of them.")
+    st.stop()
+
+metrics = loaders.metric_columns(view)
+table = view[SHOWN + metrics].reset_index(drop=True)
+st.caption(f"{len(table)} of {len(runs)} runs · select rows to overlay their curves")
+event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row",
+                     key="runs_table", column_config={"wall_seconds": st.column_config.NumberColumn(
+                         "wall s", format="%.2f")})
+picked = [int(table.iloc[i]["id"]) for i in (event.selection.rows if event else [])]
+
+st.header("Curves")
+ids = [int(i) for i in table["id"]]
+extra = st.multiselect("Also overlay runs (by id)", ids, key="runs_overlay")
+overlay = list(dict.fromkeys(picked + extra)) or ids[:DEFAULT_OVERLAY]
+if not (picked or extra):
+    st.caption(f"Showing the first {len(overlay)} runs: select rows above or ids here.")
+chosen_metrics = metrics or ["train_loss"]
+metric = st.selectbox("Metric", chosen_metrics, key="runs_metric",
+                      index=chosen_metrics.index("train_loss") if "train_loss" in chosen_metrics else 0)
+log = st.toggle("Log scale", key="runs_log")
+curves = loaders.curves(src.url, src.token, tuple(sorted(overlay)), metric)
+names = {int(r["id"]): f"#{r['id']} {r['label']} · lr={r['lr']:g} · seed {r['seed']}"
+         for _, r in runs[runs["id"].isin(overlay)].iterrows()}
+curves = curves.assign(run=curves["run_id"].map(names))
+st.altair_chart(charts.overlay_chart(curves, metric, log=log), width="stretch", key="runs_chart")
+
+st.header("One run")
+run_id = st.selectbox("Run", ids, index=ids.index(overlay[-1]) if overlay[-1] in ids else 0,
+                      key="runs_detail")
+record, series = loaders.run_detail(src.url, src.token, int(run_id))
+st.markdown(f"**#{record.id} {record.config.get('label', record.loss + '/' + record.head)}** · "
+            f"{record.experiment} · {record.dataset} · lr {record.lr:g} · seed {record.seed} · "
+            f"{record.status}" + (f" at epoch {record.diverged_epoch}" if record.diverged_epoch else ""))
+if record.error:
+    st.error(record.error)
+left, right = st.columns(2)
+left.subheader("Config")
+left.json(record.config, expanded=False)
+right.subheader("Provenance")
+right.json({"arm_hash": record.arm_hash, "engine_version": record.engine_version,
+            "lossdb": record.lossdb_version, "numpy": record.numpy_version,
+            "python": record.python_version, "git_commit": record.git_commit,
+            "started_at": str(record.started_at), "finished_at": str(record.finished_at),
+            "wall_seconds": record.wall_seconds, "epochs": record.epochs}, expanded=False)
+st.subheader("Every metric")
+st.altair_chart(charts.metrics_grid_chart(series), key="runs_grid")

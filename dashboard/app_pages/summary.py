@@ -1,0 +1,93 @@
+"""Summary: the comparison table (one row per claim), its filters, and a chosen claim's evidence."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import charts, claims
+from core.claims import Verdict
+from dashboard import loaders, views
+from dashboard.widgets import FOCUS
+
+FOCUS_METRIC = "focus_metric"
+BADGES = {"supported": "green", "contradicted": "red", "inconclusive": "orange"}
+src = loaders.source()
+everything = loaders.verdicts(src.url, src.token)
+
+
+def dataset_of(v: Verdict) -> str:
+    """The dataset named first in a verdict's condition ("dataset=digits, …"), or ""."""
+    head = v.condition.split(",", 1)[0].strip()
+    return head.split("=", 1)[1] if head.startswith("dataset=") else ""
+
+
+st.title("The claims, measured")
+st.caption("One row per claim: its headline comparison, the measured value of each compared loss, "
+           "the verdict from the 95% confidence interval across paired seeds, and how the claim fares "
+           "across every other condition and learning rate. Choose a claim to see all of its evidence.")
+
+cols = st.columns(4)
+chosen_exps = cols[0].multiselect("Experiment", sorted({v.experiment for v in everything}),
+                                  key="sum_experiment")
+chosen_sets = cols[1].multiselect("Dataset", sorted({dataset_of(v) for v in everything} - {""}),
+                                  key="sum_dataset")
+chosen_conds = cols[2].multiselect("Condition", sorted({v.condition for v in everything} - {""}),
+                                   key="sum_condition")
+chosen_lrs = cols[3].multiselect("Learning rate", sorted({v.lr_mode for v in everything} - {""}),
+                                 key="sum_lr",
+                                 help="tuned: each loss at its best validation rate; equal: the same rate.")
+selected = [v for v in everything
+            if (not chosen_exps or v.experiment in chosen_exps)
+            and (not chosen_sets or dataset_of(v) in chosen_sets)
+            and (not chosen_conds or v.condition in chosen_conds)
+            and (not chosen_lrs or v.lr_mode in chosen_lrs)]
+rows = claims.summary(selected)
+if not rows:
+    st.info("No verdict matches these filters: clear one of them.")
+    st.stop()
+
+table = views.summary_table(rows)
+event = st.dataframe(
+    views.styled(table), hide_index=True, on_select="rerun", selection_mode="single-row",
+    key="summary_table", height=36 * (len(table) + 1) + 3,
+    column_config={"finding": st.column_config.TextColumn(width="large"),
+                   "statement": st.column_config.TextColumn(width="medium")},
+)
+st.download_button("Download this table (CSV)", table.to_csv(index=False), "lossdb-summary.csv",
+                   "text/csv", key="summary_csv")
+
+picked_rows = event.selection.rows if event else []
+picked = str(table.iloc[picked_rows[0]]["claim"]) if picked_rows else None
+if picked and st.session_state.get("_sum_last_pick") != picked:
+    st.session_state["sum_claim"] = picked
+st.session_state["_sum_last_pick"] = picked
+
+st.header("Evidence")
+claim_ids = list(table["claim"])
+claim = st.selectbox("Claim", claim_ids, key="sum_claim",
+                     format_func=lambda c: f"{c}: {claims.CLAIMS[c].sentence}" if c in claims.CLAIMS else c)
+head = next(v for v in rows if v.claim == claim)
+st.markdown(f"**{head.sentence}** :{BADGES.get(head.verdict, 'gray')}-badge[{head.verdict}]")
+st.write(head.finding)
+
+evidence = [v for v in selected if v.claim == claim]
+for what in dict.fromkeys(v.metric for v in evidence):
+    group = [v for v in evidence if v.metric == what]
+    st.subheader(what)
+    missing = [v for v in group if v.verdict == "not run"]
+    for v in missing:
+        st.info(f"{v.finding} Run it with:")
+        st.code(v.command or f"lossdb run {v.experiment}", language="bash")
+    measured = [v for v in group if v.verdict != "not run"]
+    if not measured:
+        continue
+    frame = views.evidence_frame(measured)
+    ratio = measured[0].ratio
+    st.altair_chart(charts.evidence_chart(frame, label="comparison", ratio=ratio), width="stretch")
+    with st.expander(f"{len(measured)} comparisons as a table"):
+        st.dataframe(views.styled(frame), hide_index=True)
+    metric = views.measured_metric(claim, measured[0].experiment, what)
+    if metric and st.button(f"Curves of {metric} in {measured[0].experiment} →", key=f"go_{claim}_{what}"):
+        st.session_state[FOCUS] = measured[0].experiment
+        st.session_state[FOCUS_METRIC] = metric
+        st.switch_page("app_pages/convergence.py")

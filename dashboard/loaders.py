@@ -1,0 +1,184 @@
+"""Everything the dashboard reads, through core, cached until the database changes.
+
+Every cached loader takes the database URL and a change `token` (the SQLite file's and its WAL's
+size and modification time; for a server database its run counts, re-read every few seconds), so
+a refresh after a `lossdb run` shows the new runs while repeated views cost nothing. The store is
+opened read-only once per URL. The one place where lossdb's errors become the dashboard's sentence.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import analysis, claims
+from core.claims import Verdict
+from core.errors import LossdbError
+from core.store import RunRecord, Store, open_store, resolve_url
+from core.store.engine import describe, sqlite_path
+
+SERVER_TOKEN_TTL_S = 5
+Token = tuple[Any, ...]
+
+
+def db_url() -> str:
+    """The database to show: `--db URL` after `streamlit run app.py --`, else $LOSSDB_DB, else ./lossdb.db."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return resolve_url(args[i + 1])
+        if arg.startswith("--db="):
+            return resolve_url(arg.split("=", 1)[1])
+    return resolve_url(None)
+
+
+def sentence(error: LossdbError) -> str:
+    """A lossdb error as the one sentence the dashboard shows: capitalised, with a full stop."""
+    text = str(error).strip() or type(error).__name__
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def where(url: str) -> str:
+    """How the dashboard names its database: the file path, or the URL with its password masked."""
+    return describe(url)
+
+
+def command(text: str, url: str) -> str:
+    """A lossdb command line aimed at the dashboard's database (its password masked)."""
+    return f"{text} --db {shlex.quote(describe(url))}"
+
+
+@st.cache_resource(show_spinner=False)
+def store(url: str) -> Store:
+    """A read-only store on `url`, opened once per URL (its schema checked on opening)."""
+    return open_store(url, create=False, read_only=True)
+
+
+def token(url: str) -> Token:
+    """What changes whenever the database does: SQLite file stats, else the run counts."""
+    path = sqlite_path(url)
+    if path is None:
+        return _server_token(url)
+    stats = []
+    for p in (path, path.with_name(path.name + "-wal")):
+        try:
+            s = os.stat(p)
+            stats.append((s.st_size, s.st_mtime_ns))
+        except FileNotFoundError:
+            stats.append(None)
+    return tuple(stats)
+
+
+@st.cache_data(ttl=SERVER_TOKEN_TTL_S, show_spinner=False)
+def _server_token(url: str) -> Token:
+    """A server database's runs by status and metric rows, re-read at most every few seconds."""
+    c = store(url).counts()
+    return (tuple(sorted(c["runs_by_status"].items())), c["metric_rows"], c["experiments"])
+
+
+@dataclass(frozen=True)
+class Source:
+    """The database a page shows: its URL, its change token and how many runs it holds."""
+
+    url: str
+    token: Token
+    runs: int
+    experiments: int
+
+
+def source() -> Source:
+    """Open the database the dashboard shows (raises LossdbError with the sentence to show)."""
+    url = db_url()
+    store(url)
+    tok = token(url)
+    c = counts(url, tok)
+    return Source(url, tok, c["runs"], c["experiments"])
+
+
+@st.cache_data(show_spinner=False)
+def counts(url: str, token: Token) -> dict[str, Any]:
+    """Experiments, runs and runs by status (core.store's counts)."""
+    return store(url).counts()
+
+
+@st.cache_data(show_spinner="Reading runs…")
+def runs(url: str, token: Token) -> pd.DataFrame:
+    """One row per stored run (core.analysis.runs_frame)."""
+    return analysis.runs_frame(store(url))
+
+
+@st.cache_data(show_spinner="Computing verdicts…")
+def verdicts(url: str, token: Token) -> list[Verdict]:
+    """Every verdict of every claim (core.claims.evaluate)."""
+    return claims.evaluate(store(url))
+
+
+@st.cache_data(show_spinner=False)
+def curves(url: str, token: Token, run_ids: tuple[int, ...], metric: str) -> pd.DataFrame:
+    """The per-epoch series of one metric for the given runs: run_id, epoch, value."""
+    return analysis.curves(store(url), run_ids, metric)
+
+
+@st.cache_data(show_spinner="Aggregating curves…")
+def aggregate(url: str, token: Token, run_ids: tuple[int, ...], metric: str,
+              by: tuple[str, ...] = ("label", "lr")) -> pd.DataFrame:
+    """Mean, sd, min, max and 95% CI per group and epoch (core.analysis.aggregate_curves)."""
+    frame = runs(url, token)
+    chosen = frame[frame["id"].isin(run_ids)]
+    return analysis.aggregate_curves(chosen, curves(url, token, run_ids, metric), by=by)
+
+
+@st.cache_data(show_spinner=False)
+def seed_curves(url: str, token: Token, run_ids: tuple[int, ...], metric: str,
+                by: tuple[str, ...] = ("label", "lr")) -> pd.DataFrame:
+    """Individual runs' curves with their grouping columns: by…, run_id, epoch, value."""
+    frame = runs(url, token)
+    keys = frame.loc[frame["id"].isin(run_ids), ["id", *by]]
+    data = curves(url, token, run_ids, metric)
+    return data.merge(keys, left_on="run_id", right_on="id").drop(columns="id")
+
+
+@st.cache_data(show_spinner=False)
+def run_detail(url: str, token: Token, run_id: int) -> tuple[RunRecord, pd.DataFrame]:
+    """One run's record and every metric it stored (name, epoch, value)."""
+    s = store(url)
+    return s.get_run(run_id), s.metrics_frame([run_id])
+
+
+@st.cache_data(show_spinner=False)
+def reliability(url: str, token: Token, experiment: str, run_ids: tuple[int, ...]) -> pd.DataFrame:
+    """The stored reliability bins of the given runs: run_id, confidence, accuracy, count (one row
+    per non-empty bin); empty when the runs predate reliability extras."""
+    parts = []
+    wanted = set(run_ids)
+    for r in store(url).list_runs(experiment=experiment):
+        rel = (r.extras or {}).get("reliability")
+        if r.id not in wanted or not isinstance(rel, dict):
+            continue
+        bins = pd.DataFrame({k: pd.Series(rel.get(k, []), dtype="float64")
+                             for k in ("confidence", "accuracy", "count")})
+        bins = bins[bins["count"].fillna(0) > 0]
+        parts.append(bins.assign(run_id=r.id))
+    if not parts:
+        return pd.DataFrame(columns=["run_id", "confidence", "accuracy", "count"])
+    return pd.concat(parts, ignore_index=True)
+
+
+@st.cache_data(show_spinner=False)
+def analytic_curves(points: int = 400) -> pd.DataFrame:
+    """Analytic loss and gradient norm of ce, mse, mae, hinge and focal against p̂ of the true class."""
+    return claims.analytic_curves(np.linspace(0.001, 0.999, points))
+
+
+def metric_columns(frame: pd.DataFrame) -> list[str]:
+    """The final-metric columns of a runs frame that hold at least one value, sorted."""
+    fixed = set(analysis.RUN_COLUMNS)
+    return sorted(c for c in frame.columns if c not in fixed and frame[c].notna().any())

@@ -1,0 +1,102 @@
+"""Selectors several pages share: experiment, condition and learning rate, and the chart options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core import analysis
+from core.charts import BANDS
+
+TUNED = "each arm's best (validation)"
+ALL_LRS = "all"
+FOCUS = "focus_experiment"  # session key: the experiment another page asked to show
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The runs a page draws: one experiment's condition at the chosen learning rate(s)."""
+
+    experiment: str
+    condition: str
+    lr: str
+    runs: pd.DataFrame
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The selected runs' ids, sorted."""
+        return tuple(sorted(int(i) for i in self.runs["id"]))
+
+
+def _default(options: list[str], preferred: list[str | None]) -> int:
+    for want in preferred:
+        if want in options:
+            return options.index(want)
+    return 0
+
+
+def pick_runs(runs: pd.DataFrame, key: str, *, experiments: list[str] | None = None,
+              prefer: tuple[str, ...] = ()) -> Selection | None:
+    """Experiment, condition and learning-rate selectors in one row; None when nothing matches."""
+    frame = runs[runs["status"].isin(["finished", "diverged"])]
+    names = sorted(set(frame["experiment"]) & set(experiments or frame["experiment"]))
+    if not names:
+        return None
+    cols = st.columns(3)
+    focus = st.session_state.get(FOCUS)
+    experiment = cols[0].selectbox("Experiment", names, key=f"{key}_experiment",
+                                   index=_default(names, [focus, *prefer]))
+    sub = frame[frame["experiment"] == experiment]
+    conditions = sorted(set(sub["condition"]))
+    condition = cols[1].selectbox("Condition", conditions, key=f"{key}_condition")
+    sub = sub[sub["condition"] == condition]
+    lrs = sorted(set(sub["lr"]))
+    options = ([TUNED] if len(lrs) > 1 else []) + [f"{lr:g}" for lr in lrs] + ([ALL_LRS] if len(lrs) > 1 else [])
+    lr = cols[2].selectbox("Learning rate", options, key=f"{key}_lr",
+                           help="Tuned: each arm at its own best rate, chosen on the validation split.")
+    return Selection(experiment, condition, lr, at_lr(sub, lr))
+
+
+def at_lr(runs: pd.DataFrame, lr: str) -> pd.DataFrame:
+    """The runs at the chosen rate: a number, all of them, or each arm's best on validation."""
+    if lr == ALL_LRS:
+        return runs
+    if lr != TUNED:
+        return runs[runs["lr"].map(lambda v: f"{v:g}") == lr]
+    metric, mode = ("val_accuracy", "max")
+    if metric not in runs or runs[metric].isna().all():
+        metric, mode = "val_rmse", "min"
+    best = analysis.select_lr(runs, metric, mode, by="arm")
+    return runs[runs["arm"].map(best) == runs["lr"]]
+
+
+@dataclass(frozen=True)
+class ChartOptions:
+    """How to draw curves: the band, individual seeds, log scale and display smoothing."""
+
+    band: str | None
+    seeds: bool
+    log: bool
+    window: int
+
+
+def chart_options(key: str, *, log: bool = False) -> ChartOptions:
+    """Band, seeds, log-scale and smoothing controls in one row."""
+    cols = st.columns([3, 1, 1, 2])
+    labels = {**BANDS, "none": "no band"}
+    band = cols[0].radio("Band", list(labels), format_func=labels.get, horizontal=True,
+                         key=f"{key}_band")
+    seeds = cols[1].toggle("Seeds", key=f"{key}_seeds", help="Draw every run behind the means.")
+    log_scale = cols[2].toggle("Log scale", value=log, key=f"{key}_log")
+    window = cols[3].slider("Smoothing (epochs)", 1, 25, 1, key=f"{key}_smooth",
+                            help="A trailing moving average for display only.")
+    return ChartOptions(None if band == "none" else band, seeds, log_scale, window)
+
+
+def caption_runs(selection: Selection) -> None:
+    """A caption with how many runs, arms and seeds a chart shows."""
+    r = selection.runs
+    st.caption(f"{len(r)} runs · {r['label'].nunique()} arms · {r['seed'].nunique()} seeds · "
+               f"{selection.experiment}, {selection.condition}, lr {selection.lr}")
