@@ -32,6 +32,7 @@ test: $(VENV)/.installed-test  ## install the test extras into .venv and run the
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.store
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check core cli dashboard tests bench

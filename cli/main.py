@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 import core
-from cli import commands_run, commands_runs
+from cli import (
+    commands_compare,
+    commands_dashboard,
+    commands_report,
+    commands_run,
+    commands_runs,
+    commands_store,
+)
 from cli.errors import LossdbGroup
 
 app = typer.Typer(cls=LossdbGroup, no_args_is_help=True, add_completion=False,
@@ -34,6 +41,10 @@ def root(
 
 commands_run.register(app)
 commands_runs.register(app)
+commands_store.register(app)
+commands_compare.register(app)
+commands_dashboard.register(app)
+commands_report.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,73 @@
+"""`lossdb report`: the comparison as a file to send, attach or print (HTML, Markdown, PDF, JSON)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import DbOption
+from core.claims import CLAIMS
+from core.errors import ConfigError
+from core.experiments import catalogue
+from core.store import mask_url, open_store, resolve_url
+
+
+def report(
+    experiment: Annotated[list[str] | None, typer.Option(
+        "--experiment", "-e", help="Only this experiment and the claims it tests (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html, md, pdf or json.")] = "html",
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="The file to write, or a folder [default: ./lossdb-report.EXT].")] = None,
+    interactive: Annotated[bool, typer.Option(
+        "--interactive", help="HTML only: embed the Vega runtime once so charts zoom and show tooltips.")] = False,
+    title: Annotated[str | None, typer.Option("--title", help="The report's title.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the comparison report and print the path of the file written.
+
+    The same content in every format: abstract, summary comparison table, a section per experiment
+    (protocol, convergence charts, final metrics as mean ± sd, notable runs) and provenance.
+
+    Example: lossdb run --preset quick && lossdb report --format pdf --out report.pdf
+    """
+    from core import report as reports  # imported on use: Altair and Typst would slow every command
+
+    if fmt not in reports.FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
+    store = open_store(db, create=False, read_only=True)
+    try:
+        known = sorted({e for c in CLAIMS.values() for e in c.experiments} | set(catalogue())
+                       | {e["name"] for e in store.experiments()})
+        unknown = [e for e in experiment or [] if e not in known]
+        if unknown:
+            raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(known)}")
+        command = command_line(experiment or [], fmt, out, interactive, title, resolve_url(db))
+        data = reports.build(store, experiment or None, title=title, command=command)
+    finally:
+        store.close()
+    typer.echo(str(reports.write(data, fmt, out, interactive)))
+
+
+def command_line(experiments: list[str], fmt: str, out: Path | None, interactive: bool, title: str | None,
+                 url: str) -> str:
+    """The command that makes this report again (the database URL with its password masked)."""
+    from core import report as reports
+
+    args = ["lossdb", "report"]
+    for name in experiments:
+        args += ["--experiment", name]
+    args += ["--format", fmt, "--out", str(reports.target(fmt, out))]
+    if interactive:
+        args.append("--interactive")
+    if title:
+        args += ["--title", title]
+    args += ["--db", mask_url(url)]
+    return shlex.join(args)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the app."""
+    app.command()(report)

@@ -1,0 +1,77 @@
+"""The report's charts: the dashboard's Altair specs (core.charts) for one condition of an experiment,
+rendered offline to SVG by vl-convert."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from core import analysis, charts
+
+WIDTH, HEIGHT = 440, 230
+BAND = "ci"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One convergence chart: its Vega-Lite spec (data inline) and the aggregated series it draws
+    (rows of aggregate_curves: label, lr, epoch, mean, sd, min, max, ci_low, ci_high, n)."""
+
+    id: str
+    experiment: str
+    condition: str
+    metric: str
+    caption: str
+    spec: dict[str, Any] = field(repr=False)
+    series: tuple[dict[str, Any], ...] = field(repr=False)
+
+
+def plain(value: Any) -> Any:
+    """A number ready for JSON: NaN and ±inf become None, numpy scalars plain Python."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def slug(text: str) -> str:
+    """A file-name-safe id: lower case, letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"
+
+
+def convergence(chart_id: str, experiment: str, condition: str, metric: str, runs: pd.DataFrame,
+                curves: pd.DataFrame, tuned: bool) -> Chart | None:
+    """The convergence chart of `metric` for the runs of one condition (already narrowed to the
+    learning rates shown), or None when no run has a finite value of it."""
+    agg = analysis.aggregate_curves(runs, curves, by=("label", "lr"))
+    if agg.empty:
+        return None
+    layered = charts.convergence_chart(agg, metric, keys=("label", "lr"), band=BAND, title=metric)
+    # legend below the plot: the chart stays one column wide on a phone and in a PDF column
+    sized = layered.properties(width=WIDTH, height=HEIGHT)
+    spec = sized.configure_legend(orient="bottom", columns=2, labelLimit=0).to_dict()
+    spec.pop("$schema", None)
+    seeds = int(runs["seed"].nunique())
+    lr_note = "each arm at its best validation learning rate" if tuned else "every learning rate run"
+    caption = (f"{metric} per epoch, {condition}: the line is the mean across {seeds} "
+               f"seed{'s' if seeds != 1 else ''}, the band its 95% confidence interval; {lr_note}.")
+    series = tuple({k: plain(v) for k, v in row.items()} for row in agg.to_dict("records"))
+    return Chart(chart_id, experiment, condition, metric, caption, spec, series)
+
+
+def svg(chart: Chart) -> str:
+    """The chart as a standalone SVG document (vl-convert; no network, no browser)."""
+    import vl_convert as vlc
+
+    text = vlc.vegalite_to_svg(chart.spec)
+    return text[text.index("<svg"):] if "<svg" in text else text
+
+
+def svgs(chart_list: list[Chart]) -> dict[str, str]:
+    """Every chart's SVG by chart id."""
+    return {c.id: svg(c) for c in chart_list}

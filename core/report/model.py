@@ -1,0 +1,327 @@
+"""Everything a report says, computed once from the store: one ReportData that every format renders.
+
+The numbers come from core.analysis (runs, curves, aggregates) and core.claims (verdicts and the
+summary, the same rows `lossdb compare` prints); nothing here formats for a reader.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from core import analysis
+from core.claims import CLAIMS, VERDICTS, Verdict, evaluate, summary
+from core.experiments import catalogue
+from core.provenance import versions
+from core.report.figures import Chart, convergence, plain, slug
+from core.report.prose import abstract, network_text, optimiser_text
+from core.store import mask_url
+
+if TYPE_CHECKING:
+    from core.store import RunRecord, Store
+
+SCHEMA_VERSION = "1.0"
+USED = ("finished", "diverged")
+NOTABLE = ("diverged", "failed", "interrupted", "running")
+TABLE_METRICS = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_ece", "test_nll",
+                 "test_brier", "test_rmse", "test_mae", "output", "grad_norm")
+MAX_TABLE_METRICS = 5
+MAX_CHART_METRICS = 2
+MAX_CHARTS = 12  # per experiment
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean and sample sd of a final metric over the finite values of n runs (None when undefined)."""
+
+    mean: float | None
+    sd: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class ArmRow:
+    """One arm at one learning rate in one condition: its runs and final metrics across seeds."""
+
+    label: str
+    lr: float
+    chosen: bool  # the learning rate the verdicts use for this arm ("tuned" on validation)
+    runs: int
+    statuses: dict[str, int]
+    metrics: dict[str, Stat]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The runs of an experiment that share everything but the arm, lr and seed."""
+
+    name: str
+    metrics: tuple[str, ...]
+    arms: tuple[ArmRow, ...]
+    charts: tuple[Chart, ...]
+
+
+@dataclass(frozen=True)
+class Notable:
+    """A run a reader should know about: diverged, failed, interrupted or still running."""
+
+    id: int
+    label: str
+    lr: float
+    seed: int
+    status: str
+    condition: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One experiment: what it tests and why, its protocol, and per condition its charts and table."""
+
+    name: str
+    description: str
+    protocol: str
+    claims: tuple[str, ...]
+    settings: dict[str, str]
+    runs: int
+    statuses: dict[str, int]
+    conditions: tuple[Condition, ...]
+    notable: tuple[Notable, ...]
+    charts_left_out: int = 0
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the report's numbers come from and how to make it again."""
+
+    lossdb_version: str
+    numpy_version: str
+    python_version: str
+    git_commit: str | None
+    database: str
+    experiments: int
+    runs: int
+    runs_by_status: dict[str, int]
+    first_run: str | None
+    last_run: str | None
+    run_versions: tuple[str, ...]
+    command: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The whole report, format-free."""
+
+    title: str
+    date: str
+    abstract: str
+    counts: dict[str, int]
+    summary: tuple[Verdict, ...]
+    sections: tuple[Section, ...]
+    not_run: tuple[str, ...]
+    provenance: Provenance
+    schema_version: str = SCHEMA_VERSION
+    experiments: tuple[str, ...] | None = field(default=None)
+
+    @property
+    def charts(self) -> list[Chart]:
+        """Every chart of the report, in reading order."""
+        return [c for s in self.sections for cond in s.conditions for c in cond.charts]
+
+
+def build(store: Store, experiments: list[str] | None = None, *, title: str | None = None,
+          command: str = "lossdb report") -> ReportData:
+    """Read the store once and compute everything the report shows (experiments=None: all)."""
+    verdicts = evaluate(store, experiments)
+    rows = tuple(summary(verdicts))
+    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
+    frame = analysis.runs_frame(store, experiments)
+    records = _records(store, experiments)
+    cat = catalogue()
+    stored = {e["name"]: e for e in store.experiments()}
+    names = list(dict.fromkeys(frame["experiment"])) if not frame.empty else []
+    sections = tuple(_section(store, name, frame[frame["experiment"] == name], cat, stored) for name in names)
+    tested = [e for c in CLAIMS.values() for e in c.experiments if experiments is None or e in experiments]
+    not_run = tuple(e for e in dict.fromkeys(tested) if e not in names and e in cat)
+    prov = _provenance(store, records, command)
+    text = abstract(rows, counts, prov.runs, prov.runs_by_status, names)
+    return ReportData(title or "lossdb: cross-entropy against MSE, measured",
+                      datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), text, counts, rows, sections,
+                      not_run, prov, experiments=tuple(experiments) if experiments else None)
+
+
+def _records(store: Store, experiments: list[str] | None) -> list[RunRecord]:
+    if experiments is None:
+        return store.list_runs()
+    return [r for name in experiments for r in store.list_runs(experiment=name)]
+
+
+def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],
+             stored: dict[str, dict[str, Any]]) -> Section:
+    exp = cat.get(name)
+    description = exp.description if exp else (stored.get(name, {}).get("description") or "")
+    protocol = str(exp.raw["experiment"].get("protocol", "")) if exp else ""
+    claims = tuple(c.id for c in CLAIMS.values() if name in c.experiments) or (exp.claims if exp else ())
+    used = runs[runs["status"].isin(USED)]
+    conditions, left_out, budget = [], 0, MAX_CHARTS
+    for cond, group in used.groupby("condition", sort=True):
+        c = _condition(store, name, str(cond), group, budget)
+        budget -= len(c.charts)
+        left_out += max(0, len(_chart_metrics(name, group)) - len(c.charts))
+        conditions.append(c)
+    notable = tuple(_notable(r) for r in runs.itertuples() if r.status in NOTABLE)
+    statuses = dict(Counter(str(s) for s in runs["status"]))
+    return Section(name, description, protocol, claims, _settings(runs), len(runs), statuses,
+                   tuple(conditions), notable, left_out)
+
+
+def _settings(runs: pd.DataFrame) -> dict[str, str]:
+    """The protocol as the configs of the runs state it: dataset, network, optimiser, lrs, epochs, seeds."""
+    flats = [analysis.flat_config(c) for c in runs["config"]]
+
+    def values(key: str) -> list[Any]:
+        seen: dict[str, Any] = {}
+        for f in flats:
+            if f.get(key) is not None:
+                seen.setdefault(repr(f[key]), f[key])
+        return list(seen.values())
+
+    seeds = sorted({int(s) for s in runs["seed"]})
+    epochs = sorted({int(e) for e in values("epochs")})
+    out = {
+        "dataset": ", ".join(str(v) for v in values("dataset")),
+        "network": "; ".join(dict.fromkeys(network_text(f) for f in flats)),
+        "optimiser": "; ".join(dict.fromkeys(optimiser_text(f) for f in flats)),
+        "learning rates": ", ".join(f"{lr:g}" for lr in sorted({float(x) for x in runs["lr"]})),
+        "epochs": ", ".join(str(e) for e in epochs),
+        "seeds": f"{len(seeds)} ({seeds[0]}–{seeds[-1]})" if len(seeds) > 1 else ", ".join(map(str, seeds)),
+        "arms (loss/head)": ", ".join(dict.fromkeys(str(x) for x in runs["label"])),
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+def _chart_metrics(name: str, runs: pd.DataFrame) -> list[str]:
+    """The per-epoch metrics the claims measure in this experiment, else test accuracy or RMSE."""
+    wanted = [t.measure.metric for c in CLAIMS.values() for t in c.tests
+              if t.experiment == name and t.measure.kind != "analytic"]
+    present = [m for m in dict.fromkeys(wanted) if m in runs and runs[m].notna().any()]
+    if not present:
+        present = [m for m in ("test_accuracy", "test_rmse", "train_loss") if m in runs and runs[m].notna().any()][:1]
+    return present[:MAX_CHART_METRICS]
+
+
+def _table_metrics(name: str, runs: pd.DataFrame) -> tuple[str, ...]:
+    """Final metrics for the per-arm table: those the claims measure first, then the usual yardsticks."""
+    wanted = [t.measure.metric for c in CLAIMS.values() for t in c.tests
+              if t.experiment == name and t.measure.kind in ("final", "at_best")]
+    ordered = list(dict.fromkeys([*wanted, *TABLE_METRICS]))
+    present = [m for m in ordered if m in runs and np.isfinite(runs[m].to_numpy(dtype=np.float64)).any()]
+    return tuple(present[:MAX_TABLE_METRICS])
+
+
+def chosen_lrs(group: pd.DataFrame) -> dict[str, float]:
+    """Each arm's learning rate as the verdicts pick it: the best final validation accuracy (or
+    RMSE) averaged over seeds, when an arm ran at several rates; its only rate otherwise."""
+    if "val_accuracy" in group and group["val_accuracy"].notna().any():
+        best = analysis.select_lr(group, "val_accuracy", "max")
+    else:
+        best = analysis.select_lr(group, "val_rmse", "min")
+    singles = {str(k): float(v.iloc[0]) for k, v in group.groupby("label")["lr"] if v.nunique() == 1}
+    return {**best, **singles}
+
+
+def _condition(store: Store, name: str, cond: str, group: pd.DataFrame, budget: int) -> Condition:
+    metrics = _table_metrics(name, group)
+    best = chosen_lrs(group)
+    arms = []
+    for (label, lr), runs in group.groupby(["label", "lr"], sort=True):
+        stats = {}
+        for m in metrics:
+            v = runs[m].to_numpy(dtype=np.float64)
+            v = v[np.isfinite(v)]
+            stats[m] = Stat(float(v.mean()) if v.size else None,
+                            float(v.std(ddof=1)) if v.size > 1 else None, int(v.size))
+        arms.append(ArmRow(str(label), float(lr), best.get(str(label)) == float(lr), len(runs),
+                           dict(Counter(str(s) for s in runs["status"])), stats))
+    tuned = group.groupby("label")["lr"].nunique().max() > 1
+    shown = group[[best.get(str(lab), float(lr)) == float(lr)
+                   for lab, lr in zip(group["label"], group["lr"], strict=True)]]
+    made = []
+    for metric in _chart_metrics(name, group)[:max(budget, 0)]:
+        curves = analysis.curves(store, [int(i) for i in shown["id"]], metric)
+        chart = convergence(slug(f"{name}-{cond}-{metric}"), name, cond, metric, shown, curves, bool(tuned))
+        if chart is not None:
+            made.append(chart)
+    return Condition(cond, metrics, tuple(arms), tuple(made))
+
+
+def _notable(r: Any) -> Notable:
+    if r.status == "diverged":
+        epoch = r.diverged_epoch
+        detail = f"the loss became non-finite at epoch {int(epoch)}" if epoch == epoch and epoch is not None else \
+            "the loss became non-finite"
+    elif r.status == "failed":
+        detail = "the run failed"
+    elif r.status == "interrupted":
+        detail = "interrupted before it finished; `lossdb run` again redoes it"
+    else:
+        detail = "still running when the report was made"
+    return Notable(int(r.id), str(r.label), float(r.lr), int(r.seed), str(r.status), str(r.condition), detail)
+
+
+def _provenance(store: Store, records: list[RunRecord], command: str) -> Provenance:
+    v = versions()
+    by_status = dict(Counter(r.status for r in records))
+    starts = [r.started_at for r in records if r.started_at is not None]
+    ends = [r.finished_at or r.started_at for r in records if (r.finished_at or r.started_at) is not None]
+    made_with = Counter(f"lossdb {r.lossdb_version}" + (f" at commit {r.git_commit[:12]}" if r.git_commit else "")
+                        for r in records)
+    return Provenance(v["lossdb_version"] or "", v["numpy_version"] or "", v["python_version"] or "",
+                      v["git_commit"], mask_url(store.url), len({r.experiment for r in records}), len(records),
+                      by_status, _when(min(starts)) if starts else None, _when(max(ends)) if ends else None,
+                      tuple(f"{k} ({n} runs)" for k, n in made_with.most_common()), command)
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def as_json(data: ReportData) -> dict[str, Any]:
+    """The report as plain JSON-ready data (the JSON format, and what the schema validates)."""
+    p = data.provenance
+    return {
+        "schema_version": data.schema_version, "title": data.title, "date": data.date,
+        "experiments_selected": list(data.experiments) if data.experiments else None,
+        "abstract": data.abstract, "verdict_counts": data.counts,
+        "summary": [v.as_dict() for v in data.summary],
+        "experiments": [_section_json(s) for s in data.sections],
+        "not_run": list(data.not_run),
+        "provenance": {"lossdb_version": p.lossdb_version, "numpy_version": p.numpy_version,
+                       "python_version": p.python_version, "git_commit": p.git_commit, "database": p.database,
+                       "experiments": p.experiments, "runs": p.runs, "runs_by_status": p.runs_by_status,
+                       "first_run": p.first_run, "last_run": p.last_run, "run_versions": list(p.run_versions),
+                       "command": p.command},
+    }
+
+
+def _section_json(s: Section) -> dict[str, Any]:
+    return {
+        "name": s.name, "description": s.description, "protocol": s.protocol, "claims": list(s.claims),
+        "settings": s.settings, "runs": s.runs, "runs_by_status": s.statuses,
+        "conditions": [{
+            "condition": c.name, "metrics": list(c.metrics),
+            "arms": [{"label": a.label, "lr": a.lr, "chosen_lr": a.chosen, "runs": a.runs, "runs_by_status": a.statuses,
+                      "final": {m: {"mean": plain(st.mean), "sd": plain(st.sd), "n": st.n} for m, st in a.metrics.items()}}
+                     for a in c.arms],
+            "charts": [{"id": ch.id, "metric": ch.metric, "caption": ch.caption, "series": list(ch.series)}
+                       for ch in c.charts],
+        } for c in s.conditions],
+        "notable_runs": [{"id": n.id, "label": n.label, "lr": n.lr, "seed": n.seed, "status": n.status,
+                          "condition": n.condition, "detail": n.detail} for n in s.notable],
+        "charts_left_out": s.charts_left_out,
+    }

@@ -1,0 +1,71 @@
+"""The report as a PDF typeset by Typst (its Python package carries the compiler and default fonts):
+charts placed as SVG (vector), a table of contents, page numbers. No network and no system fonts."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from core.report.model import ReportData, Section
+from core.report.view import (
+    CHOSEN_NOTE,
+    Table,
+    arm_table,
+    has_chosen_mark,
+    not_run_text,
+    notable_table,
+    provenance_table,
+    section_intro,
+    settings_table,
+    summary_table,
+)
+
+TEMPLATE = "report.typ"
+
+
+def _table(t: Table) -> dict[str, Any]:
+    return {"head": list(t.head), "rows": [list(r) for r in t.rows]}
+
+
+def _section(s: Section) -> dict[str, Any]:
+    intro = section_intro(s)
+    conditions = []
+    for cond in s.conditions:
+        note = f"{CHOSEN_NOTE} Final metrics are mean ± sd across seeds." if has_chosen_mark(cond) else \
+            "Final metrics are mean ± sd across seeds."
+        conditions.append({"name": cond.name, "table": _table(arm_table(cond)), "note": note,
+                           "charts": [{"file": f"charts/{c.id}.svg", "caption": c.caption} for c in cond.charts]})
+    left_out = (f"{s.charts_left_out} more charts of this experiment are left out to keep the report short; "
+                "the dashboard's Convergence page draws every one.") if s.charts_left_out else ""
+    return {"name": s.name, "description": intro["description"], "protocol": intro["protocol"],
+            "claims": intro["claims"], "status": intro["status"],
+            "settings": [list(r) for r in settings_table(s).rows], "conditions": conditions,
+            "left_out": left_out, "notable": _table(notable_table(s))}
+
+
+def document(data: ReportData) -> dict[str, Any]:
+    """What the Typst template reads (data.json): every string formatted for the reader."""
+    return {"title": data.title,
+            "subtitle": f"{data.date} · lossdb {data.provenance.lossdb_version} · {data.provenance.database}",
+            "date": data.date, "abstract": data.abstract, "summary": _table(summary_table(data)),
+            "not_run": not_run_text(data), "sections": [_section(s) for s in data.sections],
+            "provenance": [list(r) for r in provenance_table(data).rows]}
+
+
+def render(data: ReportData, svgs: dict[str, str]) -> bytes:
+    """The PDF's bytes."""
+    import typst
+
+    template = resources.files("core.report").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="lossdb-report-") as tmp:
+        root = Path(tmp)
+        (root / "charts").mkdir()
+        for chart_id, svg in svgs.items():
+            (root / "charts" / f"{chart_id}.svg").write_text(svg, encoding="utf-8")
+        (root / "data.json").write_text(json.dumps(document(data), ensure_ascii=False), encoding="utf-8")
+        main = root / TEMPLATE
+        main.write_text(template, encoding="utf-8")
+        return typst.compile(str(main), root=str(root), ignore_system_fonts=True, format="pdf")

@@ -1,0 +1,128 @@
+"""The report as a reader sees it: every cell a formatted string, shared by HTML, Markdown and PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.claims import Verdict
+from core.report.model import Condition, ReportData, Section
+from core.report.numbers import MISSING, effect, interval, lr_text, mean_sd, num, plural
+
+SUMMARY_HEAD = ("claim", "tested in", "arms and measured values", "verdict", "effect [95% CI]", "n", "finding")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of strings: a header row and body rows of equal length."""
+
+    head: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def where(v: Verdict) -> str:
+    """"convergence: dataset=digits, lr tuned (2 vs 2)"."""
+    parts = [p for p in (v.condition, f"lr {v.lr}" if v.lr else "") if p]
+    return f"{v.experiment}: {', '.join(parts)}" if parts else v.experiment
+
+
+def values(v: Verdict) -> str:
+    """"ce/softmax 1.00; mse/softmax 4.33" (the arms' mean measure), or the arms when not run."""
+    if not v.values:
+        return " vs ".join(v.arms)
+    return "; ".join(f"{k} {num(x)}" for k, x in v.values.items())
+
+
+def finding(v: Verdict) -> str:
+    """The verdict's finding, with the command that would measure it when it is not run."""
+    return v.finding + (f" Run `{v.command}`." if v.command else "")
+
+
+def summary_table(data: ReportData) -> Table:
+    """One row per claim, as `lossdb compare` lists them."""
+    rows = tuple((v.claim, where(v), values(v), v.verdict, effect_cell(v),
+                  str(v.n) if v.n else MISSING, finding(v)) for v in data.summary)
+    return Table(SUMMARY_HEAD, rows)
+
+
+def effect_cell(v: Verdict) -> str:
+    """"4.16× [1.75, 9.88]"; the effect alone when its interval is the point (analytic, no variation)."""
+    if v.effect is None:
+        return MISSING
+    if v.ci_low == v.ci_high == v.effect:
+        return effect(v.effect, v.ratio)
+    return f"{effect(v.effect, v.ratio)} {interval(v.ci_low, v.ci_high, v.ratio)}"
+
+
+def arm_table(cond: Condition) -> Table:
+    """Per arm and learning rate: runs, then each final metric as mean ± sd across seeds."""
+    head = ("arm", "lr", "runs", *cond.metrics)
+    rows = []
+    for a in cond.arms:
+        runs = str(a.runs) + "".join(f", {n} {s}" for s, n in sorted(a.statuses.items()) if s != "finished")
+        lr = lr_text(a.lr) + (" ★" if a.chosen and _several_lrs(cond, a.label) else "")
+        rows.append((a.label, lr, runs, *(mean_sd(a.metrics[m].mean, a.metrics[m].sd) for m in cond.metrics)))
+    return Table(head, tuple(rows))
+
+
+def _several_lrs(cond: Condition, label: str) -> bool:
+    return sum(a.label == label for a in cond.arms) > 1
+
+
+def has_chosen_mark(cond: Condition) -> bool:
+    """True when the table marks a chosen learning rate with ★."""
+    return any(a.chosen and _several_lrs(cond, a.label) for a in cond.arms)
+
+
+CHOSEN_NOTE = "★ the learning rate the verdicts use for that arm (best final validation score, mean over seeds)."
+
+
+def notable_table(section: Section) -> Table:
+    """The runs that diverged, failed, were interrupted or are still running."""
+    rows = tuple((str(n.id), n.label, lr_text(n.lr), str(n.seed), n.status, n.condition, n.detail)
+                 for n in section.notable)
+    return Table(("run", "arm", "lr", "seed", "status", "condition", "what happened"), rows)
+
+
+def settings_table(section: Section) -> Table:
+    """The protocol settings as two columns."""
+    return Table(("setting", "value"), tuple((k, v) for k, v in section.settings.items()))
+
+
+def status_line(section: Section) -> str:
+    """"36 runs: 33 finished, 3 diverged"."""
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(section.statuses.items(), key=lambda kv: -kv[1]))
+    return f"{plural(section.runs, 'run')}: {parts}" if section.runs else "no runs"
+
+
+def provenance_table(data: ReportData) -> Table:
+    """Versions, commit, database, run counts, time span and the command."""
+    p = data.provenance
+    status = ", ".join(f"{n} {s}" for s, n in sorted(p.runs_by_status.items(), key=lambda kv: -kv[1]))
+    rows: list[tuple[str, str]] = [
+        ("lossdb", p.lossdb_version or MISSING), ("numpy", p.numpy_version or MISSING),
+        ("Python", p.python_version or MISSING), ("git commit", p.git_commit or "not a git checkout"),
+        ("database", f"`{p.database}`"),
+        ("runs", f"{plural(p.runs, 'run')} in {plural(p.experiments, 'experiment')}" + (f" ({status})" if status else "")),
+        ("runs made", f"{p.first_run} to {p.last_run}" if p.first_run else "no runs yet"),
+        ("runs made with", "; ".join(p.run_versions) or MISSING),
+        ("report made", data.date),
+        ("reproduce this report", f"`{p.command}`"),
+    ]
+    return Table(("", ""), tuple(rows))
+
+
+def not_run_text(data: ReportData) -> str:
+    """A sentence naming the catalogue experiments the claims need that have no runs, with the command."""
+    if not data.not_run:
+        return ""
+    names = ", ".join(data.not_run)
+    return (f"Not yet run: {names}. The claims they test show \"not run\"; "
+            f"`lossdb run {' '.join(data.not_run)}` measures them.")
+
+
+def section_intro(section: Section) -> dict[str, Any]:
+    """The text before a section's tables: what it tests and why, which claims, how many runs."""
+    claims = ", ".join(section.claims) if section.claims else "no claim of the catalogue"
+    return {"description": section.description or "A user-defined experiment (no description given).",
+            "protocol": section.protocol, "claims": f"Claims tested: {claims}.", "status": status_line(section)}
