@@ -9,6 +9,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from scipy import stats
 from core.experiments import default_label
 
 if TYPE_CHECKING:
-    from core.store import Store
+    from core.store import RunRecord, Store
 
 # Config keys that make an arm, not a condition: the loss and everything tied to it, lr and seed.
 ARM_ONLY = frozenset({"experiment", "loss", "head", "label", "class_weights", "gamma", "q", "delta",
@@ -85,16 +86,17 @@ def condition_strings(configs: Sequence[dict[str, Any]]) -> list[str]:
     return out
 
 
-def runs_frame(store: Store, experiments: list[str] | None = None) -> pd.DataFrame:
+def runs_frame(store: Store, experiments: list[str] | None = None,
+               records: list[RunRecord] | None = None) -> pd.DataFrame:
     """One row per stored run: id, experiment, dataset, loss, head, label (display name), arm (the
     default label, stable for matching), lr, seed, status, condition, epochs, diverged_epoch,
     wall_seconds, config (dict), then one column per final metric value."""
-    records = []
-    if experiments is None:
+    if records is not None:
+        pass  # the caller already read them
+    elif experiments is None:
         records = store.list_runs()
     else:
-        for name in experiments:
-            records += store.list_runs(experiment=name)
+        records = [r for name in experiments for r in store.list_runs(experiment=name)]
     rows = []
     for r in records:
         cfg = r.config or {}
@@ -132,8 +134,14 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, flo
     mean = float(v.mean()) if n else math.nan
     if n < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    half = t_quantile(confidence, n - 1) * float(v.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
+
+
+@lru_cache(maxsize=1024)
+def t_quantile(confidence: float, df: int) -> float:
+    """The two-sided Student-t critical value for `confidence` with `df` degrees of freedom."""
+    return float(stats.t.ppf(0.5 + confidence / 2, df))
 
 
 def aggregate_curves(runs: pd.DataFrame, curves: pd.DataFrame, by: Sequence[str] = ("label", "lr"),
@@ -145,13 +153,15 @@ def aggregate_curves(runs: pd.DataFrame, curves: pd.DataFrame, by: Sequence[str]
     keys = list(by)
     merged = curves.merge(runs[["id", *keys]], left_on="run_id", right_on="id", how="inner")
     merged = merged[np.isfinite(merged["value"].to_numpy(dtype=np.float64))]
-    rows = []
-    for group, sub in merged.groupby([*keys, "epoch"], sort=True, dropna=False):
-        v = sub["value"].to_numpy(dtype=np.float64)
-        mean, low, high = t_interval(v, confidence)
-        rows.append((*group, mean, float(v.std(ddof=1)) if v.size > 1 else math.nan,
-                     float(v.min()), float(v.max()), low, high, int(v.size)))
-    return pd.DataFrame(rows, columns=[*keys, "epoch", *CURVE_STATS])
+    out = (merged.groupby([*keys, "epoch"], sort=True, dropna=False)["value"]
+           .agg(mean="mean", sd="std", min="min", max="max", n="count").reset_index())
+    n = out["n"].to_numpy(dtype=np.int64)
+    q = np.array([t_quantile(confidence, int(k) - 1) if k > 1 else math.nan for k in n], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = q * out["sd"].to_numpy(dtype=np.float64) / np.sqrt(n)
+    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    out["n"] = n.astype(int)
+    return out[[*keys, "epoch", *CURVE_STATS]].reset_index(drop=True)
 
 
 def epochs_to(curve: np.ndarray, threshold: float, *, below: bool = False) -> float:

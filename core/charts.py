@@ -144,14 +144,14 @@ def convergence_chart(
         layers.append(
             base.mark_area(opacity=0.2).encode(
                 x=x, y=_y(metric, log, "lo"), y2="hi:Q", color=color,
-                tooltip=[SERIES, "epoch", alt.Tooltip("lo:Q", format=".4g"),
+                tooltip=[f"{SERIES}:N", "epoch:Q", alt.Tooltip("lo:Q", format=".4g"),
                          alt.Tooltip("hi:Q", format=".4g")],
             )
         )
     layers.append(
         base.mark_line().encode(
             x=x, y=_y(metric, log), color=color,
-            tooltip=[SERIES, "epoch", alt.Tooltip("mean:Q", format=".4g"), "n:Q"],
+            tooltip=[f"{SERIES}:N", "epoch:Q", alt.Tooltip("mean:Q", format=".4g"), "n:Q"],
         )
     )
     subtitle = f"line: mean across seeds; band: {BANDS[band]}" if band else "line: mean across seeds"

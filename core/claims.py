@@ -242,7 +242,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("local-minima", "MSE has a higher risk of poor local minima.", ("002",), (
         Test("local-minima", Measure("fails", "train_accuracy", 0.95), "share of runs that never reach 95% training accuracy",
              ("ce/softmax",), ("mse/softmax", "mse/linear"), "lower", min_effect=0.05,
-             headline=(("dataset", "spirals"),), primary=True, **PCT),
+             headline=(("dataset", "spirals"), ("hidden", "max")), primary=True, **PCT),
     )),
     Claim("imbalance", "CE handles imbalanced classes better, with class weights or focal loss.", ("002",), (
         Test("imbalance", Measure("final", "test_balanced_accuracy"), "test balanced accuracy",
@@ -270,11 +270,12 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
 )}
 
 
-def evaluate(store: Store, experiments: list[str] | None = None) -> list[Verdict]:
-    """Every claim × test × condition × learning-rate setting × pair of arms (see core.verdicts)."""
+def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataFrame | None = None) -> list[Verdict]:
+    """Every claim × test × condition × learning-rate setting × pair of arms (see core.verdicts);
+    `frame` is analysis.runs_frame of the store when the caller already has it."""
     from core.verdicts import evaluate as _evaluate
 
-    return _evaluate(store, experiments)
+    return _evaluate(store, experiments, frame)
 
 
 def summary(verdicts: list[Verdict]) -> list[Verdict]:

@@ -58,13 +58,14 @@ def analytic_curves(p_true: np.ndarray, losses: tuple[str, ...] = ("ce", "mse", 
     return pd.concat(parts, ignore_index=True)
 
 
-def evaluate(store: Store, experiments: list[str] | None = None) -> list[Verdict]:
+def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataFrame | None = None) -> list[Verdict]:
     """Every declared claim × test × condition × learning-rate setting × pair of arms, in claim order;
     exactly one row per claim is marked `headline` (see the module docstring)."""
     wanted = [e for c in CLAIMS.values() for e in c.experiments]
     if experiments is not None:
         wanted = [e for e in wanted if e in experiments]
-    frame = runs_frame(store, list(dict.fromkeys(wanted)))
+    wanted = list(dict.fromkeys(wanted))
+    frame = runs_frame(store, wanted) if frame is None else frame[frame["experiment"].isin(wanted)]
     frame = frame[frame["status"].isin(USED)]
     cache = _Curves(store, frame)
     out: list[Verdict] = []
@@ -115,7 +116,7 @@ def _tally(head: Verdict, rows: list[Verdict]) -> str:
         differ = [v for v in same if v.verdict != head.verdict]
         if differ:
             where = "; ".join(f"{v.verdict} at {v.condition}, lr {v.lr}" for v in differ[:3])
-            text += f" Elsewhere: {where}{'; …' if len(differ) > 3 else ''}."
+            text += f" Elsewhere: {where}{'; …' if len(differ) > 3 else '.'}"
     if len(measured) > len(same) + 1:
         text += f" All {len(measured)} comparisons of this claim (every measure and pair of arms): {_counts(measured)}."
     if missing and head.verdict != "not run":
@@ -140,9 +141,12 @@ class _Curves:
         """Every used run of the experiment with its series of this metric."""
         if (experiment, metric) not in self.cache:
             ids = [int(i) for i in self.frame.loc[self.frame["experiment"] == experiment, "id"]]
-            frame = self.store.metrics_frame(ids, [metric])
-            self.cache[(experiment, metric)] = {
-                int(r): g["value"].to_numpy(dtype=np.float64) for r, g in frame.groupby("run_id")}
+            frame = self.store.metrics_frame(ids, [metric])  # sorted by run_id, then epoch
+            run_ids = frame["run_id"].to_numpy()
+            starts = np.flatnonzero(np.diff(run_ids)) + 1
+            values = np.split(frame["value"].to_numpy(dtype=np.float64), starts)
+            firsts = run_ids[np.concatenate(([0], starts))] if len(run_ids) else []
+            self.cache[(experiment, metric)] = {int(r): v for r, v in zip(firsts, values, strict=False)}
         return self.cache[(experiment, metric)]
 
 

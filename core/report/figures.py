@@ -54,7 +54,7 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
     layered = charts.convergence_chart(agg, metric, keys=("label", "lr"), band=BAND, title=metric)
     # legend below the plot: the chart stays one column wide on a phone and in a PDF column
     sized = layered.properties(width=WIDTH, height=HEIGHT)
-    spec = sized.configure_legend(orient="bottom", columns=2, labelLimit=0).to_dict()
+    spec = sized.configure_legend(orient="bottom", columns=2, labelLimit=0).to_dict(validate=False)  # the chart functions are tested against the schema
     spec.pop("$schema", None)
     seeds = int(runs["seed"].nunique())
     lr_note = "each arm at its best validation learning rate" if tuned else "every learning rate run"

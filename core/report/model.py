@@ -137,11 +137,11 @@ class ReportData:
 def build(store: Store, experiments: list[str] | None = None, *, title: str | None = None,
           command: str = "lossdb report") -> ReportData:
     """Read the store once and compute everything the report shows (experiments=None: all)."""
-    verdicts = evaluate(store, experiments)
+    records = _records(store, experiments)
+    frame = analysis.runs_frame(store, experiments, records)
+    verdicts = evaluate(store, experiments, frame)
     rows = tuple(summary(verdicts))
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
-    frame = analysis.runs_frame(store, experiments)
-    records = _records(store, experiments)
     cat = catalogue()
     stored = {e["name"]: e for e in store.experiments()}
     names = list(dict.fromkeys(frame["experiment"])) if not frame.empty else []

@@ -10,7 +10,6 @@ from sqlalchemy import Table
 
 from core.errors import StoreError
 
-from .models import Run
 from .records import NewRun, RunRecord, to_utc
 
 T = TypeVar("T")
@@ -39,8 +38,8 @@ def run_row(run: NewRun, experiment_id: int, run_id: int | None) -> dict[str, An
     return row
 
 
-def record(run: Run, experiment: str, summary: dict[str, float]) -> RunRecord:
-    """A RunRecord from an ORM row, datetimes in UTC."""
+def record(run: Any, experiment: str, summary: dict[str, float]) -> RunRecord:
+    """A RunRecord from a row of the runs table, datetimes in UTC."""
     values = {name: getattr(run, name) for name in RUN_COLUMNS}
     values.update(
         started_at=to_utc(run.started_at), finished_at=to_utc(run.finished_at), extras=run.extras or {}

@@ -284,25 +284,26 @@ class Store:
         self, session: Session, conds: list[ColumnElement[bool]], limit: int | None = None
     ) -> list[RunRecord]:
         """Runs (the first `limit`, if given) matching `conds` with their summaries, ordered by id."""
+        # Plain column rows, not ORM entities: building thousands of Run objects costs ~5x more.
         stmt = (
-            select(Run, Experiment.name)
+            select(*Run.__table__.columns, Experiment.name.label("experiment_name"))
             .join(Experiment, Run.experiment_id == Experiment.id)
             .where(*conds)
             .order_by(Run.id)
             .limit(limit)
         )
-        found = session.execute(stmt).all()
+        found = session.connection().execute(stmt).all()
         sums = select(RunSummary.run_id, RunSummary.name, RunSummary.value)
         if limit is None:
             sums = sums.join(Run, RunSummary.run_id == Run.id).join(
                 Experiment, Run.experiment_id == Experiment.id
             ).where(*conds)
         else:
-            sums = sums.where(RunSummary.run_id.in_([run.id for run, _ in found]))
+            sums = sums.where(RunSummary.run_id.in_([row.id for row in found]))
         summaries: dict[int, dict[str, float]] = {}
-        for run_id, name, value in session.execute(sums):
+        for run_id, name, value in session.connection().execute(sums):
             summaries.setdefault(run_id, {})[name] = from_db(value)
-        return [record(run, name, summaries.get(run.id, {})) for run, name in found]
+        return [record(row, row.experiment_name, summaries.get(row.id, {})) for row in found]
 
     def get_run(self, run_id: int) -> RunRecord:
         """One stored run; an unknown id is an error that names it."""
@@ -319,23 +320,38 @@ class Store:
         """Long-format metrics (columns run_id, name, epoch, value; NaN kept), sorted by those keys."""
         import pandas as pd
 
-        rows: list[Any] = []
-        with self._session() as session:
-            for chunk in chunks(sorted(set(run_ids))):
-                stmt = select(Metric.run_id, Metric.name, Metric.epoch, Metric.value).where(
-                    Metric.run_id.in_(chunk)
-                )
-                if names is not None:
-                    stmt = stmt.where(Metric.name.in_(list(names)))
-                rows += session.execute(
-                    stmt.order_by(Metric.run_id, Metric.name, Metric.epoch)
-                ).all()
+        ids = sorted({int(i) for i in run_ids})
+        one = list(names)[0] if names is not None and len(names) == 1 else None
+        numbers: list[np.ndarray] = []  # (rows, 3) float64 blocks: run_id, epoch, value (None → NaN)
+        labels: list[Any] = []
+        with connection(self._engine, self.url) as conn:
+            cursor = conn.connection.cursor()  # the DBAPI cursor: ~3x faster than ORM rows for millions
+            try:
+                for chunk in chunks(ids):
+                    cols = [Metric.run_id, Metric.epoch, Metric.value] + ([] if one else [Metric.name])
+                    stmt = select(*cols).where(Metric.run_id.in_(chunk))
+                    if names is not None:
+                        stmt = stmt.where(Metric.name.in_([str(n) for n in names]))
+                    stmt = stmt.order_by(Metric.run_id, Metric.name, Metric.epoch)
+                    # Only ints and the metric names are bound, so literal binds are safe here.
+                    cursor.execute(str(stmt.compile(conn, compile_kwargs={"literal_binds": True})))
+                    rows = cursor.fetchall()
+                    if not rows:
+                        continue
+                    if one is None:
+                        labels.extend(r[3] for r in rows)
+                        rows = [r[:3] for r in rows]
+                    # numpy turns the tuples into a float array in C, and None (NaN stored) into nan
+                    numbers.append(np.array(rows, dtype=np.float64).reshape(-1, 3))
+            finally:
+                cursor.close()
+        block = np.concatenate(numbers) if numbers else np.empty((0, 3))
         return pd.DataFrame(
             {
-                "run_id": np.array([r[0] for r in rows], dtype=np.int64),
-                "name": pd.Series([r[1] for r in rows], dtype=object),
-                "epoch": np.array([r[2] for r in rows], dtype=np.int64),
-                "value": np.array([r[3] for r in rows], dtype=np.float64),
+                "run_id": block[:, 0].astype(np.int64),
+                "name": pd.Series([one] * len(block) if one is not None else labels, dtype=object),
+                "epoch": block[:, 1].astype(np.int64),
+                "value": block[:, 2],
             }
         )
 
