@@ -25,8 +25,9 @@ def app_path() -> Path:
 
 
 def streamlit_command(app: Path, url: str, host: str, port: int) -> list[str]:
-    """The `python -m streamlit run` command line that serves `app` on host:port for database `url`."""
-    return [sys.executable, "-m", "streamlit", "run", str(app),
+    """The `streamlit run` command line (through dashboard.serve, which imports the heavy modules
+    before the first page load) that serves `app` on host:port for database `url`."""
+    return [sys.executable, "-m", "dashboard.serve", "run", str(app),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
             "--", "--db", url]

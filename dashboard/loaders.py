@@ -117,8 +117,8 @@ def runs(url: str, token: Token) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Computing verdicts…")
 def verdicts(url: str, token: Token) -> list[Verdict]:
-    """Every verdict of every claim (core.claims.evaluate)."""
-    return claims.evaluate(store(url))
+    """Every verdict of every claim (core.claims.evaluate), over the cached runs frame."""
+    return claims.evaluate(store(url), frame=runs(url, token))
 
 
 @st.cache_data(show_spinner=False)
