@@ -50,6 +50,8 @@ def sentence(test: Test, f: str, o: str, est: Estimate, mode: str, lr_f: float, 
         core = _ratio_text(test, f, o, est, deterministic)
     else:
         core = _diff_text(test, f, o, est, deterministic)
+    if test.kind == "noninferior" and not test.ratio:
+        notes = [f"the claim allows it to be up to {_pts(test.min_effect, test)}{test.unit} worse", *notes]
     tail = "; " + "; ".join(notes) if notes else ""
     return f"{core}{_lr(mode, lr_f)}{tail}."
 
