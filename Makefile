@@ -20,9 +20,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed  ## install into .venv, run the quick catalogue into ./lossdb.db, print the summary
 	$(BIN)/lossdb run --preset quick --db $(DB)
+	$(BIN)/lossdb compare --db $(DB)
 	@echo
 	@echo "Results are in $(abspath $(DB)). Next:"
-	@echo "  $(BIN)/lossdb compare --db $(DB)          # the summary comparison table"
+	@echo "  $(BIN)/lossdb compare --format markdown --db $(DB)   # the table above as Markdown"
 	@echo "  $(BIN)/lossdb runs --db $(DB)             # every stored run"
 	@echo "  $(BIN)/lossdb dashboard --db $(DB)        # the dashboard in your browser"
 	@echo "  $(BIN)/lossdb report --format pdf --db $(DB)"
