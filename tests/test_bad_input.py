@@ -278,3 +278,48 @@ def _finished(admin: sa.Engine, name: str) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """A child-process hook: files may not grow past `limit` bytes, as on a nearly full disk
+    (writes then fail with EFBIG instead of the process being killed by SIGXFSZ)."""
+
+    def apply() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file size limits are POSIX")
+def test_a_full_disk_mid_run_keeps_every_finished_run_and_the_rerun_completes(tmp_path: Path) -> None:
+    config, db = tmp_path / "resume.toml", tmp_path / "full.db"
+    config.write_text(RESUME)
+    created = subprocess.run([LOSSDB, "run", "--config", str(config), "--db", str(db), "--seeds", "1",
+                              "--epochs", "1"], capture_output=True, text=True, check=False)
+    assert created.returncode == 0, created.stderr
+    assert subprocess.run([LOSSDB, "delete", "--experiment", "resume", "--yes", "--db", str(db)],
+                          capture_output=True, text=True, check=False).returncode == 0
+    limit = 600_000  # bytes per file: room for the first stacks of runs (about 1 MB in all), not all
+    proc = subprocess.run([LOSSDB, "run", "--config", str(config), "--db", str(db)],
+                          capture_output=True, text=True, check=False, preexec_fn=_file_size_limit(limit))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(f"Error: writing to {db} failed (disk I/O error: is the disk full?)")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    with open_store(str(db), create=False) as store:
+        finished = store.list_runs(status="finished")
+        frame = store.metrics_frame([r.id for r in finished])
+    assert 0 < len(finished) < 32
+    assert frame.run_id.nunique() == len(finished)
+    assert (frame.groupby("run_id").size() == frame.groupby("run_id").size().iloc[0]).all()
+    again = subprocess.run([LOSSDB, "run", "--config", str(config), "--db", str(db)],
+                           capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(finished)} skipped" in again.stdout
+    with open_store(str(db), create=False) as store:
+        assert len(store.list_runs(status="finished")) == 32

@@ -239,6 +239,11 @@ def translate_error(exc: BaseException, url: str) -> StoreError:
         return StoreError(
             f"the disk holding {where} is full: free some space and rerun (finished runs are kept)"
         )
+    if "disk i/o error" in low:  # what SQLite reports when a write fails (a full disk or a size quota)
+        return StoreError(
+            f"writing to {where} failed (disk I/O error: is the disk full?): free some space or check "
+            "the disk and rerun (finished runs are kept)"
+        )
     if isinstance(exc, IntegrityError):
         return StoreError(f"{where} refused a write that breaks its constraints: {detail}")
     if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or _is_connect_error(exc):
