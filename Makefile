@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DB ?= lossdb.db
+JOBS ?= 2
 
 .PHONY: run test bench clean lint
 
@@ -19,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed  ## install into .venv, run the quick catalogue into ./lossdb.db, print the summary
-	$(BIN)/lossdb run --preset quick --db $(DB)
+	$(BIN)/lossdb run --preset quick --jobs $(JOBS) --db $(DB)
 	$(BIN)/lossdb compare --db $(DB)
 	@echo
 	@echo "Results are in $(abspath $(DB)). Next:"

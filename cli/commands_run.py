@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,7 @@ def run(
 
     Example: lossdb run convergence --preset quick --seeds 5 --jobs 2
     """
+    started = time.perf_counter()
     exps = ex.resolve(experiments or [], config or [])
     plans = runner.plan(exps, preset, seeds, epochs)
     runner.check_data(plans)
@@ -52,7 +54,7 @@ def run(
                                      on_stack=lambda n: bar.advance(task, n))
     summary.skipped = skipped
     typer.echo(f"{summary.finished} finished, {summary.diverged} diverged, {summary.failed} failed, "
-               f"{summary.skipped} skipped (already stored).")
+               f"{summary.skipped} skipped (already stored), in {time.perf_counter() - started:.1f} s.")
     for e in summary.errors:
         err.print(f"[red]failed:[/red] {e}")
     if summary.failed:
