@@ -91,12 +91,9 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
     """One row per stored run: id, experiment, dataset, loss, head, label (display name), arm (the
     default label, stable for matching), lr, seed, status, condition, epochs, diverged_epoch,
     wall_seconds, config (dict), then one column per final metric value."""
-    if records is not None:
-        pass  # the caller already read them
-    elif experiments is None:
-        records = store.list_runs()
-    else:
-        records = [r for name in experiments for r in store.list_runs(experiment=name)]
+    if records is None:
+        records = store.list_runs() if experiments is None else \
+            [r for name in experiments for r in store.list_runs(experiment=name)]
     rows = []
     for r in records:
         cfg = r.config or {}

@@ -82,7 +82,12 @@ def reliability(p: np.ndarray, y: np.ndarray, n_bins: int = ECE_BINS) -> tuple[n
 
 def ece(p: np.ndarray, y: np.ndarray, n_bins: int = ECE_BINS) -> np.ndarray:
     """Expected calibration error of the top label per model: Σ_b (n_b/n) |acc_b − conf_b|."""
-    conf, acc, count = reliability(p, y, n_bins)
+    return ece_of(reliability(p, y, n_bins))
+
+
+def ece_of(diagram: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """The expected calibration error per model from its reliability diagram (confidence, accuracy, count)."""
+    conf, acc, count = diagram
     gap = np.where(count > 0, np.abs(np.nan_to_num(acc) - np.nan_to_num(conf)), 0.0)
     return (gap * count).sum(axis=1) / count.sum(axis=1)
 

@@ -280,9 +280,9 @@ class _State:
         row["test_balanced_accuracy"] = M.balanced_accuracy(pred, y, self.n_classes)
         row["test_macro_f1"] = M.macro_f1(pred, y, self.n_classes)
         row["test_brier"] = M.brier(p, y)
-        row["test_ece"] = M.ece(p, y)
-        row["test_true_class_prob"] = M.true_class_confidence(p, y)
         self.reliability = M.reliability(p, y)
+        row["test_ece"] = M.ece_of(self.reliability)  # from the same bins: binned once per epoch
+        row["test_true_class_prob"] = M.true_class_confidence(p, y)
         if self.spec.data.imbalance != 1:
             minority = self.spec.data.minority_class
             minority = self.n_classes - 1 if minority is None else minority
