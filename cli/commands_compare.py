@@ -73,7 +73,7 @@ def _table(rows: list[Verdict], all_conditions: bool) -> None:
     table = Table(title="lossdb: the claims, measured", show_lines=True, expand=True)
     table.add_column("claim", ratio=2)
     table.add_column("arms and values", ratio=2)
-    table.add_column("verdict", ratio=1)
+    table.add_column("verdict", width=12, no_wrap=True)  # "contradicted" whole, never "incon…"
     table.add_column("finding", ratio=5)
     for v in rows:
         where = f"{v.experiment}: {_where(v)}" if v.condition else v.experiment
