@@ -30,14 +30,15 @@ def streamlit_command(app: Path, url: str, host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "dashboard.serve", "run", str(app),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer",  # no "Deploy" button: this is a local results viewer
             "--", "--db", url]
 
 
 def dashboard(
     db: DbOption = None,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8501,
+    port: Annotated[int, typer.Option(min=1, max=65535, metavar="PORT", help="Port to serve on.")] = 8501,
     host: Annotated[str, typer.Option(
-        help="Address to listen on; 127.0.0.1 keeps it on this machine, 0.0.0.0 exposes it.")] = "127.0.0.1",
+        metavar="ADDRESS", help="Address to listen on; 127.0.0.1 keeps it on this machine, 0.0.0.0 exposes it.")] = "127.0.0.1",
 ) -> None:
     """Open the results in the browser: Streamlit serving the summary table and the charts.
 

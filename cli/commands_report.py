@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.options import DbOption
+from cli.progress import steps
 from core.claims import CLAIMS
 from core.errors import ConfigError
 from core.experiments import catalogue
@@ -17,13 +18,14 @@ from core.store import mask_url, open_store, resolve_url
 
 def report(
     experiment: Annotated[list[str] | None, typer.Option(
-        "--experiment", "-e", help="Only this experiment and the claims it tests (repeatable).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="html, md, pdf or json.")] = "html",
+        "--experiment", "-e", metavar="NAME",
+        help="Only this experiment and the claims it tests (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="html, md, pdf or json.")] = "html",
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="The file to write, or a folder [default: ./lossdb-report.EXT].")] = None,
+        "--out", "-o", metavar="PATH", help="The file to write, or a folder [default: ./lossdb-report.EXT].")] = None,
     interactive: Annotated[bool, typer.Option(
         "--interactive", help="HTML only: embed the Vega runtime once so charts zoom and show tooltips.")] = False,
-    title: Annotated[str | None, typer.Option("--title", help="The report's title.")] = None,
+    title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="The report's title.")] = None,
     db: DbOption = None,
 ) -> None:
     """Write the comparison report and print the path of the file written.
@@ -45,10 +47,13 @@ def report(
         if unknown:
             raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(known)}")
         command = command_line(experiment or [], fmt, out, interactive, title, resolve_url(db))
-        data = reports.build(store, experiment or None, title=title, command=command)
+        with steps("reading the runs and computing the verdicts") as shown:
+            data = reports.build(store, experiment or None, title=title, command=command)
+            shown.step(f"drawing {len(data.charts)} charts and writing the {fmt.upper()} file")
+            path = reports.write(data, fmt, out, interactive)
     finally:
         store.close()
-    typer.echo(str(reports.write(data, fmt, out, interactive)))
+    typer.echo(str(path))
 
 
 def command_line(experiments: list[str], fmt: str, out: Path | None, interactive: bool, title: str | None,

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.options import DbOption
+from cli.options import DbOption, PlainCommand
 from core import experiments as ex
 from core import runner
 from core.executors import open_executor
@@ -21,14 +21,18 @@ err = Console(stderr=True)
 
 
 def run(
-    experiments: Annotated[list[str] | None, typer.Argument(help="Catalogue experiments to run [default: all].")] = None,
-    config: Annotated[list[Path] | None, typer.Option("--config", "-c", help="An experiment TOML file (repeatable).")] = None,
-    preset: Annotated[str, typer.Option(help="quick (about a minute) or full (the quoted numbers).")] = "quick",
-    seeds: Annotated[int | None, typer.Option(help="Override the number of seeds.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Override the number of epochs.")] = None,
+    experiments: Annotated[list[str] | None, typer.Argument(
+        metavar="EXPERIMENT", help="Catalogue experiments to run [default: all].")] = None,
+    config: Annotated[list[Path] | None, typer.Option(
+        "--config", "-c", metavar="FILE", help="An experiment TOML file (repeatable).")] = None,
+    preset: Annotated[str, typer.Option(
+        metavar="PRESET", help="quick (about a minute) or full (the README's numbers).")] = "quick",
+    seeds: Annotated[int | None, typer.Option(metavar="N", help="Override the number of seeds.")] = None,
+    epochs: Annotated[int | None, typer.Option(metavar="N", help="Override the number of epochs.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo runs that are already stored.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Train stacks in N local processes.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", help="Train stacks in N local processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option(
+        metavar="ADDRESS",
         help="Train on the Dask cluster at this address (tcp://HOST:8786); needs lossdb[distributed].")] = None,
     db: DbOption = None,
 ) -> None:
@@ -77,5 +81,5 @@ def experiments(
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the app."""
-    app.command()(run)
+    app.command(cls=PlainCommand)(run)
     app.command()(experiments)

@@ -8,29 +8,41 @@ import sys
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from cli.options import DbOption
+from cli.options import DbOption, PlainCommand, experiment_option, format_option
 from core.errors import ConfigError
+from core.listing import Listing, cell, listing
 from core.losses import LOSSES
-from core.store import STATUSES, open_store, run_as_dict
+from core.store import STATUSES, mask_url, open_store, run_as_dict
 
 FORMATS = ("table", "json", "csv")
+HEADERS = {"wall_seconds": "wall s", "test_accuracy": "test acc", "test_rmse": "test rmse"}
 
 
 def runs(
-    experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
-    loss: Annotated[str | None, typer.Option(help="Only this loss.")] = None,
-    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    experiment: Annotated[str | None, experiment_option("Only this experiment.")] = None,
+    loss: Annotated[str | None, typer.Option(metavar="LOSS", help="Only this loss.")] = None,
+    dataset: Annotated[str | None, typer.Option(metavar="NAME", help="Only this dataset.")] = None,
     status: Annotated[str | None, typer.Option(
-        help="Only this status: running, finished, diverged, failed or interrupted.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+        metavar="STATUS", help="Only this status: running, finished, diverged, failed or interrupted.")] = None,
+    sort: Annotated[str | None, typer.Option(
+        metavar="COLUMN", help="Sort by a column, a setting or a final metric (test_accuracy); "
+                               "-COLUMN sorts in descending order [default: id].")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, metavar="N",
+                                              help="At most N runs (after sorting).")] = None,
+    columns: Annotated[str | None, typer.Option(
+        metavar="A,B,...", help="The columns of the table or CSV, comma-separated (id,arm,seed,"
+                                "test_accuracy) [default: what tells the runs apart].")] = None,
+    fmt: Annotated[str, format_option(FORMATS)] = "table",
     db: DbOption = None,
 ) -> None:
-    """List stored runs.
+    """List stored runs: by default the columns that tell them apart, including the grid's settings
+    (hidden, init, label_noise, w, b ...) that vary within an experiment.
 
-    Example: lossdb runs --experiment convergence --loss ce --format json
+    Example: lossdb runs -e label-noise --sort -test_accuracy --limit 10
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
@@ -38,39 +50,52 @@ def runs(
         raise ConfigError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}")
     if loss is not None and loss not in LOSSES:
         raise ConfigError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     with open_store(db, create=False, read_only=True) as store:
+        if experiment is not None:
+            stored = [e["name"] for e in store.experiments()]
+            if experiment not in stored:
+                raise ConfigError(f"no experiment named {experiment!r} in {mask_url(store.url)}; "
+                                  f"stored: {', '.join(stored) or 'none'}")
         records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
-    rows = [run_as_dict(r) for r in records]
+    shown = listing(records, sort=sort, limit=limit, columns=chosen)
     if fmt == "json":
-        typer.echo(json.dumps(rows, indent=2))
+        by_id = {r.id: r for r in records}
+        typer.echo(json.dumps([run_as_dict(by_id[row["id"]]) for row in shown.rows], indent=2))
     elif fmt == "csv":
-        _csv(rows)
+        _csv(shown, chosen is not None)
     else:
-        _table(rows)
+        _table(shown)
 
 
-def _csv(rows: list[dict]) -> None:
-    metric_names = sorted({m for r in rows for m in r["metrics"]})
-    cols = ["id", "experiment", "dataset", "loss", "head", "lr", "seed", "status", "epochs", "wall_seconds"]
+def _csv(shown: Listing, chosen: bool) -> None:
+    identity = ["id", "experiment", "dataset", "arm", "loss", "head", "lr", "seed", "status", "epochs",
+                "wall_seconds"]
+    cols = list(shown.columns) if chosen else [*identity, *shown.settings, *shown.metrics]
     w = csv.writer(sys.stdout)
-    w.writerow(cols + metric_names)
-    for r in rows:
-        w.writerow([r[c] for c in cols] + [r["metrics"].get(m, "") for m in metric_names])
+    w.writerow(cols)
+    for r in shown.rows:
+        w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
 
 
-def _table(rows: list[dict]) -> None:
-    table = Table("id", "experiment", "dataset", "arm", "lr", "seed", "status", "test acc / rmse", "wall s")
-    for r in rows:
-        m = r["metrics"]
-        score = m.get("test_accuracy", m.get("test_rmse"))
-        table.add_row(str(r["id"]), r["experiment"], r["dataset"], r["config"].get("label", f"{r['loss']}/{r['head']}"),
-                      f"{r['lr']:g}", str(r["seed"]), r["status"],
-                      "" if score is None else (f"{score:.4g}" if isinstance(score, float) else score),
-                      f"{r['wall_seconds']:.2f}" if r["wall_seconds"] is not None else "")
-    Console().print(table)
-    typer.echo(f"{len(rows)} runs", err=True)
+def _table(shown: Listing) -> None:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for c in shown.columns:
+        table.add_column(HEADERS.get(c, c), no_wrap=True,
+                         justify="right" if c in ("id", "lr", "seed", *shown.metrics, "wall_seconds") else "left")
+    for r in shown.rows:
+        table.add_row(*(cell(r.get(c)) for c in shown.columns))
+    out, err = Console(), Console(stderr=True)
+    needed = Console(width=100_000).measure(table).maximum
+    if needed > out.width:  # never cut a value: a wide table is printed whole and said so
+        err.print(f"The table is {needed} columns wide: --columns picks fewer, --format csv keeps all.",
+                  highlight=False)
+        out = Console(width=needed)
+    out.print(table)
+    same = ", ".join(f"{k} {cell(v)}" for k, v in shown.constant.items())
+    err.print(f"{len(shown.rows)} runs" + (f"; all with {same}" if same else ""), highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the app."""
-    app.command()(runs)
+    app.command(cls=PlainCommand)(runs)

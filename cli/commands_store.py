@@ -8,10 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from cli.options import DbOption
+from cli.options import DbOption, PlainCommand, experiment_option, format_option
+from cli.progress import steps
+from core.analysis import flat_config
 from core.errors import ConfigError
+from core.listing import cell, flat_row, short
 from core.store import (
     EXPORT_FORMATS,
     current,
@@ -25,6 +29,7 @@ from core.store import (
 from core.store.migrate import known_revisions
 
 SHOW_FORMATS = ("text", "json")
+SHOWN_ABOVE = {"dataset", "lr", "epochs", "loss", "head", "label", "experiment", "seed"}
 PROVENANCE = ("engine_version", "lossdb_version", "numpy_version", "python_version", "git_commit")
 
 db_app = typer.Typer(no_args_is_help=True, help="Show or upgrade the database's schema.\n\n"
@@ -32,44 +37,79 @@ db_app = typer.Typer(no_args_is_help=True, help="Show or upgrade the database's 
 
 
 def show(
-    run_id: Annotated[int, typer.Argument(help="The run's id, as `lossdb runs` lists it.")],
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="The run's id, as `lossdb runs` lists it.")],
+    fmt: Annotated[str, format_option(SHOW_FORMATS)] = "text",
     db: DbOption = None,
 ) -> None:
-    """Show one run: config, status, final metrics and provenance.
+    """Show one run: its settings, status, final metrics (4 significant digits) and provenance;
+    --format json has every digit and the reliability bins.
 
     Example: lossdb show 12 --format json
     """
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
     with open_store(db, create=False, read_only=True) as store:
-        data = run_as_dict(store.get_run(run_id))
+        record = store.get_run(run_id)
+    data = run_as_dict(record)
     if fmt == "json":
         typer.echo(json.dumps(data, indent=2))
         return
-    out = Console()
-    out.print(f"[bold]run {data['id']}[/bold] · {data['experiment']} · {data['loss']}/{data['head']} "
+    out = Console(highlight=False)
+    out.print(f"run {data['id']} · {data['experiment']} · {escape(flat_row(record)['arm'])} "
               f"lr={data['lr']:g} seed={data['seed']} · [bold]{data['status']}[/bold]")
-    facts = Table("field", "value", show_header=False, box=None)
-    for key in ("dataset", "epochs", "diverged_epoch", "wall_seconds", "started_at", "finished_at",
-                "arm_hash", *PROVENANCE):
-        facts.add_row(key, "" if data[key] is None else str(data[key]))
-    out.print(facts)
+    out.print(_two_columns(_facts(data)))
     if data["error"]:
-        out.print(f"[red]error:[/red] {data['error']}", markup=True, highlight=False)
-    metrics = Table("final metric", "value")
-    for name, value in data["metrics"].items():
-        metrics.add_row(name, f"{value:.6g}" if isinstance(value, float) else str(value))
-    out.print(metrics)
-    out.print("config:", json.dumps(data["config"], indent=2), highlight=False)
-    if data["extras"]:
-        out.print("extras:", json.dumps(data["extras"], indent=2), highlight=False)
+        out.print(f"[red]error:[/red] {escape(data['error'])}")
+    out.print("\n[bold]final metrics[/bold] (4 significant digits; --format json has every digit)")
+    out.print(_two_columns([(name, cell(value)) for name, value in data["metrics"].items()]))
+    out.print("\n[bold]settings[/bold]")
+    settings = flat_config(data["config"])
+    out.print(_two_columns([(k, cell(short(v))) for k, v in settings.items()
+                            if v is not None and k not in SHOWN_ABOVE]))
+    for name, value in (data["extras"] or {}).items():
+        out.print(f"\n[bold]{escape(name)}[/bold]: {escape(_extra_text(name, value))}")
+
+
+def _facts(data: dict) -> list[tuple[str, str]]:
+    """The run's status, timing and provenance as (field, value) rows, rounded and explained."""
+    rows = [("dataset", data["dataset"]), ("epochs", str(data["epochs"]))]
+    if data["diverged_epoch"] is not None:
+        rows.append(("diverged at epoch", str(data["diverged_epoch"])))
+    if data["wall_seconds"] is not None:
+        rows.append(("training time", f"{data['wall_seconds']:.3g} s, its share of the stack of models "
+                     "trained with it (the metric wall_time is the whole stack's)"))
+    for key in ("started_at", "finished_at"):
+        if data[key]:
+            rows.append((key.replace("_", " "), data[key][:19].replace("T", " ") + " UTC"))
+    rows.append(("arm hash", data["arm_hash"]))
+    rows += [(key.replace("_", " "), str(data[key])) for key in PROVENANCE if data[key] is not None]
+    return rows
+
+
+def _two_columns(rows: list[tuple[str, str]]) -> Table:
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        table.add_row(escape(key), escape(value))
+    return table
+
+
+def _extra_text(name: str, value: object) -> str:
+    """A run's extra as one line: the reliability diagram's bins are summarised, not listed."""
+    if name == "reliability" and isinstance(value, dict):
+        counts = [c for c in value.get("count", []) if c]
+        return (f"{len(value.get('count', []))} confidence bins, {len(counts)} holding "
+                f"{sum(counts)} test samples (the bins are in --format json)")
+    text = json.dumps(value)
+    return text if len(text) <= 200 else text[:200] + "… (all of it in --format json)"
 
 
 def export_runs(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write runs.* and metrics.* into.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
-    experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FOLDER",
+                                      help="Folder to write runs.* and metrics.* into.")],
+    fmt: Annotated[str, format_option(EXPORT_FORMATS)] = "csv",
+    experiment: Annotated[str | None, experiment_option("Only this experiment.")] = None,
     db: DbOption = None,
 ) -> None:
     """Export every run (runs.*) and every per-epoch metric (metrics.*), streaming.
@@ -78,15 +118,15 @@ def export_runs(
     """
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
-    with open_store(db, create=False, read_only=True) as store:
+    with open_store(db, create=False, read_only=True) as store, steps(f"exporting runs and metrics to {out}"):
         result = export(store, out, fmt, experiment)
     typer.echo(f"wrote {result.runs} runs to {result.runs_path} and "
                f"{result.metric_rows} metric rows to {result.metrics_path}")
 
 
 def delete(
-    run_ids: Annotated[list[int] | None, typer.Argument(help="Ids of the runs to delete.")] = None,
-    experiment: Annotated[str | None, typer.Option(help="Delete this experiment and all its runs.")] = None,
+    run_ids: Annotated[list[int] | None, typer.Argument(metavar="RUN_ID", help="Ids of the runs to delete.")] = None,
+    experiment: Annotated[str | None, experiment_option("Delete this experiment and all its runs.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -154,7 +194,7 @@ def db_current(db: DbOption = None) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the app."""
-    app.command()(show)
-    app.command("export")(export_runs)
-    app.command()(delete)
+    app.command(cls=PlainCommand)(show)
+    app.command("export", cls=PlainCommand)(export_runs)
+    app.command(cls=PlainCommand)(delete)
     app.add_typer(db_app, name="db")

@@ -16,10 +16,11 @@ from cli import (
     commands_store,
 )
 from cli.errors import LossdbGroup
+from cli.options import HELP_SETTINGS, MARKUP, plain_help
 
 app = typer.Typer(cls=LossdbGroup, no_args_is_help=True, add_completion=False,
                   help="Measure when to train with MSE and when with cross-entropy.",
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, rich_markup_mode=MARKUP, context_settings=HELP_SETTINGS)
 
 
 def _version(value: bool) -> None:
@@ -45,6 +46,7 @@ commands_store.register(app)
 commands_compare.register(app)
 commands_dashboard.register(app)
 commands_report.register(app)
+plain_help(app)
 
 
 def main() -> None:

@@ -89,7 +89,7 @@ def runs_json(db: Path, *filters: str) -> list[dict]:
 def test_show_prints_config_status_final_metrics_and_provenance(stored_db: Path) -> None:
     result = invoke("show", "1", "--db", str(stored_db))
     assert result.exit_code == 0, result.output
-    for text in ("run 1", "finished", "test_accuracy", "numpy_version", "config:", '"hidden"'):
+    for text in ("run 1", "finished", "test_accuracy", "numpy version", "settings", "hidden"):
         assert text in result.stdout
 
 
