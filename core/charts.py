@@ -14,6 +14,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core import display
+
 VERDICT_COLORS: dict[str, str] = {
     "supported": "#2e7d32",
     "contradicted": "#c62828",
@@ -25,6 +27,13 @@ MAX_POINTS = 200
 SERIES = "series"
 PALETTE = alt.Scale(scheme="tableau10")
 EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)
+# The theme: everything a chart colours itself must read on a white page and on Streamlit's dark
+# one (#0e1117). A mid grey does (contrast 3.5 on white, 5.5 on the dark background); black ticks and
+# Vega's default black subtitle did not. Titles, axes and legend text take the host's theme colours.
+MUTED = "#8c8c8c"
+LINE_LEGEND = alt.Legend(symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1, labelLimit=0)
+MIN_BIN_COUNT = 10  # a reliability bin holding fewer test samples (pooled over an arm's runs) is hidden
+RELIABILITY_BINS = 15
 
 
 def series_names(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
@@ -105,7 +114,14 @@ def _finite(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def _y(metric: str, log: bool, field: str = "mean") -> alt.Y:
     scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
-    return alt.Y(f"{field}:Q", title=metric, scale=scale)
+    return alt.Y(f"{field}:Q", title=display.title(metric), scale=scale)
+
+
+def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
+    """A chart title, its subtitle in the muted grey that reads on light and dark pages."""
+    if subtitle is None:
+        return alt.TitleParams(text)
+    return alt.TitleParams(text, subtitle=subtitle, subtitleColor=MUTED)
 
 
 def convergence_chart(
@@ -134,7 +150,8 @@ def convergence_chart(
     if log:
         data = _positive(data, ["mean", "lo", "hi"])
     data = data[[SERIES, "epoch", "mean", "lo", "hi", "n"]]
-    color = alt.Color(f"{SERIES}:N", title="arm", scale=PALETTE)
+    color = alt.Color(f"{SERIES}:N", title="arm", scale=PALETTE, legend=LINE_LEGEND)
+    unlisted = alt.Color(f"{SERIES}:N", title="arm", scale=PALETTE, legend=None)  # the lines' legend serves
     x = alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS)
     base = alt.Chart(data)
     layers: list[alt.Chart] = []
@@ -143,7 +160,7 @@ def convergence_chart(
     if band is not None:
         layers.append(
             base.mark_area(opacity=0.2).encode(
-                x=x, y=_y(metric, log, "lo"), y2="hi:Q", color=color,
+                x=x, y=_y(metric, log, "lo"), y2="hi:Q", color=unlisted,
                 tooltip=[f"{SERIES}:N", "epoch:Q", alt.Tooltip("lo:Q", format=".4g"),
                          alt.Tooltip("hi:Q", format=".4g")],
             )
@@ -155,9 +172,9 @@ def convergence_chart(
         )
     )
     subtitle = f"line: mean across seeds; band: {BANDS[band]}" if band else "line: mean across seeds"
-    return alt.layer(*layers).properties(
-        title=alt.TitleParams(title or metric, subtitle=subtitle)
-    )
+    # independent legends: the band's and the seeds' are off, so the one legend shows the lines
+    return alt.layer(*layers).resolve_legend(color="independent").properties(
+        title=_title(title or display.label(metric), subtitle))
 
 
 def _seed_lines(seeds: pd.DataFrame, agg: pd.DataFrame, keys: list[str], metric: str,
@@ -173,8 +190,8 @@ def _seed_lines(seeds: pd.DataFrame, agg: pd.DataFrame, keys: list[str], metric:
         data = data[data["value"] > 0]
     data = data[[SERIES, "run_id", "epoch", "value"]]
     return alt.Chart(data).mark_line(opacity=0.25, strokeWidth=1).encode(
-        x=alt.X("epoch:Q", axis=EPOCH_AXIS), y=_y(metric, log, "value"), color=alt.Color(f"{SERIES}:N", title="arm", scale=PALETTE),
-        detail="run_id:N",
+        x=alt.X("epoch:Q", axis=EPOCH_AXIS), y=_y(metric, log, "value"),
+        color=alt.Color(f"{SERIES}:N", title="arm", scale=PALETTE, legend=None), detail="run_id:N",
     )
 
 
@@ -190,20 +207,23 @@ def final_chart(runs: pd.DataFrame, metric: str, *, keys: Sequence[str] = ("labe
     data[SERIES] = series_names(data, keys)
     data = data[["id", SERIES, "value"]]
     y = alt.Y(f"{SERIES}:N", title=None, axis=alt.Axis(labelLimit=300))
-    x = alt.X("value:Q", title=f"final {metric}",
+    x = alt.X("value:Q", title=f"final {display.title(metric)}",
               scale=alt.Scale(type="log") if log else alt.Scale(zero=False))
     base = alt.Chart(data)
     box = base.mark_boxplot(extent="min-max", opacity=0.5).encode(
         x=x, y=y, color=alt.Color(f"{SERIES}:N", legend=None, scale=PALETTE))
-    ticks = base.mark_tick(color="black", opacity=0.6).encode(
+    ticks = base.mark_tick(color=MUTED, opacity=0.9, thickness=2).encode(
         x=x, y=y, tooltip=[SERIES, "id", alt.Tooltip("value:Q", format=".4g")]
     )
-    return alt.layer(box, ticks).properties(title=f"final {metric} per run")
+    return alt.layer(box, ticks).properties(title=_title(f"final {display.label(metric)} per run"))
 
 
-def evidence_chart(verdicts: pd.DataFrame, *, label: str = "condition", ratio: bool = False) -> alt.LayerChart:
+def evidence_chart(verdicts: pd.DataFrame, *, label: str = "condition", ratio: bool = False,
+                   favoured: str | None = None, other: str | None = None) -> alt.LayerChart:
     """One claim test's effect with its 95% CI per comparison (`label`), coloured by verdict, against
-    no effect (0, or 1 on a log axis for a ratio).
+    no effect (0, or 1 on a log axis for a ratio), with "favours `other`" left of no effect and
+    "favours `favoured`" right of it (effects point the claim's way: beyond no effect favours the
+    claimed arm).
 
     verdicts: columns `label`, effect, ci_low, ci_high, verdict, n (one row per comparison).
     """
@@ -225,10 +245,18 @@ def evidence_chart(verdicts: pd.DataFrame, *, label: str = "condition", ratio: b
         tooltip=[label, "verdict", alt.Tooltip("effect:Q", format=".4g"),
                  alt.Tooltip("ci_low:Q", format=".4g"), alt.Tooltip("ci_high:Q", format=".4g"), "n"],
     )
-    null = alt.Chart(pd.DataFrame({"null": [1.0 if ratio else 0.0]})).mark_rule(
-        strokeDash=[4, 4], color="gray").encode(x=alt.X("null:Q", scale=scale))
+    no_effect = 1.0 if ratio else 0.0
+    null = alt.Chart(pd.DataFrame({"null": [no_effect]})).mark_rule(
+        strokeDash=[4, 4], color=MUTED).encode(x=alt.X("null:Q", scale=scale))
+    sides = pd.DataFrame({"null": [no_effect, no_effect],
+                          "side": [f"← favours {other or 'the other arm'}",
+                                   f"favours {favoured or 'the claimed arm'} →"]})
+    favours = [alt.Chart(sides.iloc[[i]]).mark_text(align=align, dx=dx, baseline="bottom", dy=-4,
+                                                    color=MUTED, fontSize=11).encode(
+        x=alt.X("null:Q", scale=scale), y=alt.value(0), text="side:N")
+        for i, (align, dx) in enumerate((("right", -6), ("left", 6)))]
     height = max(60, 24 * len(data))
-    return alt.layer(null, rule, point).properties(height=height)
+    return alt.layer(null, rule, point, *favours).properties(height=height)
 
 
 def analytic_chart(frame: pd.DataFrame, field: str = "value", *, log: bool = False) -> alt.Chart:
@@ -242,33 +270,66 @@ def analytic_chart(frame: pd.DataFrame, field: str = "value", *, log: bool = Fal
         x=alt.X("p_true:Q", title="predicted probability of the true class"),
         y=alt.Y(f"{field}:Q", title=titles.get(field, field),
                 scale=alt.Scale(type="log") if log else alt.Scale()),
-        color=alt.Color("loss:N", title="loss", scale=PALETTE),
+        color=alt.Color("loss:N", title="loss", scale=PALETTE, legend=LINE_LEGEND),
         tooltip=["loss", alt.Tooltip("p_true:Q", format=".3f"), alt.Tooltip(f"{field}:Q", format=".4g")],
     ).properties(title=f"{titles.get(field, field)} against p̂ of the true class")
 
 
-def reliability_chart(frame: pd.DataFrame) -> alt.LayerChart:
-    """Reliability diagram: accuracy against confidence per bin, one thin line per run coloured by
-    arm, points sized by the bin's count, and the diagonal of perfect calibration.
+def pool_bins(frame: pd.DataFrame, keys: Sequence[str] = ("label",),
+              bins: int = RELIABILITY_BINS) -> pd.DataFrame:
+    """Reliability bins pooled over runs: per group of `keys` and confidence bin (equal widths on
+    [0, 1]), the count-weighted mean confidence and accuracy, the samples and the runs pooled.
+
+    frame: keys…, run_id, confidence, accuracy, count (one row per run and non-empty bin)."""
+    data = _finite(frame[[*keys, "run_id", "confidence", "accuracy", "count"]],
+                   ["confidence", "accuracy", "count"]).dropna(subset=["confidence", "accuracy", "count"])
+    data = data[data["count"] > 0]
+    data["bin"] = np.clip(np.floor(data["confidence"] * bins), 0, bins - 1).astype(int)
+    data["conf_w"] = data["confidence"] * data["count"]
+    data["acc_w"] = data["accuracy"] * data["count"]
+    out = data.groupby([*keys, "bin"], as_index=False).agg(
+        count=("count", "sum"), conf_w=("conf_w", "sum"), acc_w=("acc_w", "sum"), runs=("run_id", "nunique"))
+    out["confidence"] = out["conf_w"] / out["count"]
+    out["accuracy"] = out["acc_w"] / out["count"]
+    out["count"] = out["count"].astype(int)
+    return out[[*keys, "bin", "confidence", "accuracy", "count", "runs"]]
+
+
+def reliability_chart(frame: pd.DataFrame, *, min_count: int = MIN_BIN_COUNT,
+                      bins: int = RELIABILITY_BINS) -> alt.VConcatChart:
+    """Reliability diagram per arm: the runs' bins pooled (pool_bins), accuracy against confidence
+    with points sized by the samples in the bin, bins under `min_count` samples left out, the
+    diagonal of perfect calibration; below it, the samples per bin and arm.
 
     frame: label, run_id, confidence, accuracy, count (one row per run and non-empty bin).
     """
-    data = _finite(frame[["label", "run_id", "confidence", "accuracy", "count"]],
-                   ["confidence", "accuracy"])
-    data = data.dropna(subset=["confidence", "accuracy"])
+    pooled = pool_bins(frame, ("label",), bins)
+    shown = pooled[pooled["count"] >= min_count]
+    hidden = int((pooled["count"] < min_count).sum())
     x = alt.X("confidence:Q", title="confidence", scale=alt.Scale(domain=[0, 1]))
     y = alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]))
-    color = alt.Color("label:N", title="arm", scale=PALETTE)
+    color = alt.Color("label:N", title="arm", scale=PALETTE, legend=LINE_LEGEND)
     diagonal = alt.Chart(pd.DataFrame({"confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]})).mark_line(
-        strokeDash=[4, 4], color="gray").encode(x=x, y=y)
-    base = alt.Chart(data)
-    lines = base.mark_line(opacity=0.5).encode(x=x, y=y, color=color, detail="run_id:N")
-    points = base.mark_circle(opacity=0.6).encode(
-        x=x, y=y, color=color, size=alt.Size("count:Q", title="samples in bin"),
-        tooltip=["label", "run_id", alt.Tooltip("confidence:Q", format=".3f"),
-                 alt.Tooltip("accuracy:Q", format=".3f"), "count:Q"],
-    )
-    return alt.layer(diagonal, lines, points).properties(title="reliability diagram")
+        strokeDash=[4, 4], color=MUTED).encode(x=x, y=y)
+    base = alt.Chart(shown)
+    tooltip = ["label", alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"),
+               alt.Tooltip("count:Q", title="samples"), alt.Tooltip("runs:Q", title="runs pooled")]
+    lines = base.mark_line().encode(x=x, y=y, color=color)
+    points = base.mark_circle(opacity=0.85).encode(
+        x=x, y=y, color=alt.Color("label:N", scale=PALETTE, legend=None),
+        size=alt.Size("count:Q", title="samples in bin"), tooltip=tooltip)
+    note = (f"each arm's runs pooled; {hidden} bin{'s' if hidden != 1 else ''} under {min_count} samples "
+            "left out" if hidden else "each arm's runs pooled")
+    diagram = alt.layer(diagonal, lines, points).properties(
+        title=_title("reliability diagram", note), height=300)
+    counts = alt.Chart(pooled.assign(centre=(pooled["bin"] + 0.5) / bins)).mark_bar().encode(
+        x=alt.X("centre:Q", title="confidence", bin=alt.Bin(extent=[0, 1], step=1 / bins),
+                axis=alt.Axis(values=[0, 0.2, 0.4, 0.6, 0.8, 1.0], format=".1f")),
+        y=alt.Y("count:Q", title="test samples"),
+        color=alt.Color("label:N", scale=PALETTE, legend=None),
+        tooltip=["label", alt.Tooltip("count:Q", title="samples")],
+    ).properties(height=90)
+    return alt.vconcat(diagram, counts).resolve_scale(color="shared")
 
 
 def overlay_chart(curves: pd.DataFrame, metric: str, *, log: bool = False) -> alt.Chart:
@@ -279,22 +340,40 @@ def overlay_chart(curves: pd.DataFrame, metric: str, *, log: bool = False) -> al
         data = data[data["value"] > 0]
     return alt.Chart(data).mark_line().encode(
         x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS),
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
-        color=alt.Color("run:N", title="run", scale=PALETTE),
+        y=alt.Y("value:Q", title=display.title(metric),
+                scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
+        color=alt.Color("run:N", title="run", scale=PALETTE, legend=LINE_LEGEND),
         tooltip=["run", "epoch", alt.Tooltip("value:Q", format=".4g")],
-    ).properties(title=metric)
+    ).properties(title=_title(display.label(metric)))
+
+
+def informative(metrics: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
+    """Which of one run's series are worth a chart: (names that change over the epochs, {name: value}
+    of those that hold one finite value throughout); series with no finite value are neither.
+    metrics: name, epoch, value."""
+    data = _finite(metrics[["name", "value"]], ["value"]).dropna(subset=["value"])
+    varying, constant = [], {}
+    for name, values in data.groupby("name", sort=True)["value"]:
+        if values.nunique() > 1:
+            varying.append(str(name))
+        else:
+            constant[str(name)] = float(values.iloc[0])
+    return varying, constant
 
 
 def metrics_grid_chart(metrics: pd.DataFrame, *, columns: int = 4) -> alt.FacetChart:
-    """Every metric of one run, one small chart per metric with its own y scale.
-    metrics: name, epoch, value (the store's long format)."""
-    data = thin(_finite(metrics[["name", "epoch", "value"]], ["value"]), ["name"])
+    """Every metric of one run that changes over the epochs (see `informative`), one small chart per
+    metric with its own y scale, titled by its display name. metrics: name, epoch, value."""
+    varying, _ = informative(metrics)
+    data = metrics[metrics["name"].isin(varying)]
+    data = thin(_finite(data[["name", "epoch", "value"]], ["value"]), ["name"]).dropna(subset=["value"])
+    data = data.assign(metric=data["name"].map(display.title))
     return (
         alt.Chart(data)
         .mark_line(point=len(data["epoch"].unique()) <= 30)
         .encode(x=alt.X("epoch:Q", axis=EPOCH_AXIS), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-                tooltip=["name", "epoch", alt.Tooltip("value:Q", format=".4g")])
+                tooltip=["metric", "epoch", alt.Tooltip("value:Q", format=".4g")])
         .properties(width=170, height=110)
-        .facet(facet=alt.Facet("name:N", title=None), columns=columns)
+        .facet(facet=alt.Facet("metric:N", title=None, header=alt.Header(labelLimit=0)), columns=columns)
         .resolve_scale(y="independent")
     )

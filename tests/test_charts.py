@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -152,14 +154,15 @@ def test_analytic_chart_plots_each_loss_against_p_true():
     assert spec["encoding"]["color"]["field"] == "loss"
 
 
-def test_reliability_chart_has_the_diagonal_and_a_line_per_run():
+def test_reliability_chart_has_the_diagonal_and_a_line_per_arm():
     frame = pd.DataFrame({"label": ["ce/softmax"] * 2 + ["mse/softmax"] * 2, "run_id": [1, 1, 2, 2],
                           "confidence": [0.3, 0.9, 0.4, 0.8], "accuracy": [0.25, 0.95, 0.5, 0.7],
                           "count": [10, 90, 20, 80]})
     spec = charts.reliability_chart(frame).to_dict()
-    diagonal, lines, points = spec["layer"]
+    diagram = spec["vconcat"][0]
+    diagonal, lines, points = diagram["layer"]
     assert chart_rows(spec, diagonal) == [{"confidence": 0.0, "accuracy": 0.0}, {"confidence": 1.0, "accuracy": 1.0}]
-    assert lines["encoding"]["detail"]["field"] == "run_id"
+    assert lines["encoding"]["color"]["field"] == "label" and "detail" not in lines["encoding"]
     assert points["encoding"]["size"]["field"] == "count"
 
 
@@ -174,7 +177,7 @@ def test_metrics_grid_chart_gives_each_metric_its_own_y_scale():
     frame = pd.DataFrame({"name": ["train_loss"] * 3 + ["test_accuracy"] * 3, "epoch": [0, 1, 2] * 2,
                           "value": [2.0, 1.0, 0.5, 0.1, 0.5, 0.9]})
     spec = charts.metrics_grid_chart(frame).to_dict()
-    assert spec["facet"]["field"] == "name"
+    assert spec["facet"]["field"] == "metric"
     assert spec["resolve"]["scale"]["y"] == "independent"
 
 
@@ -182,3 +185,95 @@ def test_charts_render_offline_to_svg_as_the_reports_do(agg, runs_and_curves):
     runs, _ = runs_and_curves
     for chart in (charts.convergence_chart(agg, "train_loss", log=True), charts.final_chart(runs, "test_accuracy")):
         assert vlc.vegalite_to_svg(chart.to_dict()).lstrip().startswith("<svg")
+
+
+# What a newcomer saw (issue 16): pale legend swatches, black text on a dark page, snake_case axes,
+# a forest plot without sides, one zig-zag reliability line per run, empty and flat panels.
+
+def relative_luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of "#rrggbb"."""
+    channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours."""
+    hi, lo = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("background", ["#ffffff", "#0e1117"], ids=["light", "dark"])
+def test_the_colour_charts_give_their_own_text_and_ticks_reads_on_light_and_dark(background):
+    assert contrast(charts.MUTED, background) >= 3
+
+
+def test_no_chart_colours_anything_black(agg, runs_and_curves):
+    runs, _ = runs_and_curves
+    verdicts = pd.DataFrame({"comparison": ["a vs b"], "effect": [0.1], "ci_low": [0.0], "ci_high": [0.2],
+                             "verdict": ["inconclusive"], "n": [5]})
+    specs = [charts.convergence_chart(agg, "train_loss"), charts.final_chart(runs, "test_accuracy"),
+             charts.evidence_chart(verdicts, label="comparison")]
+    for spec in specs:
+        text = str(spec.to_dict()).lower()
+        assert "'black'" not in text and "#000" not in text
+
+
+def test_convergence_subtitle_is_in_the_muted_grey(agg):
+    title = charts.convergence_chart(agg, "train_loss").to_dict()["title"]
+    assert title["subtitle"] and title["subtitleColor"] == charts.MUTED
+
+
+def test_convergence_legend_shows_line_swatches_in_the_line_colour(agg):
+    svg = vlc.vegalite_to_svg(charts.convergence_chart(agg, "train_loss").to_dict())
+    symbols = re.findall(r'class="mark-symbol role-legend-symbol[^"]*"[^>]*>(<path[^>]*>)', svg)
+    assert sorted(re.search(r'stroke="(#[0-9a-f]+)"', p).group(1) for p in symbols) == ["#4c78a8", "#f58518"]
+    assert all('opacity="1"' in p and "fill-opacity" not in p for p in symbols)
+
+
+def test_axes_use_the_metric_display_name_and_unit(agg):
+    spec = charts.convergence_chart(agg, "wall_time").to_dict()
+    line = layer_by_mark(spec, "line")
+    assert line["encoding"]["y"]["title"] == "wall time since the start (s)"
+    assert spec["title"]["text"] == "wall time since the start"
+
+
+def test_evidence_chart_labels_the_side_each_arm_is_favoured_on():
+    verdicts = pd.DataFrame({"comparison": ["ce vs mse"], "effect": [2.0], "ci_low": [1.5], "ci_high": [2.5],
+                             "verdict": ["supported"], "n": [5]})
+    spec = charts.evidence_chart(verdicts, label="comparison", ratio=True, favoured="ce/softmax",
+                                 other="mse/softmax").to_dict()
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    sides = {chart_rows(spec, t)[0]["side"]: t["mark"]["align"] for t in texts}
+    assert sides == {"← favours mse/softmax": "right", "favours ce/softmax →": "left"}
+    assert all(chart_rows(spec, t)[0]["null"] == 1.0 for t in texts)
+
+
+def test_reliability_bins_pool_an_arms_runs_weighted_by_their_samples():
+    frame = pd.DataFrame({"label": ["ce"] * 3, "run_id": [1, 2, 2],
+                          "confidence": [0.91, 0.95, 0.5], "accuracy": [1.0, 0.5, 0.4],
+                          "count": [30, 10, 4]})
+    pooled = charts.pool_bins(frame, ("label",), bins=10).set_index("bin")
+    assert pooled.loc[9, "count"] == 40 and pooled.loc[9, "runs"] == 2
+    assert pooled.loc[9, "accuracy"] == pytest.approx((30 * 1.0 + 10 * 0.5) / 40)
+    assert pooled.loc[9, "confidence"] == pytest.approx((30 * 0.91 + 10 * 0.95) / 40)
+    assert pooled.loc[5, "count"] == 4
+
+
+def test_reliability_chart_leaves_out_bins_under_the_minimum_count_and_says_so():
+    frame = pd.DataFrame({"label": ["ce"] * 2, "run_id": [1, 1], "confidence": [0.95, 0.5],
+                          "accuracy": [0.9, 0.0], "count": [50, 3]})
+    spec = charts.reliability_chart(frame, min_count=10).to_dict()
+    points = spec["vconcat"][0]["layer"][2]
+    assert [r["count"] for r in chart_rows(spec, points)] == [50]
+    assert "1 bin under 10 samples left out" in spec["vconcat"][0]["title"]["subtitle"]
+    assert sorted(r["count"] for r in chart_rows(spec, spec["vconcat"][1])) == [3, 50]
+
+
+def test_metrics_grid_leaves_out_empty_and_flat_series():
+    frame = pd.DataFrame({"name": ["train_loss"] * 3 + ["saturation"] * 3 + ["wall_time"] * 3,
+                          "epoch": [0, 1, 2] * 3,
+                          "value": [2.0, 1.0, 0.5, np.nan, np.nan, np.nan, 0.25, 0.25, 0.25]})
+    assert charts.informative(frame) == (["train_loss"], {"wall_time": 0.25})
+    spec = charts.metrics_grid_chart(frame).to_dict()
+    assert {r["name"] for r in chart_rows(spec)} == {"train_loss"}

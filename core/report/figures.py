@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import analysis, charts
+from core import analysis, charts, display
 
 WIDTH, HEIGHT = 440, 230
 BAND = "ci"
@@ -52,14 +52,14 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
     agg = analysis.aggregate_curves(runs, curves, by=("label", "lr"))
     if agg.empty:
         return None
-    layered = charts.convergence_chart(agg, metric, keys=("label", "lr"), band=BAND, title=metric)
+    layered = charts.convergence_chart(agg, metric, keys=("label", "lr"), band=BAND)
     # legend below the plot: the chart stays one column wide on a phone and in a PDF column
     sized = layered.properties(width=WIDTH, height=HEIGHT)
     spec = sized.configure_legend(orient="bottom", columns=2, labelLimit=0).to_dict(validate=False)  # the chart functions are tested against the schema
     spec.pop("$schema", None)
     seeds = int(runs["seed"].nunique())
     lr_note = "each arm at its best validation learning rate" if tuned else "every learning rate run"
-    caption = (f"{metric} per epoch, {condition}: the line is the mean across {seeds} "
+    caption = (f"{display.label(metric).capitalize()} per epoch, {condition}: the line is the mean across {seeds} "
                f"seed{'s' if seeds != 1 else ''}, the band its 95% confidence interval; {lr_note}.")
     series = tuple({k: plain(v) for k, v in row.items()} for row in agg.to_dict("records"))
     return Chart(chart_id, experiment, condition, metric, caption, spec, series)
