@@ -30,7 +30,6 @@ def streamlit_command(app: Path, url: str, host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "dashboard.serve", "run", str(app),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-            "--client.toolbarMode", "viewer",  # no "Deploy" button: this is a local results viewer
             "--", "--db", url]
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core import charts
-from dashboard import loaders, widgets
+from dashboard import links, loaders, widgets
 
 SCORES = ("test_ece", "test_brier", "test_nll")
+LINKED = (*links.selection_params("cal"), links.Param("log", "cal_log", "bool"))
 
 src = loaders.source()
 runs = loaders.runs(src.url, src.token)
+links.restore(LINKED)
 
 st.title("Calibration")
 scored = sorted(set(runs.loc[runs["test_ece"].notna(), "experiment"])) if "test_ece" in runs else []
@@ -22,8 +24,10 @@ if selection is None or selection.runs.empty:
 widgets.caption_runs(selection)
 
 st.header("Reliability diagrams")
-st.caption("Test accuracy against confidence in 15 bins, one line per run; on the diagonal a model "
-           "is exactly as sure as it is right.")
+st.caption(f"Test accuracy against confidence in {charts.RELIABILITY_BINS} bins, one line per arm with "
+           "its runs pooled (points sized by the test samples in a bin, bins under "
+           f"{charts.MIN_BIN_COUNT} samples left out); on the diagonal a model is exactly as sure as it "
+           "is right. Below, how many test samples fall in each bin.")
 bins = loaders.reliability(src.url, src.token, selection.experiment, selection.ids)
 if bins.empty:
     st.info("These runs were stored without reliability bins (an older lossdb): rerun them with "
@@ -36,6 +40,7 @@ else:
 st.header("ECE, Brier score and NLL")
 st.caption("Final test values per run; lower is better for all three.")
 log = st.toggle("Log scale", key="cal_log")
+links.publish(LINKED)
 cols = st.columns(len(SCORES))
 present = loaders.metric_columns(selection.runs)
 for col, metric in zip(cols, SCORES, strict=True):

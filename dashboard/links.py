@@ -1,0 +1,94 @@
+"""Shareable views: a page's selections mirrored in the URL's query parameters, so that a copied
+link reopens the same experiment, condition, rate and metric.
+
+A page declares its parameters once, calls `restore` before drawing its widgets (a value from the
+URL seeds a widget the session has not set yet; one that is no longer valid falls back to the
+widget's default) and `publish` after them (the URL then names the current selections).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One selection in the URL: its name there, the widget's session key and its kind
+    ("text", "list", "bool", "int" or "float")."""
+
+    name: str
+    key: str
+    kind: str = "text"
+
+
+def _parse(param: Param, raw: list[str]) -> Any:
+    if param.kind == "list":
+        return [v for item in raw for v in item.split(",") if v]
+    value = raw[-1]
+    if param.kind == "bool":
+        return value.lower() in TRUE
+    if param.kind == "int":
+        return int(value)
+    if param.kind == "float":
+        return float(value)
+    return value
+
+
+def _text(value: Any) -> str | list[str] | None:
+    if value is None or value == []:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def restore(params: Iterable[Param], allowed: dict[str, Sequence[Any]] | None = None) -> None:
+    """Seed each widget the session has not set from the URL; a list keeps only `allowed` values."""
+    allowed = allowed or {}
+    for p in params:
+        if p.key in st.session_state or p.name not in st.query_params:
+            continue
+        try:
+            value = _parse(p, st.query_params.get_all(p.name))
+        except (ValueError, IndexError):
+            continue  # a hand-edited link with a malformed value: the widget keeps its default
+        if p.key in allowed:
+            options = [str(o) for o in allowed[p.key]]
+            keep = [allowed[p.key][options.index(v)] for v in value if v in options] if p.kind == "list" \
+                else (allowed[p.key][options.index(str(value))] if str(value) in options else None)
+            if keep is None:
+                continue
+            value = keep
+        st.session_state[p.key] = value
+
+
+def publish(params: Iterable[Param]) -> None:
+    """Write the widgets' current values into the URL (an empty selection removes its parameter)."""
+    for p in params:
+        text = _text(st.session_state.get(p.key))
+        if text is None:
+            if p.name in st.query_params:
+                del st.query_params[p.name]
+        elif st.query_params.get_all(p.name) != ([text] if isinstance(text, str) else text):
+            st.query_params[p.name] = text
+
+
+def selection_params(prefix: str, name: str = "") -> tuple[Param, ...]:
+    """The experiment, condition and learning-rate selectors of widgets.pick_runs under `prefix`,
+    named `name`experiment, `name`condition and `name`lr in the URL."""
+    return (Param(f"{name}experiment", f"{prefix}_experiment"), Param(f"{name}condition", f"{prefix}_condition"),
+            Param(f"{name}lr", f"{prefix}_lr"))
+
+
+def chart_params(prefix: str) -> tuple[Param, ...]:
+    """The band, seeds, log-scale and smoothing controls of widgets.chart_options under `prefix`."""
+    return (Param("band", f"{prefix}_band"), Param("seeds", f"{prefix}_seeds", "bool"),
+            Param("log", f"{prefix}_log", "bool"), Param("smooth", f"{prefix}_smooth", "int"))
