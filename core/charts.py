@@ -210,7 +210,7 @@ def final_chart(runs: pd.DataFrame, metric: str, *, keys: Sequence[str] = ("labe
     x = alt.X("value:Q", title=f"final {display.title(metric)}",
               scale=alt.Scale(type="log") if log else alt.Scale(zero=False))
     base = alt.Chart(data)
-    box = base.mark_boxplot(extent="min-max", opacity=0.5).encode(
+    box = base.mark_boxplot(extent="min-max", opacity=0.5, rule={"color": MUTED}).encode(
         x=x, y=y, color=alt.Color(f"{SERIES}:N", legend=None, scale=PALETTE))
     ticks = base.mark_tick(color=MUTED, opacity=0.9, thickness=2).encode(
         x=x, y=y, tooltip=[SERIES, "id", alt.Tooltip("value:Q", format=".4g")]
@@ -308,7 +308,9 @@ def reliability_chart(frame: pd.DataFrame, *, min_count: int = MIN_BIN_COUNT,
     hidden = int((pooled["count"] < min_count).sum())
     x = alt.X("confidence:Q", title="confidence", scale=alt.Scale(domain=[0, 1]))
     y = alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]))
-    color = alt.Color("label:N", title="arm", scale=PALETTE, legend=LINE_LEGEND)
+    # legends above the diagram: a stretched vconcat leaves no room for them at its right
+    color = alt.Color("label:N", title="arm", scale=PALETTE,
+                      legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3, labelLimit=0))
     diagonal = alt.Chart(pd.DataFrame({"confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]})).mark_line(
         strokeDash=[4, 4], color=MUTED).encode(x=x, y=y)
     base = alt.Chart(shown)
@@ -317,7 +319,9 @@ def reliability_chart(frame: pd.DataFrame, *, min_count: int = MIN_BIN_COUNT,
     lines = base.mark_line().encode(x=x, y=y, color=color)
     points = base.mark_circle(opacity=0.85).encode(
         x=x, y=y, color=alt.Color("label:N", scale=PALETTE, legend=None),
-        size=alt.Size("count:Q", title="samples in bin"), tooltip=tooltip)
+        size=alt.Size("count:Q", title="samples in bin",
+                      legend=alt.Legend(orient="top", symbolFillColor=MUTED, symbolStrokeColor=MUTED)),
+        tooltip=tooltip)
     note = (f"each arm's runs pooled; {hidden} bin{'s' if hidden != 1 else ''} under {min_count} samples "
             "left out" if hidden else "each arm's runs pooled")
     diagram = alt.layer(diagonal, lines, points).properties(
