@@ -19,7 +19,7 @@ from core.claims import CLAIMS, VERDICTS, Verdict, evaluate, summary
 from core.experiments import catalogue
 from core.provenance import versions
 from core.report.figures import Chart, convergence, plain, slug
-from core.report.prose import abstract, network_text, optimiser_text
+from core.report.prose import abstract, network_text, optimiser_text, protocol, scale
 from core.store import mask_url
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
     tested = [e for c in CLAIMS.values() for e in c.experiments if experiments is None or e in experiments]
     not_run = tuple(e for e in dict.fromkeys(tested) if e not in names and e in cat)
     prov = _provenance(store, records, command)
-    text = abstract(rows, counts, prov.runs, prov.runs_by_status, names)
+    text = abstract(rows, counts, prov.runs, prov.runs_by_status, names, _source(frame, cat))
     return ReportData(title or "lossdb: cross-entropy against MSE, measured",
                       datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), text, counts, rows, sections,
                       not_run, prov, experiments=tuple(experiments) if experiments else None)
@@ -165,7 +165,8 @@ def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],
              stored: dict[str, dict[str, Any]]) -> Section:
     exp = cat.get(name)
     description = exp.description if exp else (stored.get(name, {}).get("description") or "")
-    protocol = str(exp.raw["experiment"].get("protocol", "")) if exp else ""
+    template = str(exp.raw["experiment"].get("protocol", "")) if exp else ""
+    text = protocol(template, _epochs(runs), int(runs["seed"].nunique()))
     claims = tuple(c.id for c in CLAIMS.values() if name in c.experiments) or (exp.claims if exp else ())
     used = runs[runs["status"].isin(USED)]
     conditions, left_out, budget = [], 0, MAX_CHARTS
@@ -176,7 +177,7 @@ def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],
         conditions.append(c)
     notable = tuple(_notable(r) for r in runs.itertuples() if r.status in NOTABLE)
     statuses = dict(Counter(str(s) for s in runs["status"]))
-    return Section(name, description, protocol, claims, _settings(runs), len(runs), statuses,
+    return Section(name, description, text, claims, _settings(runs), len(runs), statuses,
                    tuple(conditions), notable, left_out)
 
 
@@ -203,6 +204,38 @@ def _settings(runs: pd.DataFrame) -> dict[str, str]:
         "arms (loss/head)": ", ".join(dict.fromkeys(str(x) for x in runs["label"])),
     }
     return {k: v for k, v in out.items() if v}
+
+
+def _epochs(runs: pd.DataFrame) -> list[int]:
+    """The epochs the runs were configured for, as stored in their configs."""
+    return sorted({int(e) for e in (analysis.flat_config(c).get("epochs") for c in runs["config"]) if e is not None})
+
+
+def preset_of(exp: Any, epochs: list[int], seeds: int) -> str | None:
+    """The catalogue preset whose epochs and seed count the stored runs of `exp` match ("full" when
+    both presets are the same), else None."""
+    if exp is None:
+        return None
+    train = exp.raw.get("train", {})
+    matches = []
+    for name, preset in exp.raw.get("presets", {}).items():
+        wanted = {**train, **preset.get("train", {})}
+        if epochs == [int(wanted.get("epochs", -1))] and seeds == int(wanted.get("seeds", -1)):
+            matches.append(str(name))
+    return "full" if "full" in matches else (matches[0] if matches else None)
+
+
+def _source(frame: pd.DataFrame, cat: dict[str, Any]) -> str:
+    """Which preset (or custom settings) and how many seeds per arm the numbers come from."""
+    if frame.empty:
+        return ""
+    used = frame[frame["status"].isin(USED)]
+    presets, seeds, epochs = {}, {}, {}
+    for name, runs in used.groupby("experiment", sort=False):
+        epochs[str(name)] = _epochs(runs)
+        seeds[str(name)] = int(runs["seed"].nunique())
+        presets[str(name)] = preset_of(cat.get(str(name)), epochs[str(name)], seeds[str(name)])
+    return scale(presets, seeds, epochs)
 
 
 def _chart_metrics(name: str, runs: pd.DataFrame) -> list[str]:

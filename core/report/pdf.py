@@ -55,17 +55,48 @@ def document(data: ReportData) -> dict[str, Any]:
             "provenance": [list(r) for r in provenance_table(data).rows]}
 
 
+def _sources(root: Path, data: ReportData, svgs: dict[str, str]) -> Path:
+    """Write the template, data.json and the charts into `root`; the template's path."""
+    template = resources.files("core.report").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    (root / "charts").mkdir()
+    for chart_id, svg in svgs.items():
+        (root / "charts" / f"{chart_id}.svg").write_text(svg, encoding="utf-8")
+    (root / "data.json").write_text(json.dumps(document(data), ensure_ascii=False), encoding="utf-8")
+    main = root / TEMPLATE
+    main.write_text(template, encoding="utf-8")
+    return main
+
+
 def render(data: ReportData, svgs: dict[str, str]) -> bytes:
     """The PDF's bytes."""
     import typst
 
-    template = resources.files("core.report").joinpath(TEMPLATE).read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="lossdb-report-") as tmp:
-        root = Path(tmp)
-        (root / "charts").mkdir()
-        for chart_id, svg in svgs.items():
-            (root / "charts" / f"{chart_id}.svg").write_text(svg, encoding="utf-8")
-        (root / "data.json").write_text(json.dumps(document(data), ensure_ascii=False), encoding="utf-8")
-        main = root / TEMPLATE
-        main.write_text(template, encoding="utf-8")
-        return typst.compile(str(main), root=str(root), ignore_system_fonts=True, format="pdf")
+        main = _sources(Path(tmp), data, svgs)
+        return typst.compile(str(main), root=str(tmp), ignore_system_fonts=True, format="pdf")
+
+
+def contents(data: ReportData, svgs: dict[str, str]) -> list[tuple[int, str]]:
+    """The table of contents as Typst lays it out: (level, heading text) of every outlined heading."""
+    import typst
+
+    with tempfile.TemporaryDirectory(prefix="lossdb-report-") as tmp:
+        main = _sources(Path(tmp), data, svgs)
+        found = json.loads(typst.query(str(main), "heading.where(outlined: true)", root=str(tmp),
+                                       ignore_system_fonts=True))
+    return [(int(h["level"]), _plain(h["body"])) for h in found]
+
+
+def _plain(content: Any) -> str:
+    """The text of a Typst content tree (as `typst query` returns it)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(_plain(c) for c in content)
+    if isinstance(content, dict):
+        if content.get("func") == "space":
+            return " "
+        if "text" in content:
+            return str(content["text"])
+        return "".join(_plain(v) for k, v in content.items() if k in ("children", "body"))
+    return ""

@@ -2,10 +2,55 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.claims import Verdict
 from core.report.numbers import join_words, plural
+
+PLACEHOLDER = re.compile(r"\{(epochs|seeds)\}")
+
+
+def _either(values: Sequence[int]) -> str:
+    """"40", "40 or 100", "20, 40 or 100"."""
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def protocol(template: str, epochs: Sequence[int], seeds: int) -> str:
+    """An experiment's protocol with {epochs} and {seeds} filled in from the runs as stored, so the
+    text matches the table under it whatever preset or overrides made the runs ("40 or 100")."""
+    values = {"epochs": _either(sorted(set(epochs))) if epochs else "?",
+              "seeds": str(seeds)}
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def scale(presets: Mapping[str, str | None], seeds: Mapping[str, int], epochs: Mapping[str, Sequence[int]]) -> str:
+    """One sentence on where the numbers come from: the preset (or the custom settings) of each
+    experiment's runs and how many seeds each arm ran."""
+    if not presets:
+        return ""
+    counts = sorted(set(seeds.values()))
+    per_arm = (f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}") + \
+        (" seed per arm" if counts == [1] else " seeds per arm")
+    named = set(presets.values())
+    if named == {"full"}:
+        return f"The numbers come from the full preset ({per_arm}), as in the README's table."
+    if named == {"quick"}:
+        return (f"The numbers come from the quick preset ({per_arm}); the README's table comes from the "
+                "full preset (`lossdb run --preset full`), with more seeds and, for most experiments, "
+                "more epochs.")
+    groups: dict[tuple[str, int], list[str]] = {}
+    for n, p in presets.items():
+        if p is None:
+            groups.setdefault((_either(sorted(set(epochs[n]))), seeds[n]), []).append(n)
+    others = {p for p in named if p}
+    described = "; ".join((f"{join_words(names)}: " if len(groups) > 1 or others else "")
+                          + f"{e} epochs, {plural(s, 'seed')} per arm" for (e, s), names in groups.items())
+    mix = f" and the {join_words(sorted(others))} preset for the others" if others else ""
+    return (f"The numbers come from custom settings ({described}){mix}; the README's table comes from the "
+            "full preset (`lossdb run --preset full`).")
 
 
 def network_text(flat: dict[str, Any]) -> str:
@@ -35,9 +80,10 @@ def optimiser_text(flat: dict[str, Any]) -> str:
 
 
 def abstract(rows: tuple[Verdict, ...], counts: dict[str, int], runs: int, by_status: dict[str, int],
-             experiments: list[str]) -> str:
-    """One paragraph: what was run, how many claims were supported, contradicted, inconclusive or not
-    run (and which), and how many runs diverged or failed."""
+             experiments: list[str], source: str = "") -> str:
+    """One paragraph: what was run and at which preset and seed count (`source`, from `scale`), how
+    many claims were supported, contradicted, inconclusive or not run (and which), and how many runs
+    diverged or failed."""
     if not rows:
         return "No claim is tested by the selected experiments, so this report has no verdicts."
     named = {k: [r.claim for r in rows if r.verdict == k] for k in counts}
@@ -47,7 +93,7 @@ def abstract(rows: tuple[Verdict, ...], counts: dict[str, int], runs: int, by_st
     else:
         opening = (f"This report measures {len(rows)} claims about cross-entropy and mean squared error "
                    f"on {plural(runs, 'stored run')} of {plural(len(experiments), 'experiment')} "
-                   f"({join_words(experiments)}).")
+                   f"({join_words(experiments)})." + (f" {source}" if source else ""))
     parts = [f"{counts[k]} {k if k != 'not run' else 'not yet run'}" for k in counts if counts[k]]
     tally = f"Of the {len(rows)} claims, " + join_words(parts) + "."
     detail = " ".join(f"{k.capitalize() if k != 'not run' else 'Not yet run'}: {join_words(v)}."
