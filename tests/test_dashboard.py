@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from cli.commands_dashboard import app_path, streamlit_command
 from cli.main import app as cli
-from core import claims
+from core import claims, display
 from core.store import open_store
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -111,12 +111,12 @@ def test_convergence_draws_the_mean_and_band_of_each_arm(convergence):
     chart = specs(convergence)[0]
     marks = [layer["mark"]["type"] for layer in chart["layer"]]
     assert marks == ["area", "line"]
-    assert chart["layer"][1]["encoding"]["y"]["title"] == "test_accuracy"
+    assert chart["layer"][1]["encoding"]["y"]["title"] == display.title("test_accuracy")
 
 
 def test_convergence_metric_choice_changes_the_chart(convergence):
     convergence.selectbox(key="conv_metric").set_value("train_loss").run()
-    assert specs(convergence)[0]["layer"][1]["encoding"]["y"]["title"] == "train_loss"
+    assert specs(convergence)[0]["layer"][1]["encoding"]["y"]["title"] == display.title("train_loss")
 
 
 def test_convergence_band_choice_changes_the_subtitle(convergence):

@@ -138,3 +138,9 @@ def _fresh_caches() -> Iterator[None]:
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
+
+
+def test_metric_pickers_show_display_names(monkeypatch, small_db):
+    at = page(monkeypatch, small_db, "convergence", experiment="grid")
+    options = at.selectbox(key="conv_metric").options
+    assert "test accuracy" in options and not [o for o in options if "_" in o]

@@ -38,8 +38,9 @@ metrics = loaders.metric_columns(view)
 table = view[SHOWN + metrics].reset_index(drop=True)
 st.caption(f"{len(table)} of {len(runs)} runs · select rows to overlay their curves")
 event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row",
-                     key="runs_table", column_config={"wall_seconds": st.column_config.NumberColumn(
-                         "wall s", format="%.2f")})
+                     key="runs_table", column_config={
+                         "wall_seconds": st.column_config.NumberColumn("wall s", format="%.2f"),
+                         **{m: st.column_config.NumberColumn(display.title(m)) for m in metrics}})
 picked = [int(table.iloc[i]["id"]) for i in (event.selection.rows if event else [])]
 
 st.header("Curves")
