@@ -39,7 +39,9 @@ def dashboard(
     host: Annotated[str, typer.Option(
         metavar="ADDRESS", help="Address to listen on; 127.0.0.1 keeps it on this machine, 0.0.0.0 exposes it.")] = "127.0.0.1",
 ) -> None:
-    """Open the results in the browser: Streamlit serving the summary table and the charts.
+    """Open the results in the browser.
+
+    Streamlit serves the summary table and the charts on localhost.
 
     It only reads the database, so a `lossdb run` can write meanwhile: refresh to see new runs.
 

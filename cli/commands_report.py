@@ -28,7 +28,9 @@ def report(
     title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="The report's title.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Write the comparison report and print the path of the file written.
+    """Write the comparison report to a file.
+
+    Prints the path of the file written.
 
     The same content in every format: abstract, summary comparison table, a section per experiment
     (protocol, convergence charts, final metrics as mean ± sd, notable runs) and provenance.

@@ -36,9 +36,9 @@ def run(
         help="Train on the Dask cluster at this address (tcp://HOST:8786); needs lossdb[distributed].")] = None,
     db: DbOption = None,
 ) -> None:
-    """Train the experiments' runs and store them with every per-epoch metric.
+    """Train the experiments' runs and store them.
 
-    Finished runs are skipped, so after Ctrl-C or a crash the same command does the rest.
+    Every run is stored with every per-epoch metric. Finished runs are skipped, so after Ctrl-C or a crash the same command does the rest.
 
     Example: lossdb run convergence --preset quick --seeds 5 --jobs 2
     """

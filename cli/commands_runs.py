@@ -39,8 +39,10 @@ def runs(
     fmt: Annotated[str, format_option(FORMATS)] = "table",
     db: DbOption = None,
 ) -> None:
-    """List stored runs: by default the columns that tell them apart, including the grid's settings
-    (hidden, init, label_noise, w, b ...) that vary within an experiment.
+    """List stored runs and what tells them apart.
+
+    By default the table shows the columns that differ between the listed runs, including the grid's
+    settings (hidden, init, label_noise, w, b ...) that vary within an experiment.
 
     Example: lossdb runs -e label-noise --sort -test_accuracy --limit 10
     """

@@ -41,8 +41,10 @@ def show(
     fmt: Annotated[str, format_option(SHOW_FORMATS)] = "text",
     db: DbOption = None,
 ) -> None:
-    """Show one run: its settings, status, final metrics (4 significant digits) and provenance;
-    --format json has every digit and the reliability bins.
+    """Show one run: settings, metrics, provenance.
+
+    Final metrics are rounded to 4 significant digits; --format json has every digit and the
+    reliability bins.
 
     Example: lossdb show 12 --format json
     """
@@ -112,7 +114,9 @@ def export_runs(
     experiment: Annotated[str | None, experiment_option("Only this experiment.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Export every run (runs.*) and every per-epoch metric (metrics.*), streaming.
+    """Export every run and every per-epoch metric.
+
+    Writes runs.* and metrics.* into a folder, streaming, so a large database needs little memory.
 
     Example: lossdb export --format jsonl --out exported/
     """
@@ -130,7 +134,9 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Delete runs (with their metrics), or a whole experiment; asks first unless --yes.
+    """Delete runs, or a whole experiment.
+
+    A run's metrics go with it; asks first unless --yes.
 
     Example: lossdb delete 3 4 5 --yes   or   lossdb delete --experiment convergence
     """
