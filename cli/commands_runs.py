@@ -11,6 +11,7 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cli.options import DbOption, PlainCommand, experiment_option, format_option
 from core.errors import ConfigError
@@ -86,7 +87,7 @@ def _table(shown: Listing) -> None:
         table.add_column(HEADERS.get(c, c), no_wrap=True,
                          justify="right" if c in ("id", "lr", "seed", *shown.metrics, "wall_seconds") else "left")
     for r in shown.rows:
-        table.add_row(*(cell(r.get(c)) for c in shown.columns))
+        table.add_row(*(Text(cell(r.get(c))) for c in shown.columns))  # user labels are never markup
     out, err = Console(), Console(stderr=True)
     needed = Console(width=100_000).measure(table).maximum
     if needed > out.width:  # never cut a value: a wide table is printed whole and said so

@@ -76,3 +76,44 @@ def keep_main_module() -> Iterator[None]:
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+
+
+NEWCOMER_GRID = """
+[experiment]
+name = "grid"
+description = "two arms at two widths: runs that differ only in `hidden`"
+[data]
+dataset = "iris"
+[model]
+hidden = [[4], [8]]
+[train]
+lr = 0.5
+batch_size = 32
+epochs = 2
+seeds = 2
+[[arms]]
+loss = "ce"
+head = "softmax"
+label = "**ce** _not bold_ [x](y)"
+[[arms]]
+loss = "mse"
+head = "softmax"
+"""
+
+
+@pytest.fixture(scope="session")
+def newcomer_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database a newcomer might hold: the saturation experiment run for 3 epochs with 2 seeds
+    (8 runs that differ in w, b and the loss), and `grid`, a tiny iris experiment whose 8 runs differ
+    in `hidden`, the arm and the seed, its first arm labelled with Markdown-like text."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    folder = tmp_path_factory.mktemp("newcomer")
+    (folder / "grid.toml").write_text(NEWCOMER_GRID)
+    db = folder / "newcomer.db"
+    result = CliRunner().invoke(app, ["run", "saturation", "--config", str(folder / "grid.toml"),
+                                      "--epochs", "3", "--seeds", "2", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db

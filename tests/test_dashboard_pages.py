@@ -12,48 +12,17 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
-from typer.testing import CliRunner
-
-from cli.main import app as cli
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-LABEL = "**ce** _not bold_ [x](y)"
-GRID = f"""
-[experiment]
-name = "grid"
-description = "one arm at two widths"
-[data]
-dataset = "iris"
-[model]
-hidden = [[4], [8]]
-[train]
-lr = 0.5
-batch_size = 32
-epochs = 2
-seeds = 2
-[[arms]]
-loss = "ce"
-head = "softmax"
-label = "{LABEL}"
-[[arms]]
-loss = "mse"
-head = "softmax"
-"""
+LABEL = "**ce** _not bold_ [x](y)"  # the grid experiment's first arm (conftest.newcomer_db)
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Real runs of the saturation experiment (3 epochs) and of a tiny iris grid whose first arm's
-    label is Markdown-like text."""
-    folder = tmp_path_factory.mktemp("pages")
-    (folder / "grid.toml").write_text(GRID)
-    db = folder / "small.db"
-    result = CliRunner().invoke(cli, ["run", "saturation", "--config", str(folder / "grid.toml"),
-                                      "--epochs", "3", "--seeds", "2", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
+@pytest.fixture
+def small_db(newcomer_db: Path) -> Path:
+    """The saturation experiment and a tiny iris grid (conftest.newcomer_db)."""
+    return newcomer_db
 
 
 def page(monkeypatch: pytest.MonkeyPatch, db: Path, name: str, **query: str) -> AppTest:

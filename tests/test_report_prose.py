@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cli.main import app
 from core import report as reports
 from core.experiments import catalogue
 from core.report import figures, pdf
@@ -18,13 +16,10 @@ from core.store import open_store
 
 
 @pytest.fixture(scope="module")
-def short_report(tmp_path_factory: pytest.TempPathFactory) -> reports.ReportData:
-    """The report of the saturation experiment run for 3 epochs with 1 seed (not a preset)."""
-    db = tmp_path_factory.mktemp("prose") / "short.db"
-    result = CliRunner().invoke(app, ["run", "saturation", "--epochs", "3", "--seeds", "1", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    with open_store(str(db), create=False, read_only=True) as store:
-        return reports.build(store)
+def short_report(newcomer_db: Path) -> reports.ReportData:
+    """The report of the saturation experiment run for 3 epochs with 2 seeds (not a preset)."""
+    with open_store(str(newcomer_db), create=False, read_only=True) as store:
+        return reports.build(store, ["saturation"])
 
 
 def test_the_protocol_quotes_the_epochs_the_runs_were_trained_for(short_report):
@@ -34,7 +29,7 @@ def test_the_protocol_quotes_the_epochs_the_runs_were_trained_for(short_report):
 
 
 def test_the_abstract_says_the_numbers_come_from_custom_settings_and_how_many_seeds(short_report):
-    assert "The numbers come from custom settings (3 epochs, 1 seed per arm)" in short_report.abstract
+    assert "The numbers come from custom settings (3 epochs, 2 seeds per arm)" in short_report.abstract
     assert "full preset" in short_report.abstract
 
 
