@@ -149,7 +149,7 @@ def test_a_concurrent_run_completes_while_the_dashboard_refreshes(server, browse
 
 # Issue 16: the toolbar, the start-up log and the charts in the browser's dark theme.
 
-DARK_PAGES = ("convergence", "gradients", "calibration", "runs")
+DARK_PAGES = ("convergence", "calibration", "runs")  # every kind of chart; gradients reuses them
 # Every chart element's colour, its effective opacity and the page background, read from the DOM
 # (Streamlit renders Vega as SVG).
 CHART_COLOURS = """() => {

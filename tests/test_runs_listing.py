@@ -125,13 +125,13 @@ def test_export_on_a_terminal_shows_what_it_is_doing(grid_db, tmp_path):
 
 
 def test_report_piped_prints_only_the_path(grid_db, tmp_path):
-    result = invoke("report", "--db", str(grid_db), "-f", "json", "-o", str(tmp_path / "r.json"))
+    result = invoke("report", "--db", str(grid_db), "-e", "grid", "-f", "json", "-o", str(tmp_path / "r.json"))
     assert result.exit_code == 0, result.output
     assert result.stderr == "" and result.stdout.strip() == str(tmp_path / "r.json")
 
 
 def test_report_on_a_terminal_names_its_steps(grid_db, tmp_path):
-    result = invoke("report", "--db", str(grid_db), "-f", "json", "-o", str(tmp_path / "r.json"),
+    result = invoke("report", "--db", str(grid_db), "-e", "grid", "-f", "json", "-o", str(tmp_path / "r.json"),
                     env={"TTY_COMPATIBLE": "1"})
     assert result.exit_code == 0, result.output
     assert "computing the verdicts" in result.stderr
