@@ -44,7 +44,9 @@ def compare(
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions)
     if fmt == "json":
-        typer.echo(json.dumps([v.as_dict() for v in rows], indent=2, ensure_ascii=False, allow_nan=False))
+        from core.present import as_json
+
+        typer.echo(json.dumps([as_json(v) for v in rows], indent=2, ensure_ascii=False, allow_nan=False))
     elif fmt == "markdown":
         typer.echo(markdown(rows))
     elif fmt == "csv":

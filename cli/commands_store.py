@@ -17,12 +17,12 @@ from core.store import (
     current,
     export,
     head_revision,
+    known_revisions,
     mask_url,
     open_store,
     run_as_dict,
     upgrade,
 )
-from core.store.migrate import known_revisions
 
 SHOW_FORMATS = ("text", "json")
 PROVENANCE = ("engine_version", "lossdb_version", "numpy_version", "python_version", "git_commit")

@@ -13,7 +13,7 @@ from core.present import band_text, effect_ci
 
 if TYPE_CHECKING:
     from core.claims import Test
-    from core.verdicts import Verdict
+    from core.outcomes import Verdict
 
 MEANING = {
     "supported": "the whole interval lies beyond the minimum effect of {band} on the claimed side",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from core.numbers import MINUS, MISSING, finite, num
 
 if TYPE_CHECKING:
-    from core.verdicts import Verdict
+    from core.outcomes import Verdict
 
 SUMMARY_COLUMNS = ("claim", "verdict", "effect [CI]", "n", "measured by", "tested in", "arms and values",
                    "finding")
@@ -111,3 +111,8 @@ def summary_row(v: Verdict) -> dict[str, str]:
 def summary_rows(verdicts: list[Verdict]) -> list[dict[str, str]]:
     """Every verdict as summary-table cells."""
     return [summary_row(v) for v in verdicts]
+
+
+def as_json(v: Verdict) -> dict:
+    """A verdict as JSON-ready data with the presenter's effect string beside the numbers."""
+    return {**v.as_dict(), "effect_text": effect_ci(v)}

@@ -21,8 +21,7 @@ import streamlit as st
 from core import analysis, judging
 from core import verdicts as judged
 from core.errors import LossdbError
-from core.store import RunRecord, Store, open_store, resolve_url
-from core.store.engine import describe, sqlite_path
+from core.store import RunRecord, Store, describe, open_store, resolve_url, sqlite_path
 from core.verdicts import Verdict
 
 SERVER_TOKEN_TTL_S = 5

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core import analysis, lrchoice
+from core import analysis, lrchoice, present
 from core.experiments import catalogue
 from core.judging import claims_of
 from core.provenance import versions
@@ -298,7 +298,7 @@ def as_json(data: ReportData) -> dict[str, Any]:
         "schema_version": data.schema_version, "title": data.title, "date": data.date,
         "experiments_selected": list(data.experiments) if data.experiments else None,
         "abstract": data.abstract, "verdict_counts": data.counts,
-        "summary": [v.as_dict() for v in data.summary],
+        "summary": [present.as_json(v) for v in data.summary],
         "experiments": [_section_json(s) for s in data.sections],
         "not_run": list(data.not_run),
         "provenance": {"lossdb_version": p.lossdb_version, "numpy_version": p.numpy_version,
