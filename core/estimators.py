@@ -73,13 +73,14 @@ def fieller_bounds(ya: Array, yb: Array, alpha: float | Array,
 
 
 def _fieller_roots(ma: Array, mb: Array, va: Array, vb: Array, cov: Array, q: Array) -> tuple[Array, Array]:
-    """Roots of (ma − R mb)² − q (va − 2R cov + R² vb) = 0; (−inf, inf) where the set is unbounded."""
-    a = mb**2 - q * vb
-    b = ma * mb - q * cov
-    c = ma**2 - q * va
-    disc = b**2 - a * c
-    bounded = (a > 0) & (disc >= 0)
+    """Roots of (ma − R mb)² − q (va − 2R cov + R² vb) = 0; (−inf, inf) where the set is unbounded
+    (including q = inf, a look at level 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
+        a = mb**2 - q * vb
+        b = ma * mb - q * cov
+        c = ma**2 - q * va
+        disc = b**2 - a * c
+        bounded = (a > 0) & (disc >= 0)
         root = np.sqrt(np.maximum(disc, 0.0))
         lo, hi = (b - root) / a, (b + root) / a
     return np.where(bounded, lo, -np.inf), np.where(bounded, hi, np.inf)
@@ -103,7 +104,7 @@ def newcombe_bounds(a: Array, b: Array, c: Array, d: Array,
     of the table (φ = max(ad − bc − n/2, 0)/√(efgh) when ad > bc, as in the paper). Inside [−1, 1]."""
     a, b, c, d = (np.asarray(v, dtype=np.float64) for v in (a, b, c, d))
     n = a + b + c + d
-    z = ndtri(1.0 - np.asarray(alpha) / 2.0)
+    z = np.minimum(ndtri(1.0 - np.asarray(alpha) / 2.0), 1e8)  # alpha 0: Wilson bounds 0 and 1
     p1, p2 = (a + b) / n, (a + c) / n
     l1, u1 = wilson_bounds(a + b, n, z)
     l2, u2 = wilson_bounds(a + c, n, z)

@@ -6,6 +6,8 @@ import json
 import numpy as np
 import pytest
 
+from core import decisions as D
+from core import estimators as E
 from core import sequential as S
 from core.decisions import outcome
 from core.estimators import paired_difference
@@ -137,3 +139,29 @@ def test_a_plan_at_the_last_seed_is_exhausted_and_its_record_is_json():
     record = json.loads(json.dumps(plan.to_dict()))
     assert plan.exhausted and [lk["n"] for lk in record["looks"]] == [5, 10, 20]
     assert record["looks"][-1]["spent"] == pytest.approx(0.05 * S.T_MARGIN)
+
+
+@pytest.mark.parametrize("measure", ["shares", "times"])
+def test_aa_sequences_of_shares_and_times_declare_a_difference_in_at_most_5_percent(measure):
+    # Any estimator takes the looks' nominal levels: Newcombe on paired failures (20% in each arm),
+    # Fieller on restricted epochs-to-threshold; no band (the worst case). 20,000 sequences: the
+    # rounded times err in 4.5-4.9% over seeds (Monte Carlo sd 0.15 points), shares in 4.3%.
+    rng, sequences = np.random.default_rng(0), 20_000
+    levels = S.nominal_alphas(ROUNDS_OF_5, 50, 0.05)
+    if measure == "shares":
+        fa, fb = rng.random((sequences, 50)) < 0.2, rng.random((sequences, 50)) < 0.2
+    else:
+        u = rng.normal(size=(sequences, 50))
+        fa, fb = (np.minimum(np.ceil(np.exp(np.log(15) + 0.4 * (0.5 * u + 0.87 * rng.normal(size=u.shape)))), 30)
+                  for _ in range(2))
+    decided = np.zeros(sequences, dtype=bool)
+    for n, level in zip(ROUNDS_OF_5, levels, strict=True):
+        a, b = fa[:, :n], fb[:, :n]
+        if measure == "shares":
+            _, low, high = E.newcombe_bounds((a & b).sum(1), (a & ~b).sum(1), (~a & b).sum(1), (~a & ~b).sum(1), level)
+            now = D.outcomes(low, high, 0.0)
+        else:
+            _, low, high = E.fieller_bounds(a, b, level, resolution=1.0)
+            now = D.outcomes(low, high, 1.0, ratio=True)
+        decided |= now != "inconclusive"
+    assert decided.mean() <= 0.05
