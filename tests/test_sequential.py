@@ -145,7 +145,7 @@ def test_a_plan_at_the_last_seed_is_exhausted_and_its_record_is_json():
 def test_aa_sequences_of_shares_and_times_declare_a_difference_in_at_most_5_percent(measure):
     # Any estimator takes the looks' nominal levels: Newcombe on paired failures (20% in each arm),
     # Fieller on restricted epochs-to-threshold; no band (the worst case). 20,000 sequences: the
-    # rounded times err in 4.5-4.9% over seeds (Monte Carlo sd 0.15 points), shares in 4.3%.
+    # rounded times err in 4.5-4.9% over seeds (Monte Carlo sd 0.15 points), shares in 3.9-4.3%.
     rng, sequences = np.random.default_rng(0), 20_000
     levels = S.nominal_alphas(ROUNDS_OF_5, 50, 0.05)
     if measure == "shares":
