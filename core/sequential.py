@@ -41,7 +41,8 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from core.decisions import outcome, outcomes
-from core.estimators import Estimate, t_bounds
+from core.estimators import Estimate
+from core.intervals import t_bounds
 
 SPENDING = ("obrien-fleming", "pocock")
 T_MARGIN = 0.9  # share of the level the design spends, for the group-sequential t (module docstring)

@@ -9,6 +9,7 @@ from scipy import stats
 
 from core import decisions as D
 from core import estimators as E
+from core import intervals as I
 
 RULE = [  # (low, high, min_effect, kind, ratio, outcome)
     (1.5, 3.0, 1.0, "superior", False, "supported"),
@@ -108,15 +109,15 @@ def _aa_family_errors(rng, reps, n, alpha, bands):
     for _ in range(4):
         base = rng.normal(0, 1, (reps, n))
         d = (base + rng.normal(0, 0.5, (reps, n))) - (base + rng.normal(0, 0.5, (reps, n)))
-        _, lo, hi = E.t_bounds(d, alpha)
+        _, lo, hi = I.t_bounds(d, alpha)
         wrong |= np.isin(D.outcomes(lo, hi, bands[0]), ("supported", "contradicted"))
         u = rng.normal(size=(reps, n))
         ta, tb = (np.minimum(np.ceil(np.exp(np.log(15) + 0.4 * (0.5 * u + 0.87 * rng.normal(size=(reps, n))))), 30)
                   for _ in range(2))
-        _, lo, hi = E.fieller_bounds(ta, tb, alpha, resolution=1.0)
+        _, lo, hi = I.fieller_bounds(ta, tb, alpha, resolution=1.0)
         wrong |= np.isin(D.outcomes(lo, hi, bands[1], ratio=True), ("supported", "contradicted"))
         fails = rng.multinomial(n, [0.1, 0.15, 0.15, 0.6], reps)  # 25% fail in each arm, 10% in both
-        _, lo, hi = E.newcombe_bounds(*fails.T, alpha)
+        _, lo, hi = I.newcombe_bounds(*fails.T, alpha)
         wrong |= np.isin(D.outcomes(lo, hi, bands[2]), ("supported", "contradicted"))
     return float(wrong.mean())
 
@@ -137,7 +138,7 @@ def test_aa_family_without_a_band_stays_under_5_percent_with_bonferroni_and_errs
 def test_a_designed_equivalent_pair_comes_out_equivalent():
     # True difference 0, seeds spread by 0.3 points, a 1-point band, 10 seeds, Bonferroni level.
     d = np.random.default_rng(7).normal(0.0, 0.003, (4000, 10))
-    _, lo, hi = E.t_bounds(d, 0.05 / 12, resolution=1 / 360)
+    _, lo, hi = I.t_bounds(d, 0.05 / 12, resolution=1 / 360)
     assert np.mean(D.outcomes(lo, hi, 0.01) == "equivalent") >= 0.95
     one = E.paired_difference(0.9 + d[0], np.full(10, 0.9), resolution=1 / 360, alpha=0.05 / 12)
     assert D.outcome(one, 0.01) == "equivalent"
@@ -158,9 +159,9 @@ def test_at_the_seeds_needed_about_half_of_repetitions_decide_and_at_half_as_man
     n = D.seeds_needed(_pilot(effect, 1.0), 1.0)
     assert n is not None and n > 10
     rng = np.random.default_rng(9)
-    _, lo, hi = E.t_bounds(rng.normal(effect, 1.0, (4000, n)), 0.05)
+    _, lo, hi = I.t_bounds(rng.normal(effect, 1.0, (4000, n)), 0.05)
     at_n = D.outcomes(lo, hi, 1.0)
-    _, lo, hi = E.t_bounds(rng.normal(effect, 1.0, (4000, n // 2)), 0.05)
+    _, lo, hi = I.t_bounds(rng.normal(effect, 1.0, (4000, n // 2)), 0.05)
     at_half = D.outcomes(lo, hi, 1.0)
     assert 0.4 <= np.mean(at_n == expected) <= 0.8 and np.mean(at_half == expected) < np.mean(at_n == expected) - 0.1
 

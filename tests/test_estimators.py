@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from core import estimators as E
+from core import intervals as I
 
 REPS = 4000  # repetitions per coverage cell: the coverage's Monte Carlo sd is 0.34 points at 95%
 SIZES = (5, 10, 20, 50)
@@ -67,7 +68,7 @@ T_CASES = {  # name: (sampler of a (REPS, n) array of paired differences, true m
 @pytest.mark.parametrize("case", T_CASES)
 def test_t_interval_covers_the_true_mean_95_percent_of_the_time(case, n):
     sample, truth, resolution = T_CASES[case]
-    _, low, high = E.t_bounds(sample(np.random.default_rng(100 + n), n), 0.05, resolution)
+    _, low, high = I.t_bounds(sample(np.random.default_rng(100 + n), n), 0.05, resolution)
     assert 0.93 <= _covered(low, high, truth) <= 0.97
 
 
@@ -87,8 +88,8 @@ def test_agreeing_log_ratios_get_a_width_from_the_log_resolution():
 def test_the_resolution_floor_restores_coverage_on_nearly_constant_discrete_differences(n):
     # 19 of 20 seeds give a difference of 0 grid steps, 1 in 20 gives 1 step: most samples agree exactly
     d = (np.random.default_rng(7 + n).random((REPS, n)) < 0.05).astype(float)
-    _, low0, high0 = E.t_bounds(d, 0.05, resolution=1e-9)  # a floor far below the grid: zero widths
-    _, low, high = E.t_bounds(d, 0.05, resolution=1.0)
+    _, low0, high0 = I.t_bounds(d, 0.05, resolution=1e-9)  # a floor far below the grid: zero widths
+    _, low, high = I.t_bounds(d, 0.05, resolution=1.0)
     assert _covered(low0, high0, 0.05) < 0.5 and _covered(low, high, 0.05) >= 0.93
 
 
@@ -128,7 +129,7 @@ def test_bca_covers_the_true_mean_95_percent_of_the_time_at_50_seeds():
     # Bootstrap intervals undercover with few seeds (measured 85% at 5, 90% at 10, 93% at 20 on
     # normal data); BCa is an option for 50 seeds or more, Student-t stays the default.
     rng = np.random.default_rng(10)
-    _, low, high = E.bca_bounds(rng.gamma(4.0, 1.0, (2000, 50)), 0.05, rng, n_boot=1999)
+    _, low, high = I.bca_bounds(rng.gamma(4.0, 1.0, (2000, 50)), 0.05, rng, n_boot=1999)
     assert 0.93 <= _covered(low, high, 4.0) <= 0.97
 
 
@@ -171,9 +172,9 @@ def test_restricted_mean_ratio_and_difference_cover_95_percent(case, n):
     medians, sigma, rho, horizon = TIME_CASES[case]
     big = _true_restricted_means(case)
     a, b = (np.minimum(t, horizon) for t in _times(np.random.default_rng(200 + n), (REPS, n), medians, sigma, rho, horizon))
-    _, low, high = E.fieller_bounds(a, b, 0.05, resolution=1.0)
+    _, low, high = I.fieller_bounds(a, b, 0.05, resolution=1.0)
     assert 0.93 <= _covered(low, high, big[0] / big[1]) <= 0.97
-    _, low, high = E.t_bounds(a - b, 0.05, resolution=1.0)
+    _, low, high = I.t_bounds(a - b, 0.05, resolution=1.0)
     assert 0.93 <= _covered(low, high, big[0] - big[1]) <= 0.97
 
 
@@ -236,7 +237,7 @@ def test_newcombe_reproduces_the_published_worked_example():
 @pytest.mark.parametrize("x,n", [(0, 50), (3, 50), (25, 50), (50, 50), (1, 5)])
 def test_wilson_interval_equals_scipys(x, n):
     ci = stats.binomtest(x, n).proportion_ci(0.95, method="wilson")
-    assert E.wilson_bounds(x, n, stats.norm.ppf(0.975)) == pytest.approx((ci.low, ci.high))
+    assert I.wilson_bounds(x, n, stats.norm.ppf(0.975)) == pytest.approx((ci.low, ci.high))
 
 
 def test_no_failures_in_either_arm_gives_a_finite_interval_around_zero():
@@ -260,7 +261,7 @@ def test_newcombe_never_undercovers_and_covers_95_percent_at_moderate_shares(n):
     covered = []
     for pa, pb, both in SHARE_CASES:
         counts = np.random.default_rng(300 + n).multinomial(n, [both, pa - both, pb - both, 1 - pa - pb + both], REPS)
-        _, low, high = E.newcombe_bounds(*counts.T, 0.05)
+        _, low, high = I.newcombe_bounds(*counts.T, 0.05)
         covered.append(_covered(low, high, pa - pb))
     # With rare failures and few seeds a share takes few values, so coverage is conservative (≈ 99%).
     assert min(covered) >= 0.93 and 0.93 <= covered[0] <= 0.97

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import decisions as D
-from core import estimators as E
+from core import intervals as I
 from core import sequential as S
 from core.decisions import outcome
 from core.estimators import paired_difference
@@ -158,10 +158,10 @@ def test_aa_sequences_of_shares_and_times_declare_a_difference_in_at_most_5_perc
     for n, level in zip(ROUNDS_OF_5, levels, strict=True):
         a, b = fa[:, :n], fb[:, :n]
         if measure == "shares":
-            _, low, high = E.newcombe_bounds((a & b).sum(1), (a & ~b).sum(1), (~a & b).sum(1), (~a & ~b).sum(1), level)
+            _, low, high = I.newcombe_bounds((a & b).sum(1), (a & ~b).sum(1), (~a & b).sum(1), (~a & ~b).sum(1), level)
             now = D.outcomes(low, high, 0.0)
         else:
-            _, low, high = E.fieller_bounds(a, b, level, resolution=1.0)
+            _, low, high = I.fieller_bounds(a, b, level, resolution=1.0)
             now = D.outcomes(low, high, 1.0, ratio=True)
         decided |= now != "inconclusive"
     assert decided.mean() <= 0.05
