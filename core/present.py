@@ -52,7 +52,7 @@ def effect_ci(v: Verdict) -> str:
     if v.deterministic:
         return f"{point} (deterministic)"
     if lo is None:
-        return f"{point} (no interval: {v.n} seed{'s' if v.n != 1 else ''})"
+        return f"{point} (no interval: 1 seed)" if v.n <= 1 else f"{point} (interval unbounded at {v.n} seeds)"
     return f"{point} [{lo}, {hi}]{unit}"
 
 

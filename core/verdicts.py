@@ -28,10 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core import _interim_stats as decisions  # noqa: N813  (interim)
-from core import _interim_stats as estimators  # (interim)
+from core import decisions, estimators, lrchoice
 from core import losses as L
-from core import lrchoice
 from core.analysis import area_under, best_epoch, epochs_to, flat_config, runs_frame
 from core.arms import Arm
 from core.claims import CLAIMS, Claim, Test
@@ -42,6 +40,7 @@ from core.status import DONE_STATUSES
 if TYPE_CHECKING:
     from core.store import Store
 
+SEEDS_CAP = 1000  # "more than 1000 seeds" when the effect sits on a band edge
 CONFIDENT_WRONG = 0.01  # the analytic illustration's p̂ of the true class (as the trainer's threshold)
 ANALYTIC_HEADS = {"ce": "softmax", "mse": "softmax", "mae": "softmax", "hinge": "linear",
                   "focal": "softmax", "gce": "softmax", "huber": "softmax"}
@@ -107,8 +106,8 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
 
 def _adjust_family(out: list[Verdict], headlines: list[int], samples: dict[int, _Pairs]) -> list[Verdict]:
     """Re-judge the stochastic headlines at the Bonferroni level over their family."""
-    family = [i for i in headlines if i in samples and not out[i].deterministic]
-    alpha = decisions.bonferroni_alpha(ALPHA, len(family)) if family else ALPHA
+    family = [i for i in headlines if i in samples and not out[i].deterministic and out[i].n > 0]
+    alpha = ALPHA / max(len(family), 1)  # Bonferroni over the stochastic headlines (decisions.bonferroni_alpha)
     for i in family:
         out[i] = _judge(out[i], samples[i], alpha)
     return out
@@ -398,39 +397,27 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float) -> Verdict:
         outcome = "inconclusive"
     needed, capped = (None, False)
     if outcome == "inconclusive" and est.n >= 2 and not v.unconverged:
-        needed, capped = decisions.seeds_needed(est, v.min_effect, alpha, v.kind)
-    p = _decision_p(pairs, v, outcome, alpha) if outcome != "inconclusive" else 1.0
+        needed = decisions.seeds_needed(est, v.min_effect, v.kind, alpha, cap=SEEDS_CAP)
+        needed, capped = (SEEDS_CAP, True) if needed is None else (needed, False)
+    p = 1.0
+    if outcome != "inconclusive":
+        p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
     out = replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
                   n=est.n, method=est.method, alpha=alpha, seeds_needed=needed, seeds_needed_capped=capped,
                   p_value=p)
     return replace(out, finding=sentence(out))
 
 
-def _decision_p(pairs: _Pairs, v: Verdict, outcome: str, alpha: float) -> float:
-    """The p-value of a decided outcome by inverting its interval: the smallest level at which the
-    same outcome still holds (bisection on the log scale; deterministic outcomes have p = 0)."""
-    if pairs.kind == "deterministic":
-        return 0.0
-    lo, hi = math.log(1e-8), math.log(alpha)
-    if decisions.outcome(_estimate(pairs, v.ratio, 1e-8), v.min_effect, v.kind) == outcome:
-        return 1e-8
-    for _ in range(14):
-        mid = (lo + hi) / 2
-        same = decisions.outcome(_estimate(pairs, v.ratio, math.exp(mid)), v.min_effect, v.kind) == outcome
-        lo, hi = (lo, mid) if same else (mid, hi)
-    return float(math.exp(hi))
-
-
 def _estimate(pairs: _Pairs, ratio: bool, alpha: float) -> estimators.Estimate:
     if pairs.kind == "deterministic":
-        return estimators.deterministic(pairs.first, pairs.second, ratio=ratio)
+        return estimators.deterministic(float(pairs.first[0]), float(pairs.second[0]), ratio=ratio)
     if pairs.kind == "binary":
-        return estimators.paired_binary(pairs.first, pairs.second, alpha=alpha)
+        return estimators.paired_shares(pairs.first, pairs.second, alpha=alpha)
     if pairs.kind == "censored":
         return estimators.restricted_mean(pairs.first, pairs.second, horizon=float(pairs.horizon),
                                           ratio=ratio, alpha=alpha)
-    return estimators.paired_mean(pairs.first, pairs.second, ratio=ratio, alpha=alpha,
-                                  resolution=pairs.resolution)
+    return estimators.paired_difference(pairs.first, pairs.second, ratio=ratio, alpha=alpha,
+                                        resolution=pairs.resolution)
 
 
 def _num(v: float | None) -> float | None:
@@ -469,10 +456,10 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
         if cens:
             notes.append(f"{' and '.join(cens)} runs never got there in {int(horizon)} epochs (censored: the "
                          f"effect is a ratio of restricted mean times to {int(horizon)} epochs)")
-        a, b = np.minimum(a, horizon), np.minimum(b, horizon)
-    ok = np.isfinite(a) & np.isfinite(b)
-    values = {label_f: float(np.mean(a[ok])) if ok.any() else math.nan,
-              label_o: float(np.mean(b[ok])) if ok.any() else math.nan}
+    shown_a, shown_b = (np.minimum(a, horizon), np.minimum(b, horizon)) if m.kind == "epochs_to" and horizon else (a, b)
+    ok = np.isfinite(shown_a) & np.isfinite(shown_b)
+    values = {label_f: float(np.mean(shown_a[ok])) if ok.any() else math.nan,
+              label_o: float(np.mean(shown_b[ok])) if ok.any() else math.nan}
     first, second = (a, b) if test.better == "higher" else (b, a)
     kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges")
             else "censored" if m.kind == "epochs_to" and horizon is not None else "continuous")
@@ -592,7 +579,7 @@ def _analytic(claim: Claim, test: Test) -> Verdict:
     at = {(r.loss, r.p_true): getattr(r, col) for r in curves.itertuples()}
     f_p, o_p = at[(f_arm.loss, p)], at[(o_arm.loss, p)]
     first, second = (f_p, o_p) if test.better == "higher" else (o_p, f_p)
-    est = estimators.deterministic(np.array([first]), np.array([second]), ratio=True)
+    est = estimators.deterministic(float(first), float(second), ratio=True)
     outcome = decisions.outcome(est, test.min_effect, test.kind)
     finding = analytic_sentence(test, f_p, o_p, at[(f_arm.loss, 1e-6)], at[(o_arm.loss, 1e-6)], p)
     return Verdict(claim.id, claim.sentence, test.experiment, "analytic, 10 classes", test.what,
