@@ -30,6 +30,14 @@ def run(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Train stacks in N local processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option(
         help="Train on the Dask cluster at this address (tcp://HOST:8786); needs lossdb[distributed].")] = None,
+    until_decided: Annotated[bool, typer.Option(
+        "--until-decided", help="Add rounds of seeds to experiments whose verdicts are still inconclusive, "
+                                "judged group-sequentially, until decided or --max-seeds.")] = False,
+    max_seeds: Annotated[int, typer.Option("--max-seeds", help="With --until-decided: at most N seeds.")] = 50,
+    round_size: Annotated[int | None, typer.Option(
+        "--round", help="With --until-decided: seeds added per round (default: as many again, at least 3).")] = None,
+    all_conditions: Annotated[bool, typer.Option(
+        "--all-conditions", help="With --until-decided: wait for every comparison, not only the headlines.")] = False,
     db: DbOption = None,
 ) -> None:
     """Train the experiments' runs and store them with every per-epoch metric.
@@ -42,6 +50,10 @@ def run(
     exps = ex.resolve(experiments or [], config or [])
     plans = runner.plan(exps, preset, seeds, epochs)
     runner.check_data(plans)
+    if until_decided:
+        _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size,
+                       all_conditions, db, started)
+        return
     with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
         todo = runner.pending(store, plans, force)
         skipped = len(plans) - len(todo)
@@ -58,6 +70,43 @@ def run(
     for e in summary.errors:
         err.print(f"[red]failed:[/red] {e}")
     if summary.failed:
+        raise typer.Exit(code=1)
+
+
+def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size, all_conditions,
+                   db, started) -> None:
+    """`lossdb run --until-decided`: rounds of seeds through core.adaptive, a progress bar per round."""
+    from core.adaptive import until_decided
+    from core.judging import judge_store
+
+    start = {}
+    for p in plans:
+        start[p.experiment] = max(start.get(p.experiment, 0), p.seed + 1)
+    totals = {"finished": 0, "diverged": 0, "failed": 0}
+    with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
+        def train(todo_exps, seeds_of) -> None:
+            todo_plans = [p for e in todo_exps for p in ex.expand(e, preset, seeds_of[e.name], epochs)]
+            todo = runner.pending(store, todo_plans, force)
+            with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err, transient=False, disable=not todo) as bar:
+                task = bar.add_task("runs", total=len(todo))
+                done = runner.execute(store, todo_exps, todo, force=force, executor=executor, workers=workers,
+                                      on_stack=lambda n: bar.advance(task, n))
+            for k in totals:
+                totals[k] += getattr(done, k)
+
+        def judge(names):
+            return judge_store(store, experiments=names, all_conditions=True)
+
+        def report(r) -> None:
+            seeds = ", ".join(f"{k} {n}" for k, n in r.seeds.items())
+            err.print(f"round {r.number} ({seeds} seeds): decided {', '.join(r.decided) or 'none'}; "
+                      f"open {', '.join(r.open) or 'none'}")
+
+        rounds = until_decided(exps, start, round_size, max_seeds, train, judge, all_conditions, report)
+    typer.echo(f"{len(rounds)} round(s); {totals['finished']} finished, {totals['diverged']} diverged, "
+               f"{totals['failed']} failed, in {time.perf_counter() - started:.1f} s.")
+    if totals["failed"]:
         raise typer.Exit(code=1)
 
 

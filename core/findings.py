@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.numbers import num
-from core.present import band_text, effect_ci
+from core.present import band_text, effect_ci, looks_text
 
 if TYPE_CHECKING:
     from core.claims import Test
@@ -61,6 +61,12 @@ def _tail(v: Verdict) -> str:
     notes = list(v.notes)
     if v.fragile:
         notes.append(v.fragile)
+    if v.looks:
+        path = looks_text(v)
+        last = v.looks[-1]
+        notes.append(f"judged group-sequentially (O'Brien–Fleming spending) at {len(v.looks)} look"
+                     f"{'s' if len(v.looks) != 1 else ''} ({path}); "
+                     + (f"decided at {last.n} seeds" if last.verdict != "inconclusive" else f"open at {last.n} seeds"))
     if v.verdict == "inconclusive" and v.seeds_needed is not None:
         notes.append(f"more than {v.seeds_needed} seeds would be needed to decide it" if v.seeds_needed_capped
                      else f"about {v.seeds_needed} seeds would decide it")

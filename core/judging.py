@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from core.adaptive import Design
 from core.claims import CLAIMS, Claim
 from core.errors import ConfigError
 from core.verdicts import VERDICTS, Verdict, evaluate, summary
@@ -43,6 +44,16 @@ def claims_of(store: Store | None = None) -> dict[str, Claim]:
     return dict(CLAIMS)
 
 
+def designs_of(store: Store) -> dict[str, Design]:
+    """The sequential design of every stored experiment that has one (`lossdb run --until-decided`)."""
+    out = {}
+    for e in store.experiments():
+        design = Design.from_spec(e.get("spec"))
+        if design is not None:
+            out[e["name"]] = design
+    return out
+
+
 def check_names(experiments: Sequence[str] | None, claims: Sequence[str] | None,
                 verdicts: Sequence[str] | None, known_experiments: Sequence[str],
                 known_claims: Sequence[str]) -> None:
@@ -61,7 +72,7 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     declared = claims_of(store)
     check_names(experiments, claims, verdicts, known_experiments(store, declared), list(declared))
     chosen = {k: c for k, c in declared.items() if not claims or k in claims}
-    rows = evaluate(store, list(experiments) if experiments else None, frame, chosen)
+    rows = evaluate(store, list(experiments) if experiments else None, frame, chosen, designs_of(store))
     rows = rows if all_conditions else summary(rows, chosen)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
 

@@ -56,6 +56,20 @@ def effect_ci(v: Verdict) -> str:
     return f"{point} [{lo}, {hi}]{unit}"
 
 
+def interval_text(v: Verdict, low: float | None, high: float | None) -> str:
+    """An interval in the verdict's display units: "[2.31, 3.23]" (ratio), "[−0.5, 2.9]" (points)."""
+    if not (finite(low) and finite(high)):
+        return "[unbounded]"
+    if v.ratio:
+        return f"[{num(low)}, {num(high)}]"
+    return f"[{_diff(low, v)}, {_diff(high, v)}]"
+
+
+def looks_text(v: Verdict) -> str:
+    """The path of a sequential verdict: "5 seeds [−1.2, 3.4] inconclusive; 10 seeds [0.2, 2.1] supported"."""
+    return "; ".join(f"{k.n} seeds {interval_text(v, k.ci_low, k.ci_high)} {k.verdict}" for k in v.looks)
+
+
 def n_text(v: Verdict) -> str:
     """Paired seeds (1 for a deterministic comparison), or — when not run."""
     if v.verdict == "not run":

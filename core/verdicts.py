@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core import decisions, estimators, lrchoice
+from core import decisions, estimators, lrchoice, sequential
 from core import losses as L
+from core.adaptive import Design
 from core.analysis import area_under, best_epoch, epochs_to, flat_config, runs_frame
 from core.arms import Arm
 from core.claims import CLAIMS, Claim, Test
@@ -70,10 +71,12 @@ def analytic_curves(p_true: np.ndarray, losses: tuple[str, ...] = ("ce", "mse", 
 
 
 def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataFrame | None = None,
-             claims: dict[str, Claim] | None = None) -> list[Verdict]:
+             claims: dict[str, Claim] | None = None, designs: dict[str, Design] | None = None) -> list[Verdict]:
     """Every claim × test × condition × learning-rate setting × pair of arms, in claim order;
-    exactly one row per claim is marked `headline`, and the headlines share one family-wise level."""
+    exactly one row per claim is marked `headline`, and the headlines share one family-wise level.
+    An experiment with a sequential design (`designs`) is judged look by look (core.adaptive)."""
     claims = CLAIMS if claims is None else claims
+    designs = designs or {}
     wanted = list(dict.fromkeys(e for c in claims.values() for e in c.experiments))
     if experiments is not None:
         wanted = [e for e in wanted if e in experiments]
@@ -82,15 +85,17 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
     cache = _Curves(store, frame)
     out: list[Verdict] = []
     headlines: list[int] = []
-    samples: dict[int, _Pairs] = {}
+    samples: dict[int, tuple[_Pairs, Design | None]] = {}
     for claim in claims.values():
-        ranked: list[tuple[tuple, Verdict, _Pairs | None]] = []
+        ranked: list[tuple[tuple, Verdict, tuple[_Pairs, Design | None] | None]] = []
         for index, test in enumerate(claim.tests):
             if experiments is not None and test.experiment not in experiments:
                 continue
             rows = frame[frame["experiment"] == test.experiment]
             rank0 = (1 if test.illustration else 0, 0 if test is claim.main else 1, index)
-            ranked += [((*rank0, *rank), v, p) for rank, v, p in _evaluate_test(claim, test, rows, cache)]
+            design = designs.get(test.experiment)
+            ranked += [((*rank0, *rank), v, (p, design) if p is not None else None)
+                       for rank, v, p in _evaluate_test(claim, test, rows, cache, design)]
         if not ranked:
             continue
         best = min(range(len(ranked)), key=lambda i: (ranked[i][1].illustration,
@@ -104,12 +109,13 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
     return _adjust_family(out, headlines, samples)
 
 
-def _adjust_family(out: list[Verdict], headlines: list[int], samples: dict[int, _Pairs]) -> list[Verdict]:
+def _adjust_family(out: list[Verdict], headlines: list[int],
+                   samples: dict[int, tuple[_Pairs, Design | None]]) -> list[Verdict]:
     """Re-judge the stochastic headlines at the Bonferroni level over their family."""
     family = [i for i in headlines if i in samples and not out[i].deterministic and out[i].n > 0]
     alpha = ALPHA / max(len(family), 1)  # Bonferroni over the stochastic headlines (decisions.bonferroni_alpha)
     for i in family:
-        out[i] = _judge(out[i], samples[i], alpha)
+        out[i] = _judge(out[i], *samples[i][:1], alpha, samples[i][1])
     return out
 
 
@@ -196,7 +202,12 @@ class _Pairs:
     kind: str  # continuous | censored | binary | deterministic
     resolution: float
     horizon: float | None = None
-    reached: tuple[np.ndarray, np.ndarray] | None = None
+    seeds: np.ndarray | None = None  # the seed of each pair, in order
+
+    def first_seeds(self, n: int) -> _Pairs:
+        """The pairs of seeds 0 … n − 1 (what a sequential look at n seeds saw)."""
+        keep = self.seeds < n
+        return replace(self, first=self.first[keep], second=self.second[keep], seeds=self.seeds[keep])
 
 
 def _not_run(claim: Claim, test: Test) -> Verdict:
@@ -215,8 +226,8 @@ def _not_comparable(claim: Claim, test: Test, rows: pd.DataFrame) -> Verdict:
     return replace(_not_run(claim, test), finding=finding)
 
 
-def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame,
-                   cache: _Curves) -> list[tuple[tuple, Verdict, _Pairs | None]]:
+def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
+                   design: Design | None = None) -> list[tuple[tuple, Verdict, _Pairs | None]]:
     """(rank, verdict, samples) triples of one test; a lower rank is a better headline candidate."""
     if test.measure.kind == "analytic":
         return [((0, 0, 0, 0, 0, "", 0.0), _analytic(claim, test), None)]
@@ -242,7 +253,7 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame,
                 for fa in (a for a in arms if f_sel.matches(specs[a])):
                     for oa in (a for a in arms if o_sel.matches(specs[a]) and a != fa):
                         for mode_rank, plan in _lr_plans(test, cells, fa, oa, cache):
-                            v, pairs = _compare(claim, test, cond, group, cells, fa, oa, plan, cache)
+                            v, pairs = _compare(claim, test, cond, group, cells, fa, oa, plan, cache, design)
                             rank = (fi, oi, mode_rank, 0 if cond in preferred else 1, -v.n, cond, plan.key)
                             out.append((rank, v, pairs))
     if not out:
@@ -349,7 +360,7 @@ def _time_or_horizon(run: dict[str, Any], test: Test, cache: _Curves) -> float:
 
 
 def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: dict, fa: str, oa: str,
-             plan: _Plan, cache: _Curves) -> tuple[Verdict, _Pairs]:
+             plan: _Plan, cache: _Curves, design: Design | None = None) -> tuple[Verdict, _Pairs]:
     """The paired comparison of two arms under a learning-rate plan on their shared seeds."""
     seeds = sorted(plan.rates)
     a_runs = [cells[(fa, plan.rates[s][0])][s] for s in seeds]
@@ -380,7 +391,7 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
                 diverged=diverged, deterministic=deterministic, illustration=test.illustration,
                 notes=tuple(notes))
     unconverged = bool(test.must_converge and notes and "not converged" in notes[0])
-    v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA)
+    v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA, design)
     if plan.mode == "tuned" and (len(plan.tied[0]) > 1 or len(plan.tied[1]) > 1):
         v = _fragility(v, test, cells, fa, oa, plan, cache, deterministic, label_f, label_o)
     if test.lr_range and plan.mode == "tuned":
@@ -389,9 +400,14 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
     return replace(v, finding=sentence(v)), pairs
 
 
-def _judge(v: Verdict, pairs: _Pairs, alpha: float) -> Verdict:
-    """The estimate at level alpha, the outcome, and how many seeds would decide an open question."""
-    est = _estimate(pairs, v.ratio, alpha)
+def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None) -> Verdict:
+    """The estimate at level alpha, the outcome, and how many seeds would decide an open question;
+    with a sequential design, the looks replayed on the first n_k seeds and the first decided one kept."""
+    looks: tuple[Look, ...] = ()
+    if design is not None and pairs.kind != "deterministic" and pairs.seeds is not None:
+        est, looks = _replay(v, pairs, alpha, design)
+    else:
+        est = _estimate(pairs, v.ratio, alpha)
     outcome = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
     if v.unconverged:
         outcome = "inconclusive"
@@ -403,9 +419,28 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float) -> Verdict:
     if outcome != "inconclusive":
         p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
     out = replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
-                  n=est.n, method=est.method, alpha=alpha, seeds_needed=needed, seeds_needed_capped=capped,
-                  p_value=p)
+                  n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
+                  seeds_needed_capped=capped, p_value=p, looks=looks)
     return replace(out, finding=sentence(out))
+
+
+def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[estimators.Estimate, tuple[Look, ...]]:
+    """The group-sequential verdict (core.sequential, overall level `alpha`): one look at each seed
+    count of the design's rounds that the stored seeds reach; the first decided look stops it."""
+    plan = sequential.Plan(alpha, design.max_seeds, design.spending, ())
+    at, last = None, 1
+    for n in design.looks(int(pairs.seeds.max()) + 1 if pairs.seeds.size else 0):
+        sub = pairs.first_seeds(n)
+        if sub.first.size <= last:  # looks need new pairs (a round whose seeds all diverged adds none)
+            continue
+        last = sub.first.size
+        plan, at = plan.look(_estimate(sub, v.ratio, alpha), v.min_effect, v.kind)
+        if plan.decided:
+            break
+    if at is None:
+        return _estimate(pairs, v.ratio, alpha), ()
+    looks = tuple(Look(k.n, k.alpha, _num(k.low), _num(k.high), k.outcome) for k in plan.looks)
+    return at, looks
 
 
 def _estimate(pairs: _Pairs, ratio: bool, alpha: float) -> estimators.Estimate:
@@ -463,7 +498,8 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
     first, second = (a, b) if test.better == "higher" else (b, a)
     kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges")
             else "censored" if m.kind == "epochs_to" and horizon is not None else "continuous")
-    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon),
+    seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
+    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds),
             values, notes, excluded)
 
 

@@ -59,3 +59,10 @@ def measured_metric(claim: str, experiment: str, what: str) -> str | None:
         if t.experiment == experiment and t.what == what and t.measure.kind not in ("analytic", "diverges"):
             return t.measure.metric
     return None
+
+
+def looks_frame(v: Verdict) -> pd.DataFrame:
+    """The looks of a sequential verdict: seeds, the level used, the interval and the outcome."""
+    return pd.DataFrame([{"seeds": k.n, "level": f"{100 * (1 - k.alpha):.3g}%",
+                          "interval": present.interval_text(v, k.ci_low, k.ci_high), "verdict": k.verdict}
+                         for k in v.looks], columns=["seeds", "level", "interval", "verdict"])

@@ -66,6 +66,10 @@ claim = st.selectbox("Claim", claim_ids, key="sum_claim",
 head = next(v for v in rows if v.claim == claim)
 st.markdown(f"**{head.sentence}** :{BADGES.get(head.verdict, 'gray')}-badge[{head.verdict}]")
 st.write(head.finding)
+if head.looks:
+    st.caption("Decided group-sequentially: the interval at each look (it narrows until it leaves or enters "
+               "the band of ± the minimum effect).")
+    st.dataframe(views.looks_frame(head), hide_index=True)
 
 evidence = [v for v in selected if v.claim == claim]
 for what in dict.fromkeys(v.metric for v in evidence):
