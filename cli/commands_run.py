@@ -14,9 +14,9 @@ from rich.table import Table
 from cli.options import DbOption
 from core import experiments as ex
 from core import retarget, runner
-from core.executors import open_executor
 from core.comparisons import comparisons_of
 from core.errors import StoreError
+from core.executors import open_executor
 from core.store import mask_url, open_store
 
 err = Console(stderr=True)

@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from numbers import Real
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -29,7 +30,7 @@ from numpy.typing import DTypeLike
 from core.datasets import CSV_PREFIX, DATASETS, NOISE_DISTS, Dataset, Raw, dataset_names, load_csv
 from core.errors import DataError
 
-__all__ = ["DATASETS", "DataSpec", "Prepared", "TargetScaler", "csv_raw", "dataset_names",
+__all__ = ["DATASETS", "DataSpec", "Prepared", "TargetScaler", "csv_facts", "csv_raw", "dataset_names",
            "fit_target_scaler", "prepare", "task_of", "validate_spec"]
 
 STREAM_DATA = 0  # core.train draws its streams 1, 2, ... from the same seed
@@ -263,6 +264,14 @@ def csv_raw(spec: DataSpec) -> Raw:
     except OSError:
         stamp = None  # load_csv says why the file cannot be read
     return _cached_csv(path, spec.target, spec.task, bool(spec.drop_missing), stamp)
+
+
+def csv_facts(spec: DataSpec) -> dict[str, Any]:
+    """What the store keeps about a csv:PATH set so reports can name it: target, task, class
+    names (the labels as written in the file), features, rows used and data rows dropped."""
+    raw = csv_raw(spec)
+    return {"target": spec.target, "task": raw.task, "classes": list(raw.class_names),
+            "features": list(raw.feature_names), "rows": len(raw.y), "dropped_rows": list(raw.dropped)}
 
 
 def task_of(spec: DataSpec) -> str:

@@ -267,16 +267,21 @@ def _read_text(path: str) -> str:
     except OSError as err:
         raise DataError(f"CSV file {path!r} cannot be opened ({err.strerror or type(err).__name__}); "
                         f"check that it is a readable file.") from None
-    mode = os.fstat(fd).st_mode
+    st = os.fstat(fd)
+    mode = st.st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
         kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else \
             "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
         raise DataError(f"CSV file {path!r} is {kind}, not a regular file; give the path of a "
                         f"CSV file after 'csv:'.")
-    with os.fdopen(fd, "rb") as fh:
-        data = fh.read(MAX_CSV_BYTES + 1)
-    if len(data) > MAX_CSV_BYTES:
+    if st.st_size > MAX_CSV_BYTES:
+        os.close(fd)
+        data = b""
+    else:
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(MAX_CSV_BYTES + 1)  # + 1: a file that grew since fstat is caught too
+    if st.st_size > MAX_CSV_BYTES or len(data) > MAX_CSV_BYTES:
         raise DataError(f"CSV file {path!r} is larger than lossdb's limit of "
                         f"{MAX_CSV_BYTES // 2**20} MB; use a sample of its rows.")
     if b"\0" in data:

@@ -46,6 +46,7 @@ class Experiment:
     source: str  # file path, or "catalogue:NAME"
     comparisons: tuple[Comparison, ...] = ()  # declared, or the default ones (see core.comparisons)
     notes: tuple[str, ...] = field(default=())  # facts about the data worth keeping (rows dropped)
+    csv: dict[str, dict[str, Any]] = field(default_factory=dict)  # csv:PATH → core.data.csv_facts
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -55,6 +56,8 @@ class Experiment:
             extra["comparisons"] = [c.as_dict() for c in self.comparisons]
         if self.notes:
             extra["notes"] = list(self.notes)
+        if self.csv:
+            extra["csv"] = self.csv
         return {**self.raw, **extra}
 
 
@@ -125,14 +128,14 @@ def csv_path(dataset: Any, folder: Path) -> Any:
 def with_comparisons(exp: Experiment, text: str = "") -> Experiment:
     """The experiment with its comparisons (declared, or the default ones when it tests no
     catalogue claim) and notes, checked against its arms and data before anything is trained."""
-    from core.data import csv_raw, task_of
+    from core.data import csv_facts, task_of
 
     tables = exp.raw.get("comparisons")
     if tables is None and exp.claims:
         return exp
     metrics: dict[str, frozenset[str]] = {}
     tasks: list[str] = []
-    notes: list[str] = []
+    csv: dict[str, dict[str, Any]] = {}
     for plan in expand(exp, preset=None, validate_only=True):
         arm, data = plan.arm, data_spec(plan.arm)
         task = task_of(data)
@@ -140,13 +143,23 @@ def with_comparisons(exp: Experiment, text: str = "") -> Experiment:
         stored = series.stored(task, arm["head"], imbalanced=data.imbalance != 1,
                                neuron=data.dataset == "neuron")
         metrics[arm["label"]] = metrics.get(arm["label"], frozenset()) | stored
-        if data.drop_missing and (dropped := csv_raw(data).dropped):
-            note = (f"{len(dropped)} row(s) of {data.dataset[len(CSV_PREFIX):]} with missing values "
-                    f"dropped (drop_missing): data rows {', '.join(map(str, dropped[:20]))}"
-                    f"{', …' if len(dropped) > 20 else ''}.")
-            notes += [note] if note not in notes else []
+        if data.dataset.startswith(CSV_PREFIX):
+            csv[data.dataset] = csv_facts(data)
     comparisons = resolve_comparisons(tables, metrics, tasks[0], exp.source, text)
-    return Experiment(exp.name, exp.description, exp.claims, exp.raw, exp.source, comparisons, tuple(notes))
+    return Experiment(exp.name, exp.description, exp.claims, exp.raw, exp.source, comparisons,
+                      dropped_notes(csv), csv)
+
+
+def dropped_notes(csv: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+    """One sentence per CSV file whose rows with missing values were dropped."""
+    out = []
+    for dataset, facts in csv.items():
+        rows = facts["dropped_rows"]
+        if rows:
+            shown = ", ".join(map(str, rows[:20])) + (", …" if len(rows) > 20 else "")
+            out.append(f"{len(rows)} row(s) of {dataset[len(CSV_PREFIX):]} with missing values "
+                       f"dropped (drop_missing): data rows {shown}.")
+    return tuple(out)
 
 
 def _fail(text: str, source: str, section: str, key: str, message: str) -> ConfigError:

@@ -21,9 +21,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core import experiments as ex
-from core.data import CSV_PREFIX, DataSpec, csv_raw, validate_spec
+from core.data import CSV_PREFIX, DataSpec, csv_facts, csv_raw, validate_spec
 from core.errors import ConfigError
 from core.experiments import Experiment
 
@@ -118,8 +119,8 @@ def retarget(path: str | Path, target: str = "target", names: Sequence[str] = ()
     catalogue = ex.catalogue()
     for name in names:
         _check_applies(name, catalogue, fits, raw.task, raw.n_classes)
-    notes = _notes(dataset, raw.dropped)
-    return [_retargeted(catalogue[name], spec, raw.task, notes) for name in (names or fits)]
+    csv = {dataset: csv_facts(spec)}
+    return [_retargeted(catalogue[name], spec, raw.task, csv) for name in (names or fits)]
 
 
 def _check_applies(name: str, catalogue: dict[str, Experiment], fits: list[str], task: str,
@@ -137,15 +138,7 @@ def _check_applies(name: str, catalogue: dict[str, Experiment], fits: list[str],
                           f"{', '.join(fits) or 'none'}")
 
 
-def _notes(dataset: str, dropped: tuple[int, ...]) -> tuple[str, ...]:
-    if not dropped:
-        return ()
-    rows = ", ".join(map(str, dropped[:20])) + (", …" if len(dropped) > 20 else "")
-    return (f"{len(dropped)} row(s) of {dataset[len(CSV_PREFIX):]} with missing values dropped "
-            f"(--drop-missing): data rows {rows}.",)
-
-
-def _retargeted(exp: Experiment, spec: DataSpec, task: str, notes: tuple[str, ...]) -> Experiment:
+def _retargeted(exp: Experiment, spec: DataSpec, task: str, csv: dict[str, Any]) -> Experiment:
     """A copy of a catalogue experiment whose data are the user's file."""
     raw = copy.deepcopy(exp.raw)
     name = retargeted_name(exp.name, spec.dataset)
@@ -162,7 +155,7 @@ def _retargeted(exp: Experiment, spec: DataSpec, task: str, notes: tuple[str, ..
                 + raw["experiment"].get("protocol", ""))
     raw["experiment"].update(name=name, description=description, protocol=protocol)
     source = f"catalogue:{exp.name} on {spec.dataset}"  # the data are checked by runner.check_data
-    return Experiment(name, description, exp.claims, raw, source, (), notes)
+    return Experiment(name, description, exp.claims, raw, source, (), ex.dropped_notes(csv), csv)
 
 
 def experiments_to_run(names: Sequence[str], configs: Sequence[str | Path], dataset: str | None = None,
