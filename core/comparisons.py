@@ -151,16 +151,17 @@ class _Where:
 
 
 def _line_of(text: str, index: int, key: str) -> int | None:
-    """The line where `key` is set in the index-th [[comparisons]] table, if found."""
-    seen, inside = -1, False
+    """The line where `key` is set in the index-th [[comparisons]] table, else the table's header."""
+    seen, inside, header = -1, False, None
     for n, line in enumerate(text.splitlines(), 1):
         head = re.match(r"\s*\[\[?\s*([\w.-]+)\s*\]\]?", line)
         if head:
             inside = head[1] == "comparisons" and line.lstrip().startswith("[[")
             seen += inside
+            header = n if inside and seen == index else header
         elif inside and seen == index and re.match(rf"\s*{re.escape(key)}\s*=", line):
             return n
-    return None
+    return header
 
 
 def _check(t: dict[str, Any], i: int, metrics: Mapping[str, frozenset[str]], task: str,

@@ -265,6 +265,8 @@ def catalogue() -> dict[str, Experiment]:
 
 def resolve(names: list[str], configs: list[str | Path] = ()) -> list[Experiment]:
     """Experiments by catalogue name plus user files; no names and no files means the whole catalogue."""
+    if configs and not names:  # parsing the catalogue's 12 files costs ~0.2 s: only when needed
+        return [load_file(c) for c in configs]
     cat = catalogue()
     unknown = [n for n in names if n not in cat]
     if unknown:
