@@ -191,6 +191,9 @@ CASES = [
               "has missing values in 1 row(s) (data row 5; header not counted)", classes(gap_rows=(5,))),
     data_case("dataset without the target", ("--dataset", "csv:d.csv"),
               "has no target column 'target'; its columns are 'x', 'z', 'kind' (choose one with"),
+    Case("experiment name with @ (reserved for data)", ("run", "-c", "{dir}/x.toml"),
+         "[experiment] name: use letters, digits, '-', '_' and '.' only",
+         (("x.toml", toml().replace('name = "mine"', 'name = "convergence@mydata"')),)),
     Case("experiments of a missing database", ("experiments",), "database file {dir}/none.db does not exist",
          extra=("--db", "{dir}/none.db")),
 ]
