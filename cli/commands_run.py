@@ -13,7 +13,9 @@ from rich.table import Table
 
 from cli.options import DbOption
 from core import experiments as ex
-from core import runner
+from core import retarget, runner
+from core.comparisons import comparisons_of
+from core.errors import StoreError
 from core.executors import open_executor
 from core.store import mask_url, open_store
 
@@ -23,6 +25,13 @@ err = Console(stderr=True)
 def run(
     experiments: Annotated[list[str] | None, typer.Argument(help="Catalogue experiments to run [default: all].")] = None,
     config: Annotated[list[Path] | None, typer.Option("--config", "-c", help="An experiment TOML file (repeatable).")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="csv:PATH: run the catalogue experiments that apply to your CSV on it (stored as NAME@FILE-STEM).")] = None,
+    target: Annotated[str | None, typer.Option(help="The target column of --dataset [default: target].")] = None,
+    task: Annotated[str | None, typer.Option(
+        help="classification or regression, for --dataset [default: inferred from the target column].")] = None,
+    drop_missing: Annotated[bool, typer.Option(
+        "--drop-missing", help="Drop the rows of --dataset with a missing value (else they are refused).")] = False,
     preset: Annotated[str, typer.Option(help="quick (about a minute) or full (the quoted numbers).")] = "quick",
     seeds: Annotated[int | None, typer.Option(help="Override the number of seeds.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Override the number of epochs.")] = None,
@@ -43,11 +52,14 @@ def run(
     """Train the experiments' runs and store them with every per-epoch metric.
 
     Finished runs are skipped, so after Ctrl-C or a crash the same command does the rest.
+    With --dataset csv:PATH the catalogue's claims are tested on your own data.
 
     Example: lossdb run convergence --preset quick --seeds 5 --jobs 2
+
+    Example: lossdb run --dataset csv:mydata.csv --target label --preset quick
     """
     started = time.perf_counter()
-    exps = ex.resolve(experiments or [], config or [])
+    exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
     plans = runner.plan(exps, preset, seeds, epochs)
     runner.check_data(plans)
     if until_decided:
@@ -113,15 +125,44 @@ def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seed
 def experiments(
     db: DbOption = None,
 ) -> None:
-    """List the built-in experiments and the claims each tests.
+    """List the built-in experiments and the claims each tests, then those stored in the database
+    (yours, and the catalogue's on your data) with what each tests.
 
-    Example: lossdb experiments
+    Example: lossdb experiments --db results.db
     """
-    table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description")
+    stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
+    table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
     for e in ex.catalogue().values():
         table.add_row(e.name, ", ".join(e.claims), str(len(ex.expand(e, "quick"))),
                       str(len(ex.expand(e, "full"))), e.description)
     Console().print(table)
+    if stored is None:
+        return
+    url, rows = stored
+    table = Table("experiment", "tests", "runs", "description", title=f"stored in {url}")
+    for e in rows:
+        table.add_row(e["name"], _tests(e["spec"]), str(e["n_runs"]), e["description"])
+    Console().print(table if rows else f"No experiments stored in {url} yet.")
+
+
+def _stored(db: str | None) -> tuple[str, list[dict]] | None:
+    """The stored experiments and the masked URL; None when no --db is given and the default
+    database does not exist."""
+    try:
+        store = open_store(db, create=False, read_only=True)
+    except StoreError:
+        if db is None:
+            return None
+        raise
+    with store:
+        return mask_url(store.url), store.experiments()
+
+
+def _tests(spec: dict) -> str:
+    comparisons = comparisons_of(spec)
+    if comparisons:
+        return "\n".join(c.name for c in comparisons)
+    return ", ".join(spec.get("experiment", {}).get("claims", ()))
 
 
 def register(app: typer.Typer) -> None:
