@@ -23,6 +23,8 @@ def compare(
         "--experiment", "-e", help="Only claims tested by this experiment (repeatable).")] = None,
     claim: Annotated[list[str] | None, typer.Option(
         "--claim", "-c", help="Only this claim (repeatable), e.g. convergence.")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", "-d", help="Only the claims judged on this user's data (the CSV's name, e.g. mydata).")] = None,
     verdict: Annotated[list[str] | None, typer.Option(
         "--verdict", help="Only rows with this verdict (repeatable): supported, contradicted, equivalent, "
                           "inconclusive, not run.")] = None,
@@ -42,7 +44,8 @@ def compare(
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions)
+    rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
+                 dataset=dataset)
     if fmt == "json":
         from core.present import as_json
 

@@ -39,6 +39,7 @@ class Measure:
     epoch: int = 0
     below: bool = False
     select: str = "val_accuracy"
+    select_mode: str = "max"
 
 
 @dataclass(frozen=True)

@@ -534,7 +534,7 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
         elif m.kind == "fails":
             out.append(float(not np.any(c >= float(m.threshold))) if c.size else math.nan)
         elif m.kind == "at_best":
-            e = best_epoch(cache.get(run["experiment"], m.select).get(int(run["id"]), empty), "max")
+            e = best_epoch(cache.get(run["experiment"], m.select).get(int(run["id"]), empty), m.select_mode)
             out.append(c[e] if c.size > e else math.nan)
         else:
             raise ValueError(f"unknown measure kind {m.kind!r}")

@@ -52,9 +52,9 @@ def styled(frame: pd.DataFrame) -> Styler:
     return frame.style.map(verdict_style, subset=["verdict"])
 
 
-def measured_metric(claim: str, experiment: str, what: str) -> str | None:
+def measured_metric(claim: str, experiment: str, what: str, declared: dict | None = None) -> str | None:
     """The stored metric behind a claim's measure (e.g. "train_accuracy"), None for analytic ones."""
-    c = claims_of().get(claim)
+    c = (declared or claims_of()).get(claim)
     for t in c.tests if c else ():
         if t.experiment == experiment and t.what == what and t.measure.kind not in ("analytic", "diverges"):
             return t.measure.metric

@@ -174,3 +174,35 @@ def test_a_dataset_key_is_the_file_stem_in_characters_an_experiment_name_allows(
 def test_a_retargeted_name_leads_back_to_its_catalogue_experiment():
     assert rt.base_experiment(rt.retargeted_name("label-noise", "csv:a/b/mydata.csv")) == "label-noise"
     assert rt.base_experiment("mine") == "mine"
+
+
+def test_compare_dataset_gives_the_claims_verdicts_on_the_users_data(mydata_db):
+    db, _ = mydata_db
+    rows = __import__("json").loads(invoke("compare", "--dataset", "mydata", "--format", "json", "--db", str(db)))
+    assert rows and all(r["claim"].endswith("@mydata") and r["experiment"].endswith("@mydata") for r in rows)
+    assert {r["claim"] for r in rows} >= {"convergence@mydata", "classification-accuracy@mydata"}
+    assert all(r["verdict"] in ("supported", "contradicted", "equivalent", "inconclusive") for r in rows
+               if r["n"] > 0)
+
+
+def test_compare_dataset_names_the_valid_data_when_the_name_is_unknown(mydata_db):
+    db, _ = mydata_db
+    result = CliRunner().invoke(app, ["compare", "--dataset", "nope", "--db", str(db)])
+    assert result.exit_code == 1 and "valid: mydata" in result.output and "Traceback" not in result.output
+
+
+def test_a_users_experiment_file_gets_verdicts_with_intervals_in_compare_and_the_report(tmp_path: Path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "flowers.csv").write_text(flowers(60))
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / "mine.toml").write_text(USER_FILE.replace("seeds = 2", "seeds = 4"))
+    db = str(tmp_path / "u.db")
+    invoke("run", "-c", str(tmp_path / "exp" / "mine.toml"), "--db", db)
+    rows = __import__("json").loads(invoke("compare", "-e", "mine", "--format", "json", "--db", db))
+    mine = next(r for r in rows if r["claim"] == "mine:focal-vs-ce/softmax")
+    assert mine["verdict"] != "not run" and mine["n"] == 4 and mine["ci_low"] is not None
+    assert mine["arms"] == ["focal", "ce/softmax"]
+    assert "mine:focal-vs-ce/softmax" in invoke("compare", "--db", db)
+    out = tmp_path / "r.md"
+    invoke("report", "--format", "md", "--out", str(out), "--db", db)
+    assert mine["effect_text"] in out.read_text(encoding="utf-8")

@@ -37,7 +37,7 @@ selected = [v for v in everything
             and (not chosen_sets or v.dataset in chosen_sets)
             and (not chosen_conds or v.condition in chosen_conds)
             and (not chosen_lrs or v.lr_mode in chosen_lrs)]
-declared = claims_of()
+declared = claims_of(loaders.store(src.url))
 rows = summary(selected, declared)
 if not rows:
     st.info("No verdict matches these filters: clear one of them.")
@@ -87,7 +87,7 @@ for what in dict.fromkeys(v.metric for v in evidence):
     st.altair_chart(charts.evidence_chart(frame, label="comparison", ratio=ratio), width="stretch")
     with st.expander(f"{len(measured)} comparisons as a table"):
         st.dataframe(views.styled(frame), hide_index=True)
-    metric = views.measured_metric(claim, measured[0].experiment, what)
+    metric = views.measured_metric(claim, measured[0].experiment, what, declared)
     if metric and st.button(f"Curves of {metric} in {measured[0].experiment} →", key=f"go_{claim}_{what}"):
         st.session_state[FOCUS] = measured[0].experiment
         st.session_state[FOCUS_METRIC] = metric
