@@ -117,6 +117,7 @@ def retarget(path: str | Path, target: str = "target", names: Sequence[str] = ()
     raw = csv_raw(spec)
     fits = applicable(raw.task, raw.n_classes)
     catalogue = ex.catalogue()
+    names = list(dict.fromkeys(names))  # a name given twice runs once
     for name in names:
         _check_applies(name, catalogue, fits, raw.task, raw.n_classes)
     csv = {dataset: csv_facts(spec)}
