@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from core.store import Store
 
 SEEDS_CAP = 1000  # "more than 1000 seeds" when the effect sits on a band edge
-CONFIDENT_WRONG = 0.01  # the analytic illustration's p̂ of the true class (as the trainer's threshold)
 ANALYTIC_HEADS = {"ce": "softmax", "mse": "softmax", "mae": "softmax", "hinge": "linear",
                   "focal": "softmax", "gce": "softmax", "huber": "softmax"}
 BASE = ("id", "experiment", "arm", "arm_spec", "label", "lr", "seed", "status", "epochs", "config",
@@ -608,7 +607,7 @@ def _lr_range(runs: pd.DataFrame, label: str, tolerance: float = 0.02) -> str:
 
 def _analytic(claim: Claim, test: Test) -> Verdict:
     """The deterministic verdict of a loss-shape illustration, computed through core.losses."""
-    p = float(test.measure.threshold or CONFIDENT_WRONG)
+    p = float(test.measure.threshold)  # p̂ of the true class, declared with the claim
     f_arm, o_arm = test.favoured[0], test.others[0]
     curves = analytic_curves(np.array([p, 1e-6]), (f_arm.loss, o_arm.loss))
     col = "value" if test.measure.metric == "loss" else "grad_norm"

@@ -230,3 +230,10 @@ def _fresh_caches() -> Iterator[None]:
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
+
+
+def test_summary_filter_by_verdict_keeps_only_those_verdicts(summary):
+    verdicts = list(summary.dataframe[0].value["verdict"])
+    chosen = verdicts[0]
+    summary.multiselect(key="sum_verdict").set_value([chosen]).run()
+    assert set(summary.dataframe[0].value["verdict"]) == {chosen}

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import charts
 from core.judging import claims_of
-from core.verdicts import summary
+from core.verdicts import VERDICTS, summary
 from dashboard import loaders, views
 from dashboard.widgets import FOCUS
 
@@ -39,6 +39,9 @@ selected = [v for v in everything
             and (not chosen_lrs or v.lr_mode in chosen_lrs)]
 declared = claims_of(loaders.store(src.url))
 rows = summary(selected, declared)
+chosen_verdicts = st.multiselect("Verdict", [v for v in VERDICTS if any(r.verdict == v for r in rows)],
+                                 key="sum_verdict", help="Show only the claims whose headline has these verdicts.")
+rows = [r for r in rows if not chosen_verdicts or r.verdict in chosen_verdicts]
 if not rows:
     st.info("No verdict matches these filters: clear one of them.")
     st.stop()
