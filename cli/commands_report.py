@@ -10,9 +10,8 @@ import typer
 
 from cli.options import DbOption
 from cli.progress import steps
-from core.claims import CLAIMS
 from core.errors import ConfigError
-from core.experiments import catalogue
+from core.judging import check_experiments
 from core.store import mask_url, open_store, resolve_url
 
 
@@ -43,11 +42,7 @@ def report(
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
     store = open_store(db, create=False, read_only=True)
     try:
-        known = sorted({e for c in CLAIMS.values() for e in c.experiments} | set(catalogue())
-                       | {e["name"] for e in store.experiments()})
-        unknown = [e for e in experiment or [] if e not in known]
-        if unknown:
-            raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(known)}")
+        check_experiments(store, experiment)
         command = command_line(experiment or [], fmt, out, interactive, title, resolve_url(db))
         with steps("reading the runs and computing the verdicts") as shown:
             data = reports.build(store, experiment or None, title=title, command=command)

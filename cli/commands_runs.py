@@ -26,7 +26,7 @@ HEADERS = {"wall_seconds": "wall s", "test_accuracy": "test acc", "test_rmse": "
 def runs(
     experiment: Annotated[str | None, experiment_option("Only this experiment.")] = None,
     loss: Annotated[str | None, typer.Option(metavar="LOSS", help="Only this loss.")] = None,
-    dataset: Annotated[str | None, typer.Option(metavar="NAME", help="Only this dataset.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="NAME", help="Only this dataset.")] = None,
     status: Annotated[str | None, typer.Option(
         metavar="STATUS", help="Only this status: running, finished, diverged, failed or interrupted.")] = None,
     sort: Annotated[str | None, typer.Option(

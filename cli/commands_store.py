@@ -21,12 +21,12 @@ from core.store import (
     current,
     export,
     head_revision,
+    known_revisions,
     mask_url,
     open_store,
     run_as_dict,
     upgrade,
 )
-from core.store.migrate import known_revisions
 
 SHOW_FORMATS = ("text", "json")
 SHOWN_ABOVE = {"dataset", "lr", "epochs", "loss", "head", "label", "experiment", "seed"}

@@ -2,7 +2,7 @@
 
 Help is plain text (no Rich markup), so a bracket such as "[default: all]" or "lossdb[distributed]"
 prints as written; `-h` is `--help`; a short flag means the same long option in every command
-(-e --experiment, -f --format, -o --out, -c --config, -j --jobs, -y --yes).
+(-e --experiment, -d --dataset, -f --format, -o --out, -c --config, -j --jobs, -y --yes).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typer.core import TyperCommand
 
 HELP_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 MARKUP = None  # Typer's rich_markup_mode: None prints help as written, brackets and all
-SHORT_FLAGS = {"--experiment": "-e", "--format": "-f", "--out": "-o", "--config": "-c", "--jobs": "-j",
-               "--yes": "-y"}
+SHORT_FLAGS = {"--experiment": "-e", "--dataset": "-d", "--format": "-f", "--out": "-o", "--config": "-c",
+               "--jobs": "-j", "--yes": "-y"}
 
 
 class PlainCommand(TyperCommand):

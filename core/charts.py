@@ -19,6 +19,7 @@ from core import display
 VERDICT_COLORS: dict[str, str] = {
     "supported": "#2e7d32",
     "contradicted": "#c62828",
+    "equivalent": "#1565c0",
     "inconclusive": "#f9a825",
     "not run": "#9e9e9e",
 }

@@ -164,7 +164,7 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
     """
     summary = RunSummary(planned=len(todo))
     for e in exps:
-        store.upsert_experiment(e.name, e.description, e.raw)
+        store.upsert_experiment(e.name, e.description, e.spec)
     executor = executor or InlineExecutor()
     queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers))
     in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}

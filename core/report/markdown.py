@@ -76,7 +76,7 @@ def render(data: ReportData, files: str) -> str:
     toc.append("- [Provenance](#provenance)")
     out = [f"# {data.title}", "", f"_{data.date} · lossdb {data.provenance.lossdb_version}_", "", *toc, "",
            "## Abstract", "", data.abstract, "", "## Summary comparison", "",
-           table(summary_table(data), bold=3), ""]
+           table(summary_table(data), bold=1), ""]
     missing = not_run_text(data)
     if missing:
         out += [missing, ""]
