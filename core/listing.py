@@ -101,9 +101,11 @@ def listing(records: Sequence[RunRecord], *, sort: str | None = None, limit: int
 
 
 def cell(value: Any) -> str:
-    """A value as table text: floats to 4 significant digits, None as empty."""
+    """A value as table text: floats to 4 significant digits, None as empty, NaN as "—"."""
     if value is None:
         return ""
+    if isinstance(value, float) and value != value:
+        return "—"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
