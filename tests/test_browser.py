@@ -216,6 +216,14 @@ def dark_page(browser) -> Iterator[object]:
     page.close()
 
 
+@pytest.fixture(scope="module")
+def light_page(browser) -> Iterator[object]:
+    """A page in a browser that prefers the light colour scheme."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1600}, color_scheme="light")
+    yield page
+    page.close()
+
+
 def visit(page, server: str, name: str) -> None:
     """Open dashboard page `name`: through the sidebar when the dashboard is open (no reload)."""
     link = page.get_by_role("link", name=name.capitalize(), exact=True)
@@ -237,6 +245,18 @@ def test_charts_read_on_the_dark_theme(server, dark_page, name):
         dark_page.screenshot(path=str(ARTIFACTS / f"dark-{name}.png"), full_page=True)
         colours = dark_page.evaluate(CHART_COLOURS)
         assert rgba(colours["background"])[:3] != (255.0, 255.0, 255.0), "the page is not in the dark theme"
+        assert colours["items"] and unreadable(colours) == []
+
+
+def test_charts_read_on_the_light_theme(server, light_page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with screenshot_on_failure(light_page, "browser-light-convergence"):
+        visit(light_page, server, "convergence")
+        light_page.wait_for_selector(CHART, timeout=TIMEOUT_MS)
+        light_page.wait_for_timeout(800)
+        light_page.screenshot(path=str(ARTIFACTS / "light-convergence.png"), full_page=True)
+        colours = light_page.evaluate(CHART_COLOURS)
+        assert rgba(colours["background"])[:3] == (255.0, 255.0, 255.0), "the page is not in the light theme"
         assert colours["items"] and unreadable(colours) == []
 
 
