@@ -211,7 +211,7 @@ def final_chart(runs: pd.DataFrame, metric: str, *, keys: Sequence[str] = ("labe
     x = alt.X("value:Q", title=f"final {display.title(metric)}",
               scale=alt.Scale(type="log") if log else alt.Scale(zero=False))
     base = alt.Chart(data)
-    box = base.mark_boxplot(extent="min-max", opacity=0.5, rule={"color": MUTED}).encode(
+    box = base.mark_boxplot(extent="min-max", opacity=0.5, rule={"color": MUTED}, median={"color": MUTED}).encode(
         x=x, y=y, color=alt.Color(f"{SERIES}:N", legend=None, scale=PALETTE))
     ticks = base.mark_tick(color=MUTED, opacity=0.9, thickness=2).encode(
         x=x, y=y, tooltip=[SERIES, "id", alt.Tooltip("value:Q", format=".4g")]
