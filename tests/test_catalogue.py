@@ -7,9 +7,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-import cli.main
 from core import experiments as ex
 from core.store import open_store
 
@@ -125,15 +123,6 @@ def test_imbalance_has_weighted_and_unweighted_ce_and_mse_and_focal_under_their_
 
 
 # ---------------------------------------------------------------- the whole quick catalogue, once
-
-
-@pytest.fixture(scope="module")
-def quick_catalogue_db(tmp_path_factory) -> tuple[str, str]:
-    """A SQLite file holding a real `lossdb run --preset quick` of the whole catalogue, and its output."""
-    db = tmp_path_factory.mktemp("catalogue") / "lossdb.db"
-    result = CliRunner().invoke(cli.main.app, ["run", "--preset", "quick", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return str(db), result.output
 
 
 @pytest.mark.slow

@@ -120,12 +120,10 @@ def test_catalogue_experiments_declare_only_known_claims():
 
 
 @pytest.mark.slow
-def test_the_quick_catalogue_gives_a_measured_verdict_for_every_claim_it_covers(runner, tmp_path):
+def test_the_quick_catalogue_gives_a_measured_verdict_for_every_claim_it_covers(runner, quick_catalogue_db):
     from core.experiments import catalogue
 
-    db = str(tmp_path / "quick.db")
-    result = runner.invoke(app, ["run", "--preset", "quick", "--db", db])
-    assert result.exit_code == 0, result.output
+    db, _ = quick_catalogue_db
     rows = json.loads(runner.invoke(app, ["compare", "--format", "json", "--db", db]).stdout)
     assert [r["claim"] for r in rows] == list(CLAIMS)
     shipped = set(catalogue())
