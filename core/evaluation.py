@@ -13,6 +13,7 @@ from core.objective import Objective
 from core.stackdata import PARTS, Split, StackData
 
 CONFIDENT_WRONG = 0.01  # a "confident mistake": the true class gets probability below this
+CHUNK_FLOATS = 1 << 17  # evaluate models in chunks whose widest layer holds about this many floats (512 kB)
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Evaluator:
         finite = np.ones(len(self.objective.linear), dtype=bool)
         for part in PARTS:
             split = self.data.part(part)
-            z, _ = forward(self.net, params, split.X)
+            z = self._forward(params, split.X)
             finite &= np.isfinite(z).all(axis=(1, 2))
             L, G = self.objective.loss_and_grad(z, split.y)
             row[f"{part}_loss"] = L.mean(axis=1)
@@ -53,6 +54,18 @@ class Evaluator:
             else:
                 self._regression(part, z, split, row)
         return Evaluation(row, finite, reliability)
+
+    def _forward(self, params: list[np.ndarray], X: np.ndarray) -> np.ndarray:
+        """z (K, n, c) computed a few models at a time, so that each chunk's hidden activations stay
+        in cache (a model's numbers do not depend on its chunk: every product is per model)."""
+        K, n = X.shape[:2]
+        step = max(1, CHUNK_FLOATS // (n * max(self.net.widths)))
+        if step >= K:
+            return forward(self.net, params, X)[0]
+        z = np.empty((K, n, self.net.n_outputs), dtype=X.dtype)
+        for k in range(0, K, step):
+            z[k:k + step] = forward(self.net, [p[k:k + step] for p in params], X[k:k + step])[0]
+        return z
 
     def _train_extras(self, z: np.ndarray, G: np.ndarray, row: dict[str, np.ndarray]) -> None:
         row["grad_norm"] = np.sqrt((G.astype(np.float64) ** 2).sum(axis=2)).mean(axis=1)
@@ -72,15 +85,15 @@ class Evaluator:
         row[f"{part}_nll"] = M.nll(p, y)
         if part == "val":
             return None
-        n_classes = self.data.n_classes
-        row["test_balanced_accuracy"] = M.balanced_accuracy(pred, y, n_classes)
-        row["test_macro_f1"] = M.macro_f1(pred, y, n_classes)
+        cm = M.confusion(pred, y, self.data.n_classes)  # counted once for the three metrics below
+        row["test_balanced_accuracy"] = M.balanced_accuracy_of(cm)
+        row["test_macro_f1"] = M.macro_f1_of(cm)
         row["test_brier"] = M.brier(p, y)
         reliability = M.reliability(p, y)
         row["test_ece"] = M.ece_of(reliability)  # from the same bins: binned once per epoch
         row["test_true_class_prob"] = M.true_class_confidence(p, y)
         if self.minority is not None:
-            row["test_minority_recall"] = M.class_recall(pred, y, n_classes, self.minority)
+            row["test_minority_recall"] = M.class_recall_of(cm, self.minority)
         _confident_mistakes(p, y, L, G, row)
         return reliability
 

@@ -499,3 +499,10 @@ def test_a_bad_scale_is_refused_in_one_sentence(spec, message):
 
     with pytest.raises(DataError, match=re.escape(message)):
         validate_spec(spec)
+
+
+def test_only_the_one_sample_neuron_declares_itself_deterministic():
+    from core.datasets import DATASETS, is_deterministic
+
+    assert [name for name in DATASETS if is_deterministic(name)] == ["neuron"]
+    assert not is_deterministic("csv:data.csv") and not is_deterministic("mnist")
