@@ -119,16 +119,17 @@ class _Trainer:
         # Models of one seed share their training inputs: shuffle each seed's once, then copy by model.
         seeds = list(self.batch_rngs)
         self.seed_of = np.array([seeds.index(m.seed) for m in models])
-        self.first_of = [int(np.argmax(self.seed_of == i)) for i in range(len(seeds))]
+        # Each epoch's shuffled copy of the training split, written into the same buffers every time.
+        self.X, self.y = np.empty_like(data.train.X), np.empty_like(data.train.y)
 
     def epoch(self) -> None:
         """One pass over the training split in mini-batches, each seed in its own order."""
-        tr = self.train
+        tr, X, y = self.train, self.X, self.y
         n = tr.n
         perms = [rng.permutation(n) for rng in self.batch_rngs.values()]
-        idx = np.stack(perms)[self.seed_of]
-        X = np.stack([tr.X[k][p] for k, p in zip(self.first_of, perms, strict=True)])[self.seed_of]
-        y = np.take_along_axis(tr.y, idx if tr.y.ndim == 2 else idx[:, :, None], axis=1)
+        for k, seed in enumerate(self.seed_of):
+            np.take(tr.X[k], perms[seed], axis=0, out=X[k])
+            np.take(tr.y[k], perms[seed], axis=0, out=y[k])
         B = self.batch_size or n
         for s in range(0, n, B):
             z, cache = forward(self.net, self.params, X[:, s:s + B])
