@@ -69,13 +69,6 @@ class RunResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class _Split:
-    X: np.ndarray  # (K, n, d)
-    y: np.ndarray  # labels (K, n) or scaled targets (K, n, c)
-    target: np.ndarray | None  # regression: original-scale targets (K, n, c)
-
-
 def train_stack(spec: StackSpec, progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
     """Train every model of the stack; results in the order of spec.models."""
     dtype = np.dtype(spec.dtype)
@@ -116,7 +109,7 @@ class _Trainer:
         self.params = init_params(net, [_rng(m.seed, STREAM_INIT) for m in models], dtype)
         self.optim = Optimizer(spec.optim, self.params, np.array([m.lr for m in models], dtype=np.float64))
         self.batch_rngs = {s: _rng(s, STREAM_BATCHES) for s in sorted({m.seed for m in models})}
-        # Models of one seed share their training inputs: shuffle each seed's once, then copy by model.
+        # Models of one seed share their batch order: one permutation per seed and epoch.
         seeds = list(self.batch_rngs)
         self.seed_of = np.array([seeds.index(m.seed) for m in models])
         # Each epoch's shuffled copy of the training split, written into the same buffers every time.
