@@ -26,9 +26,12 @@ def _as_float(z: np.ndarray) -> np.ndarray:
 
 def row_max(a: np.ndarray) -> np.ndarray:
     """max over the last axis, kept as a length-1 axis: (..., c) → (..., 1); NaN propagates."""
-    if a.shape[-1] > 64:
+    c = a.shape[-1]
+    if c > 64:
         return a.max(axis=-1, keepdims=True)
     # numpy reduces a short last axis one row at a time, ~10x slower than c column-wise maxima.
+    if a.size <= 2048 * c:  # a training batch: one transposed copy and one reduction beat c calls (3x)
+        return np.ascontiguousarray(a.reshape(-1, c).T).max(axis=0).reshape(a.shape[:-1] + (1,))
     m = a[..., :1].copy()
     for j in range(1, a.shape[-1]):
         np.maximum(m, a[..., j : j + 1], out=m)
