@@ -121,8 +121,9 @@ class _Trainer:
         n = tr.n
         perms = [rng.permutation(n) for rng in self.batch_rngs.values()]
         for k, seed in enumerate(self.seed_of):
-            np.take(tr.X[k], perms[seed], axis=0, out=X[k])
-            np.take(tr.y[k], perms[seed], axis=0, out=y[k])
+            # mode="clip" (the indices are a permutation): numpy buffers `out` in its default mode
+            np.take(tr.X[k], perms[seed], axis=0, out=X[k], mode="clip")
+            np.take(tr.y[k], perms[seed], axis=0, out=y[k], mode="clip")
         B = self.batch_size or n
         for s in range(0, n, B):
             z, cache = forward(self.net, self.params, X[:, s:s + B])
