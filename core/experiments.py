@@ -364,7 +364,12 @@ def net_spec(arm: dict):
     b = tuple(m["b"]) if isinstance(m["b"], list) else (None if m["b"] is None else (m["b"],))
     return NetSpec(n_inputs=1 if w is None else len(w), n_outputs=1 if b is None else len(b),
                    hidden=tuple(m["hidden"]), activation=m["activation"], init=m["init"],
-                   init_scale=float(m["init_scale"]), w=w, b=b)
+                   init_scale=_float_if_number(m["init_scale"]), w=w, b=b)
+
+
+def _float_if_number(value: Any) -> Any:
+    """A number as float; anything else as it is, for the validation to name it."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def optim_spec(arm: dict):

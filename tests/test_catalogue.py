@@ -171,3 +171,11 @@ def test_the_quick_catalogue_keeps_a_reliability_diagram_with_each_finished_cali
         gap = sum(c * abs(a - f) for c, a, f in zip(diagram["count"], diagram["accuracy"],
                                                      diagram["confidence"], strict=True) if c)
         assert math.isclose(gap / sum(diagram["count"]), r.summary["test_ece"], rel_tol=1e-9, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["convergence", "binary"])
+def test_the_full_preset_varies_scaling_and_initial_scale_and_the_quick_one_keeps_the_defaults(name):
+    setups = {p: {(p_.arm["data"].get("scale", "standard"), p_.arm["model"]["init_scale"])
+                  for p_ in ex.expand(ex.catalogue()[name], p)} for p in ("quick", "full")}
+    assert setups["quick"] == {("standard", 1.0)}
+    assert setups["full"] == {(s, i) for s in ("standard", "minmax") for i in (1.0, 0.5)}

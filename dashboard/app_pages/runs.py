@@ -57,7 +57,7 @@ run_id = st.selectbox("Run", ids, index=ids.index(overlay[-1]) if overlay[-1] in
 record, series = loaders.run_detail(src.url, src.token, int(run_id))
 st.markdown(f"**#{record.id} {record.config.get('label', record.loss + '/' + record.head)}** · "
             f"{record.experiment} · {record.dataset} · lr {record.lr:g} · seed {record.seed} · "
-            f"{record.status}" + (f" at epoch {record.diverged_epoch}" if record.diverged_epoch else ""))
+            f"{record.status}" + (f" at epoch {record.diverged_epoch}" if record.diverged_epoch is not None else ""))
 if record.error:
     st.error(record.error)
 left, right = st.columns(2)
