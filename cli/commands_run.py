@@ -53,6 +53,8 @@ def run(
             summary = runner.execute(store, exps, todo, force=force, executor=executor, workers=workers,
                                      on_stack=lambda n: bar.advance(task, n))
     summary.skipped = skipped
+    if not todo:
+        typer.echo(f"Nothing to run: all {len(plans)} planned runs are already stored (--force redoes them).")
     typer.echo(f"{summary.finished} finished, {summary.diverged} diverged, {summary.failed} failed, "
                f"{summary.skipped} skipped (already stored), in {time.perf_counter() - started:.1f} s.")
     for e in summary.errors:

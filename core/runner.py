@@ -59,7 +59,7 @@ def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
     for p in plans:
         groups.setdefault((p.experiment, p.stack_key), []).append(p)
     out = list(groups.values())
-    if workers <= 1 or len(out) >= workers:
+    if workers <= 1 or not out or len(out) >= workers:
         return out
     parts_each = -(-workers // len(out))
     split: list[list[RunPlan]] = []

@@ -7,6 +7,7 @@ import math
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -191,9 +192,25 @@ def enable_wal(engine: Engine) -> None:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
-        mode = raw.execute("PRAGMA journal_mode").fetchone()
-        if mode is not None and str(mode[0]).lower() not in ("wal", "memory"):
-            raw.execute("PRAGMA journal_mode = WAL")
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        delay = 0.005
+        while True:
+            try:
+                mode = raw.execute("PRAGMA journal_mode").fetchone()
+                if mode is None or str(mode[0]).lower() in ("wal", "memory"):
+                    return
+                raw.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                # Changing the journal mode needs the file to itself and SQLite answers "locked"
+                # at once, without its busy handler, while another connection reads or migrates
+                # it (several processes opening a new file together): wait and retry.
+                if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
 
 @contextmanager
