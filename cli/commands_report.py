@@ -12,7 +12,9 @@ from cli.options import DbOption
 from core.claims import CLAIMS
 from core.errors import ConfigError
 from core.experiments import catalogue
+from core.outfiles import check_target
 from core.store import mask_url, open_store, resolve_url
+from core.store.engine import sqlite_path
 
 
 def report(
@@ -24,6 +26,7 @@ def report(
     interactive: Annotated[bool, typer.Option(
         "--interactive", help="HTML only: embed the Vega runtime once so charts zoom and show tooltips.")] = False,
     title: Annotated[str | None, typer.Option("--title", help="The report's title.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
     db: DbOption = None,
 ) -> None:
     """Write the comparison report and print the path of the file written.
@@ -37,6 +40,8 @@ def report(
 
     if fmt not in reports.FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
+    protected = (sqlite_path(resolve_url(db)),)
+    check_target(reports.target(fmt, out), force=force, protected=protected)
     store = open_store(db, create=False, read_only=True)
     try:
         known = sorted({e for c in CLAIMS.values() for e in c.experiments} | set(catalogue())
@@ -48,7 +53,7 @@ def report(
         data = reports.build(store, experiment or None, title=title, command=command)
     finally:
         store.close()
-    typer.echo(str(reports.write(data, fmt, out, interactive)))
+    typer.echo(str(reports.write(data, fmt, out, interactive, force=force, protected=protected)))
 
 
 def command_line(experiments: list[str], fmt: str, out: Path | None, interactive: bool, title: str | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.options import DbOption
+from core import jsontext
 from core.errors import ConfigError
 from core.store import (
     EXPORT_FORMATS,
@@ -45,7 +45,7 @@ def show(
     with open_store(db, create=False, read_only=True) as store:
         data = run_as_dict(store.get_run(run_id))
     if fmt == "json":
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(jsontext.dumps(data, indent=2))
         return
     out = Console()
     out.print(f"[bold]run {data['id']}[/bold] · {data['experiment']} · {data['loss']}/{data['head']} "
@@ -61,9 +61,9 @@ def show(
     for name, value in data["metrics"].items():
         metrics.add_row(name, f"{value:.6g}" if isinstance(value, float) else str(value))
     out.print(metrics)
-    out.print("config:", json.dumps(data["config"], indent=2), highlight=False)
+    out.print("config:", jsontext.dumps(data["config"], indent=2), highlight=False, markup=False)
     if data["extras"]:
-        out.print("extras:", json.dumps(data["extras"], indent=2), highlight=False)
+        out.print("extras:", jsontext.dumps(data["extras"], indent=2), highlight=False, markup=False)
 
 
 def export_runs(
