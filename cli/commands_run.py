@@ -16,6 +16,7 @@ from core import experiments as ex
 from core import runner
 from core.executors import open_executor
 from core.store import mask_url, open_store
+from core.validate import LIMITS, NO_LIMITS
 
 err = Console(stderr=True)
 
@@ -26,7 +27,10 @@ def run(
     preset: Annotated[str, typer.Option(help="quick (about a minute) or full (the quoted numbers).")] = "quick",
     seeds: Annotated[int | None, typer.Option(help="Override the number of seeds.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Override the number of epochs.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Redo runs that are already stored.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Redo runs that are already stored; replace a stored experiment's changed definition.")] = False,
+    no_limits: Annotated[bool, typer.Option(
+        "--no-limits", help="Lift the limits on runs, epochs, model size, samples and memory per command.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Train stacks in N local processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option(
         help="Train on the Dask cluster at this address (tcp://HOST:8786); needs lossdb[distributed].")] = None,
@@ -40,9 +44,10 @@ def run(
     """
     started = time.perf_counter()
     exps = ex.resolve(experiments or [], config or [])
-    plans = runner.plan(exps, preset, seeds, epochs)
+    plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
     runner.check_data(plans)
     with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
+        runner.check_specs(store, exps, force)
         todo = runner.pending(store, plans, force)
         skipped = len(plans) - len(todo)
         err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
