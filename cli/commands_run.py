@@ -15,7 +15,8 @@ from cli.options import DbOption
 from core import experiments as ex
 from core import runner
 from core.executors import open_executor
-from core.store import mask_url, open_store
+from core.store import open_store
+from core.store.engine import describe
 from core.validate import LIMITS, NO_LIMITS
 
 err = Console(stderr=True)
@@ -51,7 +52,7 @@ def run(
         todo = runner.pending(store, plans, force)
         skipped = len(plans) - len(todo)
         err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
-                  f"{len(todo)} to run on {workers} worker(s) → {mask_url(store.url)}")
+                  f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}")
         with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=False, disable=not todo) as bar:
             task = bar.add_task("runs", total=len(todo))
