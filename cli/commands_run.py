@@ -8,13 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli.options import DbOption
 from core import experiments as ex
 from core import runner
-from core.executors import open_executor
+from core.executors import cpu_count, open_executor, sigterm_as_interrupt
 from core.store import open_store
 from core.store.engine import describe
 from core.validate import LIMITS, NO_LIMITS
@@ -47,12 +48,16 @@ def run(
     exps = ex.resolve(experiments or [], config or [])
     plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
     runner.check_data(plans)
-    with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
+    if not no_limits and scheduler is None and jobs > (cpus := cpu_count()):
+        err.print(f"--jobs {jobs} is more than the {cpus} CPU(s) here: using {cpus} "
+                  f"(--no-limits starts {jobs}).", markup=False, highlight=False)
+        jobs = cpus
+    with sigterm_as_interrupt(), open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
         runner.check_specs(store, exps, force)
         todo = runner.pending(store, plans, force)
         skipped = len(plans) - len(todo)
         err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
-                  f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}")
+                  f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}", markup=False)
         with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=False, disable=not todo) as bar:
             task = bar.add_task("runs", total=len(todo))
@@ -64,7 +69,7 @@ def run(
     typer.echo(f"{summary.finished} finished, {summary.diverged} diverged, {summary.failed} failed, "
                f"{summary.skipped} skipped (already stored), in {time.perf_counter() - started:.1f} s.")
     for e in summary.errors:
-        err.print(f"[red]failed:[/red] {e}")
+        err.print(f"[red]failed:[/red] {escape(e)}")
     if summary.failed:
         raise typer.Exit(code=1)
 

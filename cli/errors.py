@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from core.errors import LossdbError
+from core.executors import Terminated
 
 
 class LossdbGroup(TyperGroup):
@@ -20,6 +21,6 @@ class LossdbGroup(TyperGroup):
         except LossdbError as e:
             typer.echo(f"Error: {e}", err=True)
             raise typer.Exit(code=1) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated) during `lossdb run`
             typer.echo("Interrupted: finished runs are stored; run the same command again to do the rest.", err=True)
-            sys.exit(130)
+            sys.exit(143 if isinstance(e, Terminated) else 130)
