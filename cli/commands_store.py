@@ -23,6 +23,7 @@ from core.store import (
     upgrade,
 )
 from core.store.migrate import known_revisions
+from core.validate import check_run_ids
 
 SHOW_FORMATS = ("text", "json")
 PROVENANCE = ("engine_version", "lossdb_version", "numpy_version", "python_version", "git_commit")
@@ -42,6 +43,7 @@ def show(
     """
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
+    check_run_ids([run_id])
     with open_store(db, create=False, read_only=True) as store:
         data = run_as_dict(store.get_run(run_id))
     if fmt == "json":
@@ -97,6 +99,7 @@ def delete(
     if bool(run_ids) == (experiment is not None):
         raise ConfigError("name the runs to delete (lossdb delete 3 4) or an experiment "
                           "(lossdb delete --experiment NAME), not both or neither")
+    check_run_ids(run_ids or [])
     with open_store(db, create=False) as store:
         where = mask_url(store.url)
         if experiment is not None:

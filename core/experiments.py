@@ -70,6 +70,9 @@ def load_file(path: str | Path) -> Experiment:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read experiment file {p}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"experiment file {p} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
+                          f"{e.start}): save it as UTF-8") from None
     return parse(text, str(p))
 
 
@@ -111,6 +114,8 @@ def _validate(raw: dict, text: str, source: str) -> None:
         raise ConfigError(f"{source}: [experiment] needs a name, e.g. name = \"digits-ce-vs-mse\"")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", exp["name"]):
         raise _fail(text, source, "experiment", "name", "use letters, digits, '-', '_' and '.' only")
+    if len(exp["name"]) > validate.MAX_NAME:
+        raise _fail(text, source, "experiment", "name", f"at most {validate.MAX_NAME} characters, got {len(exp['name'])}")
     _check_keys(raw, text, source, "experiment", exp, EXPERIMENT_KEYS)
     _check_keys(raw, text, source, "data", raw.get("data", {}), DATA_KEYS)
     _check_keys(raw, text, source, "model", raw.get("model", {}), tuple(MODEL_DEFAULTS))

@@ -13,6 +13,11 @@ from typing import Any
 
 from core.errors import ConfigError
 
+# The store's column widths (core/store/models.py), checked here so SQLite, which ignores them, and
+# PostgreSQL, which enforces them, accept the same experiments.
+MAX_NAME = 200  # experiments.name
+MAX_DATASET = 500  # runs.dataset: a built-in name or csv:PATH
+MAX_RUN_ID = 2**63 - 1  # runs.id is a signed 64-bit integer on both backends
 MAX_INIT_SCALE = 100.0  # Glorot × 100 already saturates every sigmoid; beyond it nothing is learnt
 REGRESSION_HEADS = ("linear", "sigmoid")
 
@@ -62,6 +67,9 @@ def _number(section: str, key: str, value: Any, ok: bool, valid: str) -> None:
 
 def check_arm(arm: dict[str, Any]) -> None:
     """Raise Invalid for any setting of a merged arm that is of the wrong type, out of range or not finite."""
+    dataset = arm["data"].get("dataset")
+    if isinstance(dataset, str) and len(dataset) > MAX_DATASET:
+        raise Invalid("data", "dataset", f"at most {MAX_DATASET} characters (a CSV path included), got {len(dataset)}")
     _check_train(arm["train"])
     _check_model(arm["model"])
     _check_loss_params(arm)
@@ -220,3 +228,11 @@ def check_head(head: str, task: str, dataset: str) -> None:
     if task == "regression" and head not in REGRESSION_HEADS:
         raise ConfigError(f"[arms] head: {dataset} is a regression dataset, which head {head!r} cannot fit; "
                           f"valid: {', '.join(REGRESSION_HEADS)}")
+
+
+def check_run_ids(ids: Sequence[int]) -> None:
+    """Refuse run ids that no database can hold (ids are positive 64-bit integers)."""
+    bad = [i for i in ids if not 1 <= i <= MAX_RUN_ID]
+    if bad:
+        raise ConfigError(f"no run can have id {bad[0]}: run ids are whole numbers from 1 to {MAX_RUN_ID}; "
+                          "`lossdb runs` lists the stored ones")
