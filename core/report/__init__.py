@@ -98,9 +98,10 @@ def write(data: ReportData, fmt: str, out: Path | None = None, interactive: bool
     produced = files(data, fmt, stem, interactive)
     for rel, content in produced.items():
         dest = path if rel == next(iter(produced)) else path.parent / rel
-        if dest != path:
-            check_target(dest, force=True, protected=protected)
         try:
+            if dest != path:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                check_target(dest, force=True, protected=protected)
             write_atomic(dest, content)
         except OSError as e:
             raise ConfigError(f"cannot write {dest}: {e.strerror or e}") from None
