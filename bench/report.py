@@ -39,7 +39,7 @@ def arms_of(experiment: str) -> list[str]:
     for claim in CLAIMS.values():
         for t in claim.tests:
             if t.experiment == experiment and t.measure.kind != "analytic":
-                out += [a.split(" (")[0] for a in (*t.favoured, *t.others)]
+                out += [f"{a.loss}/{a.head}" for a in (*t.favoured, *t.others)]
     return list(dict.fromkeys(out))
 
 

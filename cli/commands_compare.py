@@ -1,87 +1,137 @@
-"""`lossdb compare`: the summary comparison table — each claim, what each arm measured, the verdict."""
+"""`lossdb compare`: the summary comparison table — each claim, the verdict, the effect, the finding."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import shutil
+import textwrap
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cli.options import DbOption
-from core.claims import CLAIMS, Verdict, evaluate, summary
-from core.errors import ConfigError
-from core.store import open_store
 
-FORMATS = ("table", "markdown", "json")
-COLOURS = {"supported": "green", "contradicted": "red", "inconclusive": "yellow", "not run": "dim"}
+FORMATS = ("table", "markdown", "csv", "json")
+COLOURS = {"supported": "green", "contradicted": "red", "equivalent": "blue", "inconclusive": "yellow",
+           "not run": "bright_black"}
 
 
 def compare(
     experiment: Annotated[list[str] | None, typer.Option(
         "--experiment", "-e", help="Only claims tested by this experiment (repeatable).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, markdown or json.")] = "table",
+    claim: Annotated[list[str] | None, typer.Option(
+        "--claim", "-c", help="Only this claim (repeatable), e.g. convergence.")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", "-d", help="Only the claims judged on this user's data (the CSV's name, e.g. mydata).")] = None,
+    verdict: Annotated[list[str] | None, typer.Option(
+        "--verdict", help="Only rows with this verdict (repeatable): supported, contradicted, equivalent, "
+                          "inconclusive, not run.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown, csv or json.")] = "table",
     all_conditions: Annotated[bool, typer.Option(
-        "--all-conditions", help="Every condition, learning rate and pair of arms, not one row per claim.")] = False,
+        "--all-conditions", help="Every condition, learning rate and pair of arms, grouped by claim.")] = False,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="The table with every column and the whole finding, however wide.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Print the summary comparison table: each claim, the arms' values, the verdict and the finding.
+    """Print the summary comparison table: each claim, its verdict, the effect with its interval, n.
 
-    Example: lossdb run --preset quick && lossdb compare --format markdown
+    Example: lossdb compare --all-conditions --claim convergence --verdict inconclusive
     """
+    from core.errors import ConfigError
+    from core.judging import judge
+
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    known = sorted({e for c in CLAIMS.values() for e in c.experiments})
-    unknown = [e for e in experiment or [] if e not in known]
-    if unknown:
-        raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(known)}")
-    store = open_store(db, create=False, read_only=True)
-    try:
-        verdicts = evaluate(store, experiment or None)
-    finally:
-        store.close()
-    rows = verdicts if all_conditions else summary(verdicts)
+    rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
+                 dataset=dataset)
     if fmt == "json":
-        typer.echo(json.dumps([v.as_dict() for v in rows], indent=2, ensure_ascii=False))
+        from core.present import as_json
+
+        typer.echo(json.dumps([as_json(v) for v in rows], indent=2, ensure_ascii=False, allow_nan=False))
     elif fmt == "markdown":
-        typer.echo(markdown(rows, all_conditions))
+        typer.echo(markdown(rows))
+    elif fmt == "csv":
+        typer.echo(to_csv(rows), nl=False)
+    elif wide:
+        _wide(rows)
     else:
-        _table(rows, all_conditions)
+        typer.echo(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions))
 
 
-def _values(v: Verdict) -> str:
-    return "; ".join(f"{k} {x:.3g}" for k, x in v.values.items()) if v.values else ""
+def markdown(rows: list) -> str:
+    """The comparison as a GitHub-flavoured Markdown table (the presenter's columns)."""
+    from core.present import SUMMARY_COLUMNS, summary_row
 
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
 
-def _where(v: Verdict) -> str:
-    return ", ".join(p for p in (v.condition, f"lr {v.lr}" if v.lr else "") if p)
-
-
-def markdown(rows: list[Verdict], all_conditions: bool = False) -> str:
-    """The comparison as a GitHub-flavoured Markdown table."""
-    head = ["claim", "experiment", "condition", "arms", "values", "verdict", "finding"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = ["| " + " | ".join(SUMMARY_COLUMNS) + " |", "|" + "---|" * len(SUMMARY_COLUMNS)]
     for v in rows:
-        cells = [v.claim, v.experiment, _where(v), " vs ".join(v.arms), _values(v), f"**{v.verdict}**",
-                 v.finding + (f" Run `{v.command}`." if v.command else "")]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        r = summary_row(v)
+        r["verdict"] = f"**{r['verdict']}**"
+        lines.append("| " + " | ".join(cell(r[c]) for c in SUMMARY_COLUMNS) + " |")
     return "\n".join(lines)
 
 
-def _table(rows: list[Verdict], all_conditions: bool) -> None:
-    table = Table(title="lossdb: the claims, measured", show_lines=True, expand=True)
-    table.add_column("claim", ratio=2)
-    table.add_column("arms and values", ratio=2)
-    table.add_column("verdict", width=12, no_wrap=True)  # "contradicted" whole, never "incon…"
-    table.add_column("finding", ratio=5)
+def to_csv(rows: list) -> str:
+    """The comparison as CSV with the presenter's columns."""
+    from core.present import SUMMARY_COLUMNS, summary_row
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(summary_row(v) for v in rows)
+    return out.getvalue()
+
+
+def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
+    """A plain table that fits `width` columns: claim, verdict, effect [CI], n, and under each row a
+    one-line gist; claim names are never cut (the gist is)."""
+    from core.present import effect_ci, n_text, one_line
+
+    width = max(width, 60)
+    cells = [(v.claim, v.verdict, effect_ci(v), n_text(v)) for v in rows]
+    w_claim = max([len("claim"), *(len(c[0]) for c in cells)])
+    w_verdict = max([len("verdict"), *(len(c[1]) for c in cells)])
+    w_n = max([1, *(len(c[3]) for c in cells)])
+    w_effect = max(10, width - w_claim - w_verdict - w_n - 6)
+    head = f"{'claim':<{w_claim}}  {'verdict':<{w_verdict}}  {'effect [CI]':<{w_effect}}  {'n':>{w_n}}"
+    lines = [head.rstrip(), "-" * min(width, len(head))]
+    last = None
+    for v, (c, verdict, effect, n) in zip(rows, cells, strict=True):
+        if grouped and c != last and last is not None:
+            lines.append("")
+        shown = c if not grouped or c != last else ""
+        last = c
+        effect = effect if len(effect) <= w_effect else effect[: w_effect - 1] + "…"
+        lines.append(f"{shown:<{w_claim}}  {verdict:<{w_verdict}}  {effect:<{w_effect}}  {n:>{w_n}}".rstrip())
+        gist = one_line(v) if grouped else f"{v.metric}; {v.condition or v.experiment}"
+        if not grouped and v.lr:
+            gist += f"; lr {v.lr}"
+        lines.append("  " + (gist if len(gist) + 2 <= width else gist[: width - 3] + "…"))
+    lines.append("")
+    lines.append("Effects are in the claim's direction (> 0, or > 1×, favours the claim). "
+                 "--wide or --format markdown shows every finding.")
+    return "\n".join(textwrap.fill(line, width) if line.startswith("Effects") else line for line in lines)
+
+
+def _wide(rows: list) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from core.present import SUMMARY_COLUMNS, summary_row
+
+    table = Table(title="lossdb: the claims, measured", show_lines=True)
+    for col in SUMMARY_COLUMNS:
+        table.add_column(col, no_wrap=col in ("claim", "verdict"), overflow="fold")
     for v in rows:
-        where = f"{v.experiment}: {_where(v)}" if v.condition else v.experiment
-        values = "\n".join(f"{k}: {x:.3g}" for k, x in v.values.items()) or "\n".join(v.arms)
-        finding = v.finding + (f" Run: [bold]{v.command}[/bold]" if v.command else "")
-        table.add_row(f"{v.claim}\n[dim]{where}[/dim]", values,
-                      f"[{COLOURS.get(v.verdict, 'white')}]{v.verdict}[/]", finding)
-    Console().print(table)
+        r = summary_row(v)
+        table.add_row(*(f"[{COLOURS.get(v.verdict, 'white')}]{escape(r[c])}[/]" if c == "verdict"
+                        else escape(r[c]) for c in SUMMARY_COLUMNS))
+    Console(width=max(shutil.get_terminal_size((200, 24)).columns, 200)).print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,8 +12,7 @@ import typer
 
 from cli.options import DbOption
 from core.errors import ConfigError
-from core.store import open_store, resolve_url
-from core.store.engine import ENV_VAR, describe
+from core.store import ENV_VAR, describe, open_store, resolve_url
 
 
 def app_path() -> Path:

@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from cli.options import DbOption
-from core.claims import CLAIMS
 from core.errors import ConfigError
-from core.experiments import catalogue
+from core.judging import check_experiments
 from core.outfiles import check_target
 from core.store import mask_url, open_store, resolve_url
 from core.store.engine import sqlite_path
@@ -44,11 +43,7 @@ def report(
     check_target(reports.target(fmt, out), force=force, protected=protected)
     store = open_store(db, create=False, read_only=True)
     try:
-        known = sorted({e for c in CLAIMS.values() for e in c.experiments} | set(catalogue())
-                       | {e["name"] for e in store.experiments()})
-        unknown = [e for e in experiment or [] if e not in known]
-        if unknown:
-            raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(known)}")
+        check_experiments(store, experiment)
         command = command_line(experiment or [], fmt, out, interactive, title, resolve_url(db))
         data = reports.build(store, experiment or None, title=title, command=command)
     finally:

@@ -14,9 +14,11 @@ from rich.table import Table
 
 from cli.options import DbOption
 from core import experiments as ex
-from core import runner
+from core import retarget, runner
+from core.comparisons import comparisons_of
+from core.errors import StoreError
 from core.executors import cpu_count, open_executor, sigterm_as_interrupt
-from core.store import open_store
+from core.store import mask_url, open_store
 from core.store.engine import describe
 from core.validate import LIMITS, NO_LIMITS
 
@@ -26,6 +28,13 @@ err = Console(stderr=True)
 def run(
     experiments: Annotated[list[str] | None, typer.Argument(help="Catalogue experiments to run [default: all].")] = None,
     config: Annotated[list[Path] | None, typer.Option("--config", "-c", help="An experiment TOML file (repeatable).")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="csv:PATH: run the catalogue experiments that apply to your CSV on it (stored as NAME@FILE-STEM).")] = None,
+    target: Annotated[str | None, typer.Option(help="The target column of --dataset [default: target].")] = None,
+    task: Annotated[str | None, typer.Option(
+        help="classification or regression, for --dataset [default: inferred from the target column].")] = None,
+    drop_missing: Annotated[bool, typer.Option(
+        "--drop-missing", help="Drop the rows of --dataset with a missing value (else they are refused).")] = False,
     preset: Annotated[str, typer.Option(help="quick (about a minute) or full (the quoted numbers).")] = "quick",
     seeds: Annotated[int | None, typer.Option(help="Override the number of seeds.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Override the number of epochs.")] = None,
@@ -36,22 +45,38 @@ def run(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Train stacks in N local processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option(
         help="Train on the Dask cluster at this address (tcp://HOST:8786); needs lossdb[distributed].")] = None,
+    until_decided: Annotated[bool, typer.Option(
+        "--until-decided", help="Add rounds of seeds to experiments whose verdicts are still inconclusive, "
+                                "judged group-sequentially, until decided or --max-seeds.")] = False,
+    max_seeds: Annotated[int, typer.Option("--max-seeds", help="With --until-decided: at most N seeds.")] = 50,
+    round_size: Annotated[int | None, typer.Option(
+        "--round", help="With --until-decided: seeds added per round (default: as many again, at least 3).")] = None,
+    all_conditions: Annotated[bool, typer.Option(
+        "--all-conditions", help="With --until-decided: wait for every comparison, not only the headlines.")] = False,
     db: DbOption = None,
 ) -> None:
     """Train the experiments' runs and store them with every per-epoch metric.
 
     Finished runs are skipped, so after Ctrl-C or a crash the same command does the rest.
+    With --dataset csv:PATH the catalogue's claims are tested on your own data.
 
     Example: lossdb run convergence --preset quick --seeds 5 --jobs 2
+
+    Example: lossdb run --dataset csv:mydata.csv --target label --preset quick
     """
     started = time.perf_counter()
-    exps = ex.resolve(experiments or [], config or [])
+    exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
     plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
     runner.check_data(plans)
     if not no_limits and scheduler is None and jobs > (cpus := cpu_count()):
         err.print(f"--jobs {jobs} is more than the {cpus} CPU(s) here: using {cpus} "
                   f"(--no-limits starts {jobs}).", markup=False, highlight=False)
         jobs = cpus
+    if until_decided:
+        with sigterm_as_interrupt():
+            _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size,
+                           all_conditions, db, started)
+        return
     with sigterm_as_interrupt(), open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
         runner.check_specs(store, exps, force)
         todo = runner.pending(store, plans, force)
@@ -74,18 +99,86 @@ def run(
         raise typer.Exit(code=1)
 
 
+def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size, all_conditions,
+                   db, started) -> None:
+    """`lossdb run --until-decided`: rounds of seeds through core.adaptive, a progress bar per round."""
+    from core.adaptive import until_decided
+    from core.judging import judge_store
+
+    start = {}
+    for p in plans:
+        start[p.experiment] = max(start.get(p.experiment, 0), p.seed + 1)
+    totals = {"finished": 0, "diverged": 0, "failed": 0}
+    with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
+        runner.check_specs(store, exps, force)
+
+        def train(todo_exps, seeds_of) -> None:
+            todo_plans = [p for e in todo_exps for p in ex.expand(e, preset, seeds_of[e.name], epochs)]
+            todo = runner.pending(store, todo_plans, force)
+            with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err, transient=False, disable=not todo) as bar:
+                task = bar.add_task("runs", total=len(todo))
+                done = runner.execute(store, todo_exps, todo, force=force, executor=executor, workers=workers,
+                                      on_stack=lambda n: bar.advance(task, n))
+            for k in totals:
+                totals[k] += getattr(done, k)
+
+        def judge(names):
+            return judge_store(store, experiments=names, all_conditions=True)
+
+        def report(r) -> None:
+            seeds = ", ".join(f"{k} {n}" for k, n in r.seeds.items())
+            err.print(f"round {r.number} ({seeds} seeds): decided {', '.join(r.decided) or 'none'}; "
+                      f"open {', '.join(r.open) or 'none'}")
+
+        rounds = until_decided(exps, start, round_size, max_seeds, train, judge, all_conditions, report)
+    typer.echo(f"{len(rounds)} round(s); {totals['finished']} finished, {totals['diverged']} diverged, "
+               f"{totals['failed']} failed, in {time.perf_counter() - started:.1f} s.")
+    if totals["failed"]:
+        raise typer.Exit(code=1)
+
+
 def experiments(
     db: DbOption = None,
 ) -> None:
-    """List the built-in experiments and the claims each tests.
+    """List the built-in experiments and the claims each tests, then those stored in the database
+    (yours, and the catalogue's on your data) with what each tests.
 
-    Example: lossdb experiments
+    Example: lossdb experiments --db results.db
     """
-    table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description")
+    stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
+    table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
     for e in ex.catalogue().values():
         table.add_row(e.name, ", ".join(e.claims), str(len(ex.expand(e, "quick"))),
                       str(len(ex.expand(e, "full"))), e.description)
     Console().print(table)
+    if stored is None:
+        return
+    url, rows = stored
+    table = Table("experiment", "tests", "runs", "description", title=f"stored in {url}")
+    for e in rows:
+        table.add_row(e["name"], _tests(e["spec"]), str(e["n_runs"]), e["description"])
+    Console().print(table if rows else f"No experiments stored in {url} yet.")
+
+
+def _stored(db: str | None) -> tuple[str, list[dict]] | None:
+    """The stored experiments and the masked URL; None when no --db is given and the default
+    database does not exist."""
+    try:
+        store = open_store(db, create=False, read_only=True)
+    except StoreError:
+        if db is None:
+            return None
+        raise
+    with store:
+        return mask_url(store.url), store.experiments()
+
+
+def _tests(spec: dict) -> str:
+    comparisons = comparisons_of(spec)
+    if comparisons:
+        return "\n".join(c.name for c in comparisons)
+    return ", ".join(spec.get("experiment", {}).get("claims", ()))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,12 +17,12 @@ from core.store import (
     current,
     export,
     head_revision,
+    known_revisions,
     mask_url,
     open_store,
     run_as_dict,
     upgrade,
 )
-from core.store.migrate import known_revisions
 from core.validate import check_run_ids
 
 SHOW_FORMATS = ("text", "json")

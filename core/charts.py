@@ -17,6 +17,7 @@ import pandas as pd
 VERDICT_COLORS: dict[str, str] = {
     "supported": "#2e7d32",
     "contradicted": "#c62828",
+    "equivalent": "#1565c0",
     "inconclusive": "#f9a825",
     "not run": "#9e9e9e",
 }

@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from numbers import Real
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -29,13 +30,14 @@ from numpy.typing import DTypeLike
 from core.datasets import CSV_PREFIX, DATASETS, NOISE_DISTS, Dataset, Raw, dataset_names, load_csv
 from core.errors import DataError
 
-__all__ = ["DATASETS", "DataSpec", "Prepared", "TargetScaler", "dataset_names",
-           "fit_target_scaler", "prepare", "validate_spec"]
+__all__ = ["DATASETS", "DataSpec", "Prepared", "TargetScaler", "csv_facts", "csv_raw", "dataset_names",
+           "fit_target_scaler", "prepare", "task_of", "validate_spec"]
 
 STREAM_DATA = 0  # core.train draws its streams 1, 2, ... from the same seed
 _SUBSTREAMS = {"generate": 0, "split": 1, "imbalance": 2, "label_noise": 3, "outliers": 4}
 OUTLIER_SDS = 10.0
 TASKS = ("classification", "regression", "auto")
+MIN_TRAIN_PER_CLASS = 2  # fewer and a class can hardly be learnt (nor flipped, nor subsampled)
 _TINY_SD = 1e-12  # a column whose sd is below this (relative to its mean) counts as constant
 
 
@@ -55,6 +57,7 @@ class DataSpec:
     minority_class: int | None = None
     target: str = "target"
     task: str = "auto"
+    drop_missing: bool = False  # CSV only: drop rows with a missing value instead of refusing them
     x: float = 1.0
     y: float = 0.0
 
@@ -144,6 +147,8 @@ def _check_choices(spec: DataSpec) -> None:
         raise DataError(f"task must be one of {', '.join(TASKS)}, got {spec.task!r}.")
     if not isinstance(spec.target, str) or not spec.target:
         raise DataError(f"target must be the name of a CSV column, got {spec.target!r}.")
+    if not isinstance(spec.drop_missing, bool):
+        raise DataError(f"drop_missing must be true or false, got {spec.drop_missing!r}.")
 
 
 def _check_applicable(spec: DataSpec, info: Dataset | None) -> None:
@@ -161,6 +166,8 @@ def _check_applicable(spec: DataSpec, info: Dataset | None) -> None:
          f"noise_dist applies to generated regression datasets only ({noisy}), not to {name!r}"),
         ((spec.target != "target" or spec.task != "auto") and kind != "csv",
          f"target and task apply to csv:PATH datasets only, not to {name!r}"),
+        (spec.drop_missing and kind != "csv",
+         f"drop_missing applies to csv:PATH datasets only, not to {name!r}"),
         ((spec.x != 1.0 or spec.y != 0.0) and kind != "neuron",
          f"x and y apply to the 'neuron' dataset only, not to {name!r}"),
         (spec.outliers > 0 and kind == "neuron",
@@ -239,13 +246,7 @@ def _rng(seed: int, purpose: str) -> np.random.Generator:
 
 def _load(spec: DataSpec, seed: int) -> Raw:
     if spec.dataset.startswith(CSV_PREFIX):
-        path = spec.dataset[len(CSV_PREFIX):].strip()
-        try:
-            st = os.stat(path)
-            stamp = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamp = None  # load_csv says why the file cannot be read
-        return _cached_csv(path, spec.target, spec.task, stamp)
+        return csv_raw(spec)
     info = DATASETS[spec.dataset]
     if info.kind == "bundled":
         return info.build()
@@ -254,10 +255,38 @@ def _load(spec: DataSpec, seed: int) -> Raw:
     return info.build(n, noise, spec.noise_dist, _rng(seed, "generate"))
 
 
+def csv_raw(spec: DataSpec) -> Raw:
+    """The whole (unsplit) set of a csv:PATH spec, read again only when the file changes."""
+    path = spec.dataset[len(CSV_PREFIX):].strip()
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None  # load_csv says why the file cannot be read
+    return _cached_csv(path, spec.target, spec.task, bool(spec.drop_missing), stamp)
+
+
+def csv_facts(spec: DataSpec) -> dict[str, Any]:
+    """What the store keeps about a csv:PATH set so reports can name it: target, task, class
+    names (the labels as written in the file), features, rows used and data rows dropped."""
+    raw = csv_raw(spec)
+    return {"target": spec.target, "task": raw.task, "classes": list(raw.class_names),
+            "features": list(raw.feature_names), "rows": len(raw.y), "dropped_rows": list(raw.dropped)}
+
+
+def task_of(spec: DataSpec) -> str:
+    """"classification" or "regression": from the registry, or from the CSV file itself."""
+    validate_spec(spec)
+    if spec.dataset.startswith(CSV_PREFIX):
+        return csv_raw(spec).task
+    return DATASETS[spec.dataset].task
+
+
 @lru_cache(maxsize=8)
-def _cached_csv(path: str, target: str, task: str, stamp: tuple[int, int] | None) -> Raw:
+def _cached_csv(path: str, target: str, task: str, drop_missing: bool,
+                stamp: tuple[int, int] | None) -> Raw:
     # prepare runs once per seed; the file is read again only when it changes (stamp)
-    raw = load_csv(path, target, task)
+    raw = load_csv(path, target, task, drop_missing)
     raw.X.setflags(write=False)
     raw.y.setflags(write=False)
     return raw
@@ -310,7 +339,7 @@ def split_indices(raw: Raw, test_size: float, val_size: float, rng: np.random.Ge
     counts = np.bincount(raw.y, minlength=raw.n_classes)
     take_test = _allocate(counts, n_test)
     take_val = _allocate(counts - take_test, n_val)
-    _check_classes_train(counts, counts - take_test - take_val, raw.class_names, source)
+    _check_classes_train(counts, counts - take_test - take_val, source)
     parts: tuple[list, list, list] = ([], [], [])
     for c in range(raw.n_classes):
         members = rng.permutation(np.flatnonzero(raw.y == c))
@@ -336,14 +365,17 @@ def _allocate(counts: np.ndarray, n_take: int) -> np.ndarray:
     return take
 
 
-def _check_classes_train(counts: np.ndarray, train: np.ndarray, names: tuple[str, ...],
-                         source: str) -> None:
-    empty = np.flatnonzero(train < 1)
-    if empty.size:
-        c = empty[0]
-        raise DataError(f"{source} has only {counts[c]} sample(s) of class {names[c]!r}, too few "
-                        f"to keep one for training after the test and validation splits; add "
-                        f"samples of that class or lower test_size and val_size.")
+def _check_classes_train(counts: np.ndarray, train: np.ndarray, source: str) -> None:
+    """Every class needs MIN_TRAIN_PER_CLASS training samples; classes are named by their rank
+    (never by value: a CSV's labels are the file's content, which errors do not quote)."""
+    few = np.flatnonzero(train < MIN_TRAIN_PER_CLASS)
+    if few.size:
+        c = few[0]
+        raise DataError(f"{source} has only {counts[c]} sample(s) of class number {c + 1} of "
+                        f"{len(counts)} (in the sorted order of the labels), {train[c]} left for "
+                        f"training after the test and validation splits; every class needs at least "
+                        f"{MIN_TRAIN_PER_CLASS} training samples, so add samples of that class or "
+                        f"lower test_size and val_size.")
 
 
 # ---------------------------------------------------------------- corruptions (training only)

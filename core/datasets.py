@@ -6,6 +6,10 @@ corrupts and standardises it.
 
 from __future__ import annotations
 
+import io
+import os
+import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -31,6 +35,7 @@ class Raw:
     task: str
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...] = ()
+    dropped: tuple[int, ...] = ()  # CSV data rows (1-based, header not counted) dropped for gaps
 
     @property
     def n_classes(self) -> int:
@@ -194,52 +199,125 @@ def dataset_names() -> list[str]:
 
 
 # ---------------------------------------------------------------- CSV files
+#
+# A `csv:` path is the user's, but it may point anywhere: only regular files are opened (a FIFO
+# would block, /dev/zero never ends), at most MAX_CSV_BYTES are read, and no error quotes the
+# file's content — at most the column names of a file that parses as a table of two or more
+# columns (a system file's first line is not a list of columns).
+
+MAX_CSV_BYTES = 100 * 2**20
+MAX_QUOTED_COLUMNS = 20
+MAX_NAME_CHARS = 40
+MAX_LISTED_ROWS = 10
 
 
-def load_csv(path: str, target: str = "target", task: str = "auto") -> Raw:
-    """Read numeric feature columns and a target column; `task` "auto" infers the task."""
+def load_csv(path: str, target: str = "target", task: str = "auto", drop_missing: bool = False) -> Raw:
+    """Read numeric feature columns and a target column; `task` "auto" infers the task.
+
+    Rows with a missing value are refused with their numbers, or dropped with `drop_missing`
+    (their data-row numbers, header not counted, are kept in `Raw.dropped`)."""
     frame = _read_csv(path)
     if target not in frame.columns:
-        cols = ", ".join(repr(str(c)) for c in frame.columns)
         raise DataError(f"CSV file {path!r} has no target column {target!r}; its columns are "
-                        f"{cols} (choose one with target = \"...\").")
+                        f"{_quoted_columns(frame)} (choose one with target = \"...\" or --target).")
     if len(frame) == 0:
         raise DataError(f"CSV file {path!r} has a header but no data rows; add samples below it.")
-    if frame.shape[1] < 2:
-        raise DataError(f"CSV file {path!r} has only the target column; add numeric feature columns.")
-    _check_missing(frame, path)
+    frame, dropped = _missing(frame, path, drop_missing)
     features = frame.drop(columns=[target])
     X = _numeric_features(features, path)
     column = frame[target]
+    names = tuple(str(c) for c in features.columns)
     if _csv_task(column, task, path) == "regression":
         y = column.to_numpy(dtype=np.float64).reshape(-1, 1)
-        return Raw(X, y, "regression", tuple(str(c) for c in features.columns))
+        return Raw(X, y, "regression", names, dropped=dropped)
     y, classes = _encode_labels(column)
     if len(classes) < 2:
-        raise DataError(f"CSV file {path!r} has a single class ({classes[0]!r}) in target column "
-                        f"{target!r}; classification needs at least two classes.")
-    return Raw(X, y, "classification", tuple(str(c) for c in features.columns), classes)
+        raise DataError(f"CSV file {path!r} has a single class in target column {target!r}; "
+                        f"classification needs at least two classes.")
+    return Raw(X, y, "classification", names, classes, dropped=dropped)
 
 
 def _read_csv(path: str) -> pd.DataFrame:
+    text = _read_text(path)
     try:
-        return pd.read_csv(path, skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"CSV file {path!r} is empty; it needs a header line of column names "
+                        f"and one line per sample.") from None
+    except (pd.errors.ParserError, ValueError) as err:
+        where = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        reason = (f"line {where[2]} has {where[3]} fields where the header has {where[1]}" if where
+                  else "it is not a comma-separated table")
+        raise DataError(f"CSV file {path!r} cannot be read as CSV ({reason}); check that it is "
+                        f"a comma-separated text file with one header line.") from None
+    if frame.shape[1] < 2:
+        raise DataError(f"CSV file {path!r} has a single column, so it is not a comma-separated "
+                        f"table of feature columns and a target column.")
+    return frame
+
+
+def _read_text(path: str) -> str:
+    """The file's text, if it is a regular file of at most MAX_CSV_BYTES in UTF-8."""
+    try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise DataError(f"CSV file {path!r} does not exist; give the path of a CSV file "
-                        f"after 'csv:' (relative to the current folder).") from None
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"CSV file {path!r} cannot be read as CSV ({reason}); "
-                        f"check that it is a readable, comma-separated text file.") from None
+        raise DataError(f"CSV file {path!r} does not exist; check the path after 'csv:' (in an "
+                        f"experiment file it starts from the file's folder, on the command line "
+                        f"from the current folder).") from None
+    except OSError as err:
+        raise DataError(f"CSV file {path!r} cannot be opened ({err.strerror or type(err).__name__}); "
+                        f"check that it is a readable file.") from None
+    st = os.fstat(fd)
+    mode = st.st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else \
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
+        raise DataError(f"CSV file {path!r} is {kind}, not a regular file; give the path of a "
+                        f"CSV file after 'csv:'.")
+    if st.st_size > MAX_CSV_BYTES:
+        os.close(fd)
+        data = b""
+    else:
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(MAX_CSV_BYTES + 1)  # + 1: a file that grew since fstat is caught too
+    if st.st_size > MAX_CSV_BYTES or len(data) > MAX_CSV_BYTES:
+        raise DataError(f"CSV file {path!r} is larger than lossdb's limit of "
+                        f"{MAX_CSV_BYTES // 2**20} MB; use a sample of its rows.")
+    if b"\0" in data:
+        raise DataError(f"CSV file {path!r} holds binary data (NUL bytes), not CSV text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"CSV file {path!r} is not UTF-8 text; save it as CSV in UTF-8.") from None
 
 
-def _check_missing(frame: pd.DataFrame, path: str) -> None:
-    missing = frame.isna().to_numpy()
-    if not missing.any():
-        return
-    row, col = np.argwhere(missing)[0]  # row-major: the first incomplete row, its first gap
-    raise DataError(f"CSV file {path!r} has a missing value in column {str(frame.columns[col])!r}, "
-                    f"first at data row {row + 1} (header not counted); fill or remove such rows.")
+def _quoted_columns(frame: pd.DataFrame) -> str:
+    """The column names (each and their count capped) as a readable list."""
+    names = [str(c) for c in frame.columns]
+    quoted = [repr(n if len(n) <= MAX_NAME_CHARS else n[:MAX_NAME_CHARS] + "…")
+              for n in names[:MAX_QUOTED_COLUMNS]]
+    more = len(names) - len(quoted)
+    return ", ".join(quoted) + (f" and {more} more" if more else "")
+
+
+def _missing(frame: pd.DataFrame, path: str, drop: bool) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    """Refuse (or drop, with `drop`) rows with a missing value; their data-row numbers."""
+    gaps = frame.isna().to_numpy()
+    bad = np.flatnonzero(gaps.any(axis=1))
+    if bad.size == 0:
+        return frame, ()
+    rows = tuple(int(r) + 1 for r in bad)  # data rows, header not counted
+    if not drop:
+        first = str(frame.columns[int(np.argmax(gaps[bad[0]]))])
+        shown = ", ".join(map(str, rows[:MAX_LISTED_ROWS])) + (", …" if len(rows) > MAX_LISTED_ROWS else "")
+        raise DataError(f"CSV file {path!r} has missing values in {len(rows)} row(s) (data "
+                        f"row{'s' if len(rows) > 1 else ''} {shown}; header not counted), the first in column {first!r}; fill or remove "
+                        f"them, or drop them with --drop-missing (drop_missing = true in [data]).")
+    if len(rows) == len(frame):
+        raise DataError(f"CSV file {path!r} has a missing value in every row, so dropping them "
+                        f"leaves no data; fill the gaps first.")
+    return frame.drop(index=frame.index[bad]).reset_index(drop=True), rows
 
 
 def _numeric_features(features: pd.DataFrame, path: str) -> np.ndarray:
@@ -248,10 +326,9 @@ def _numeric_features(features: pd.DataFrame, path: str) -> np.ndarray:
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
             continue
         bad = pd.to_numeric(col, errors="coerce").isna().to_numpy()
-        row = int(np.argmax(bad))
         raise DataError(f"CSV file {path!r} has a non-numeric feature column {str(name)!r} "
-                        f"(data row {row + 1} holds {str(col.iloc[row])!r}); "
-                        f"encode it as numbers or drop the column.")
+                        f"(first at data row {int(np.argmax(bad)) + 1}); encode it as numbers or "
+                        f"drop the column.")
     X = features.to_numpy(dtype=np.float64)
     if not np.isfinite(X).all():
         row, col = np.argwhere(~np.isfinite(X))[0]

@@ -6,20 +6,23 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import re
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from core import losses, validate
-from core.data import DataSpec
+from core import losses, series, validate
+from core.comparisons import Comparison
+from core.comparisons import resolve as resolve_comparisons
+from core.data import CSV_PREFIX, DataSpec
 from core.errors import ConfigError
 
 PRESETS = ("quick", "full")
-SECTIONS = ("experiment", "data", "model", "train", "arms", "presets", "analysis")
+SECTIONS = ("experiment", "data", "model", "train", "arms", "presets", "analysis", "comparisons")
 EXPERIMENT_KEYS = ("name", "description", "claims", "protocol")
 DATA_KEYS = tuple(f.name for f in fields(DataSpec))
 MODEL_DEFAULTS: dict[str, Any] = {"hidden": [], "activation": "sigmoid", "init": "glorot",
@@ -41,8 +44,23 @@ class Experiment:
     name: str
     description: str
     claims: tuple[str, ...]
-    raw: dict[str, Any]  # the parsed TOML
+    raw: dict[str, Any]  # the parsed TOML (csv: paths made absolute)
     source: str  # file path, or "catalogue:NAME"
+    comparisons: tuple[Comparison, ...] = ()  # declared, or the default ones (see core.comparisons)
+    notes: tuple[str, ...] = field(default=())  # facts about the data worth keeping (rows dropped)
+    csv: dict[str, dict[str, Any]] = field(default_factory=dict)  # csv:PATH → core.data.csv_facts
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """What the store keeps: the definition, its comparisons and notes (when it has any)."""
+        extra: dict[str, Any] = {}
+        if self.comparisons:
+            extra["comparisons"] = [c.as_dict() for c in self.comparisons]
+        if self.notes:
+            extra["notes"] = list(self.notes)
+        if self.csv:
+            extra["csv"] = self.csv
+        return {**self.raw, **extra}
 
 
 @dataclass(frozen=True)
@@ -73,18 +91,80 @@ def load_file(path: str | Path) -> Experiment:
     except UnicodeDecodeError as e:
         raise ConfigError(f"experiment file {p} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
                           f"{e.start}): save it as UTF-8") from None
-    return parse(text, str(p))
+    return parse(text, str(p), p.parent)
 
 
-def parse(text: str, source: str) -> Experiment:
-    """Validate TOML text into an Experiment; errors name the source, line and key."""
+def parse(text: str, source: str, folder: str | Path | None = None) -> Experiment:
+    """Validate TOML text into an Experiment; errors name the source, line and key.
+
+    Relative csv: paths start from `folder` (the experiment file's), else the current folder."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    _absolute_csv_paths(raw, Path(folder) if folder is not None else Path.cwd())
     _validate(raw, text, source)
     exp = raw["experiment"]
-    return Experiment(exp["name"], exp.get("description", ""), tuple(exp.get("claims", ())), raw, source)
+    plain = Experiment(exp["name"], exp.get("description", ""), tuple(exp.get("claims", ())), raw, source)
+    return with_comparisons(plain, text)
+
+
+def _absolute_csv_paths(raw: dict, folder: Path) -> None:
+    """Make every csv:PATH of [data] and of the presets' data absolute, relative to `folder`."""
+    tables = [raw.get("data")] + [p.get("data") for p in (raw.get("presets") or {}).values()
+                                  if isinstance(p, dict)]
+    for table in tables:
+        if isinstance(table, dict) and "dataset" in table:
+            value = table["dataset"]
+            table["dataset"] = [csv_path(v, folder) for v in value] if isinstance(value, list) \
+                else csv_path(value, folder)
+
+
+def csv_path(dataset: Any, folder: Path) -> Any:
+    """csv:PATH with PATH made absolute from `folder` (absolute paths as given); other values as is."""
+    if not isinstance(dataset, str) or not dataset.startswith(CSV_PREFIX):
+        return dataset
+    path = dataset[len(CSV_PREFIX):].strip()
+    if not path:
+        return dataset  # validation says what is missing
+    return CSV_PREFIX + os.path.normpath(os.path.join(os.path.abspath(folder), os.path.expanduser(path)))
+
+
+def with_comparisons(exp: Experiment, text: str = "") -> Experiment:
+    """The experiment with its comparisons (declared, or the default ones when it tests no
+    catalogue claim) and notes, checked against its arms and data before anything is trained."""
+    from core.data import csv_facts, task_of
+
+    tables = exp.raw.get("comparisons")
+    if tables is None and exp.claims:
+        return exp
+    metrics: dict[str, frozenset[str]] = {}
+    tasks: list[str] = []
+    csv: dict[str, dict[str, Any]] = {}
+    for plan in expand(exp, preset=None, validate_only=True):
+        arm, data = plan.arm, data_spec(plan.arm)
+        task = task_of(data)
+        tasks.append(task)
+        stored = series.stored(task, arm["head"], imbalanced=data.imbalance != 1,
+                               neuron=data.dataset == "neuron")
+        metrics[arm["label"]] = metrics.get(arm["label"], frozenset()) | stored
+        if data.dataset.startswith(CSV_PREFIX):
+            csv[data.dataset] = csv_facts(data)
+    comparisons = resolve_comparisons(tables, metrics, tasks[0], exp.source, text)
+    return Experiment(exp.name, exp.description, exp.claims, exp.raw, exp.source, comparisons,
+                      dropped_notes(csv), csv)
+
+
+def dropped_notes(csv: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+    """One sentence per CSV file whose rows with missing values were dropped."""
+    out = []
+    for dataset, facts in csv.items():
+        rows = facts["dropped_rows"]
+        if rows:
+            shown = ", ".join(map(str, rows[:20])) + (", …" if len(rows) > 20 else "")
+            out.append(f"{len(rows)} row(s) of {dataset[len(CSV_PREFIX):]} with missing values "
+                       f"dropped (drop_missing): data rows {shown}.")
+    return tuple(out)
 
 
 def _fail(text: str, source: str, section: str, key: str, message: str) -> ConfigError:
@@ -130,6 +210,8 @@ def _validate(raw: dict, text: str, source: str) -> None:
         for key in ("loss", "head"):
             if key not in arm:
                 raise ConfigError(f"{source}: every [[arms]] needs {key} = \"…\"")
+        if "label" in arm and (not isinstance(arm["label"], str) or not arm["label"].strip()):
+            raise _fail(text, source, "arms", "label", f"must be non-empty text, got {arm['label']!r}")
     for name, preset in raw.get("presets", {}).items():
         if name not in PRESETS or not isinstance(preset, dict):
             raise ConfigError(f"{source}: unknown preset [presets.{name}]; valid: {', '.join(PRESETS)}")
@@ -200,15 +282,22 @@ def catalogue() -> dict[str, Experiment]:
     return out
 
 
+def catalogue_names() -> set[str]:
+    """The catalogue's experiment names (each file is named for its experiment), without parsing it."""
+    return {entry.name[:-5] for entry in resources.files("core.catalogue").iterdir() if entry.name.endswith(".toml")}
+
+
 def resolve(names: list[str], configs: list[str | Path] = ()) -> list[Experiment]:
     """Experiments by catalogue name plus user files; no names and no files means the whole catalogue."""
-    cat = catalogue()
+    # parsing the catalogue's 12 files costs ~0.2 s: only when names are given or no file is
+    cat = catalogue() if names or not configs else {}
     unknown = [n for n in names if n not in cat]
     if unknown:
         raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(cat)}")
     files = [load_file(c) for c in configs]
+    reserved = set(cat) or catalogue_names()
     for e in files:
-        if e.name in cat:
+        if e.name in reserved:
             raise ConfigError(f"{e.source}: the name {e.name!r} belongs to the catalogue's experiment; "
                               "give yours its own name in [experiment] name")
     chosen = [cat[n] for n in names] + files

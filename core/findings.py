@@ -1,86 +1,82 @@
-"""One plain-language sentence per verdict, with the numbers (used by core.verdicts)."""
+"""One plain-language finding per verdict, built from the verdict alone (used by core.verdicts).
+
+The effect and its interval are written by `core.present.effect_ci`, so the finding quotes exactly
+the string that the table's effect column shows.
+"""
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
-from core.analysis import Estimate
-from core.claims import Test
+from core.numbers import num
+from core.present import band_text, effect_ci, looks_text
 
+if TYPE_CHECKING:
+    from core.claims import Test
+    from core.outcomes import Verdict
 
-def _g(x: float) -> str:
-    """A number for prose: 3 significant digits, a real minus sign."""
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    return f"{x:.3g}".replace("-", "−")
-
-
-def _pts(x: float, test: Test) -> str:
-    v = x * test.scale
-    text = f"{v:.1f}" if test.scale != 1 else _g(v)
-    return text.replace("-", "−")
-
-
-def _interval(test: Test, est: Estimate, deterministic: bool, low: float, high: float, ratio: bool) -> str:
-    """The parenthesis after the effect: the CI and the number of seeds, or why there is none."""
-    if est.method == "deterministic" or deterministic:
-        return "(deterministic)"
-    if est.method == "no variation":
-        return f"(the same on all {est.n} seeds)"
-    if est.n == 1:
-        return "(1 seed: no interval)"
-    lo, hi = (_g(low), _g(high)) if ratio else (_pts(low, test), _pts(high, test))
-    sep = "–" if ratio or (low >= 0 and high >= 0) else " to "
-    unit = "×" if ratio else ""
-    return f"(95% CI {lo}{sep}{hi}{unit}, {est.n} seeds)"
+MEANING = {
+    "supported": "the whole interval lies beyond the minimum effect of {band} on the claimed side",
+    "contradicted": "the whole interval lies beyond the minimum effect of {band} on the other side",
+    "equivalent": "the whole interval lies inside ±{band}: the difference does not matter, so the claimed "
+                  "difference fails",
+    "inconclusive": "the interval reaches across {band}: the seeds do not settle it",
+}
+MEANING_NONINFERIOR = {
+    "supported": "the whole interval lies above −{band} (the non-inferiority margin)",
+    "contradicted": "the whole interval lies below −{band} (the non-inferiority margin)",
+    "inconclusive": "the interval reaches across −{band} (the non-inferiority margin): the seeds do not settle it",
+}
 
 
-def _lr(mode: str, lr_f: float) -> str:
-    return {"tuned": ", each at its best validation learning rate", "equal": f", at learning rate {lr_f:g}"}.get(mode, "")
+def sentence(v: Verdict) -> str:
+    """'ce/softmax vs mse/softmax, final test accuracy: +1.2 points [0.4, 2.0] in ce/softmax's favour
+    (10 seeds, each at its best validation rate): supported — the whole interval …'."""
+    f, o = v.arms
+    if v.n == 0:
+        core = f"No seed gave a finite {v.metric} for both {f} and {o}"
+        return core + _tail(v) + "."
+    meanings = MEANING_NONINFERIOR if v.kind == "noninferior" else MEANING
+    meaning = meanings.get(v.verdict, "").format(band=band_text(v))
+    if v.unconverged:
+        meaning = "an arm had not converged at this rate, so it is no evidence either way"
+    text = (f"{f} vs {o}, {v.metric}: {effect_ci(v)} in {f}'s favour ({_context(v)}): "
+            f"{v.verdict} — {meaning}")
+    return text + _tail(v) + "."
 
 
-def sentence(test: Test, f: str, o: str, est: Estimate, mode: str, lr_f: float, deterministic: bool,
-             notes: list[str]) -> str:
-    """'ce/softmax needed 3.1× fewer epochs to 90% training accuracy than mse/softmax (95% CI …)'."""
-    if est.n == 0:
-        core = f"No seed gave a finite {test.what} for both {f} and {o}"
-    elif est.degenerate and est.effect == (1.0 if test.ratio else 0.0):
-        core = f"{f} and {o} had the same {test.what} {_interval(test, est, deterministic, 0, 0, False)}"
-    elif test.ratio:
-        core = _ratio_text(test, f, o, est, deterministic)
-    else:
-        core = _diff_text(test, f, o, est, deterministic)
-    if test.kind == "noninferior" and not test.ratio:
-        notes = [f"the claim allows it to be up to {_pts(test.min_effect, test)}{test.unit} worse", *notes]
-    tail = "; " + "; ".join(notes) if notes else ""
-    return f"{core}{_lr(mode, lr_f)}{tail}."
+def _context(v: Verdict) -> str:
+    parts = ["deterministic" if v.deterministic else f"{v.n} seeds"]
+    if v.lr_mode == "tuned":
+        parts.append(f"each at its own validation-chosen rate, {v.lr.removeprefix('tuned ').strip('()')}, "
+                     "chosen on other seeds")
+    elif v.lr_mode == "equal":
+        parts.append(f"both at rate {v.lr}")
+    if not v.deterministic and v.alpha < 0.05:
+        parts.append(f"{100 * (1 - v.alpha):.3g}% interval, family-wise over the headlines")
+    return ", ".join(parts)
 
 
-def _ratio_text(test: Test, f: str, o: str, est: Estimate, deterministic: bool) -> str:
-    e, lo, hi = est.effect, est.ci_low, est.ci_high
-    if test.time:  # effect = other/favoured: how many times fewer epochs the favoured arm needed
-        if e >= 1:
-            return f"{f} needed {_g(e)}× fewer {test.what} than {o} {_interval(test, est, deterministic, lo, hi, True)}"
-        inv = (1 / hi if hi > 0 else math.inf, 1 / lo if lo > 0 else math.inf)
-        return f"{f} needed {_g(1 / e)}× more {test.what} than {o} {_interval(test, est, deterministic, *inv, True)}"
-    if test.better == "lower":  # effect = other/favoured; state favoured/other
-        e, lo, hi = 1 / e, (1 / hi if hi > 0 else math.inf), (1 / lo if lo > 0 else math.inf)
-    return f"{f}'s {test.what} was {_g(e)}× {o}'s {_interval(test, est, deterministic, lo, hi, True)}"
-
-
-def _diff_text(test: Test, f: str, o: str, est: Estimate, deterministic: bool) -> str:
-    sign = 1 if test.better == "higher" else -1  # raw difference favoured − other = sign · effect
-    d, lo, hi = sign * est.effect, *sorted((sign * est.ci_low, sign * est.ci_high))
-    word, shown = ("higher", (d, lo, hi)) if d >= 0 else ("lower", (-d, -hi, -lo))
-    size = _pts(shown[0], test) + test.unit
-    return (f"{f}'s {test.what} was {size} {word} than {o}'s "
-            f"{_interval(test, est, deterministic, shown[1], shown[2], False)}")
+def _tail(v: Verdict) -> str:
+    notes = list(v.notes)
+    if v.fragile:
+        notes.append(v.fragile)
+    if v.looks:
+        path = looks_text(v)
+        last = v.looks[-1]
+        notes.append(f"judged group-sequentially (O'Brien–Fleming spending) at {len(v.looks)} look"
+                     f"{'s' if len(v.looks) != 1 else ''} ({path}); "
+                     + (f"decided at {last.n} seeds" if last.verdict != "inconclusive" else f"open at {last.n} seeds"))
+    if v.verdict == "inconclusive" and v.seeds_needed is not None:
+        notes.append(f"more than {v.seeds_needed} seeds would be needed to decide it" if v.seeds_needed_capped
+                     else f"about {v.seeds_needed} seeds would decide it")
+    return "; " + "; ".join(notes) if notes else ""
 
 
 def analytic_sentence(test: Test, f_p: float, o_p: float, f_tiny: float, o_tiny: float, p: float) -> str:
     """The finding of an analytic loss-shape comparison at p̂ = p and at p̂ = 1e-6."""
-    f, o = test.favoured[0], test.others[0]
+    f, o = test.favoured[0].label, test.others[0].label
     what = "loss" if test.measure.metric == "loss" else "gradient norm ‖∂loss/∂z‖"
-    return (f"When the true class gets p̂ = {p:g} (10 classes), {f}'s {what} is {_g(f_p)} against {o}'s "
-            f"{_g(o_p)} ({_g(f_p / o_p)}×, analytic, deterministic); at p̂ = 1e-6 it is {_g(f_tiny)} "
-            f"against {_g(o_tiny)}.")
+    return (f"Illustration: when the true class gets p̂ = {p:g} (10 classes), {f}'s {what} is {num(f_p)} "
+            f"against {o}'s {num(o_p)} ({num(f_p / o_p)}×, analytic, deterministic); at p̂ = 1e-6 it is "
+            f"{num(f_tiny)} against {num(o_tiny)}.")

@@ -132,7 +132,7 @@ def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -
         stored = store.experiment_spec(e.name)
         if stored is None:
             continue
-        diff = ex.differences(stored, json.loads(dumps(e.raw)))
+        diff = ex.differences(stored, json.loads(dumps(e.spec)))
         if diff:
             more = f" and {len(diff) - 3} more" if len(diff) > 3 else ""
             raise ConfigError(f"{e.source}: experiment {e.name!r} is stored with a different definition "
@@ -204,7 +204,7 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
     """
     summary = RunSummary(planned=len(todo))
     for e in exps:
-        store.upsert_experiment(e.name, e.description, e.raw)
+        store.upsert_experiment(e.name, e.description, e.spec)
     executor = executor or InlineExecutor()
     queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers))
     in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}

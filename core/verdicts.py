@@ -1,48 +1,60 @@
-"""Evaluate the declared claims (core.claims) against stored runs: one verdict per comparison.
+"""Judge the declared claims (core.claims) against stored runs: one verdict per comparison.
 
-Learning rates. Where an arm ran at several rates a comparison is made twice over: "tuned", each arm
-at its own best rate chosen on the validation split only (final-epoch val_accuracy, or val_rmse for
-regression, averaged over seeds; see core.analysis.select_lr), and "equal", once per rate both arms
-ran. Arms with a single rate each give one "fixed" comparison.
+A comparison pairs two arms on the seeds both ran (the same seed gives both the same data split,
+initial weights and batch order). Runs that diverged in either arm leave the metric comparison and
+are counted in the finding; divergence itself is compared as its own measure where a claim asks.
 
-Headline rule (the one row per claim of the summary table): among rows with runs, the claim's
-primary test first (then the others in declared order); its first favoured arm against its first
-other arm; the tuned (or fixed) rate before equal rates; the condition named by the test's
-`headline` preferences (e.g. the largest outlier share); then the comparison with the most paired
-seeds (so a full run outranks a quick one stored alongside); then the first condition in sorted order.
-The summary finding then counts the verdicts of every other row of the claim, so a claim that holds
-only at one rate or initialisation says so.
+Learning rates. Where both arms ran at several rates a comparison is made at each shared rate
+("equal") and once "tuned": each arm at its own rate chosen on validation by `core.lrchoice`, with
+cross-fitting — the rate is chosen on half of the seeds and the effect measured on the other half,
+then the halves swap — so the choice never sees the seeds that measure the effect. A tuned verdict
+whose outcome changes when a rate tied on validation is taken instead is marked *fragile*.
+
+Headline rule (the one row per claim of the summary table): among rows with runs, the claim's primary
+test first (then the others in declared order; illustrations never); its first favoured arm against
+its first other arm; the tuned (or fixed) rate before equal rates; the condition named by the test's
+`headline` preferences; then the comparison with the most paired seeds; then the first condition in
+sorted order. The headlines are one family: their intervals are Bonferroni-adjusted over the
+stochastic headlines (`core.decisions`), so the verdict and the interval shown agree exactly.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from core import decisions, estimators, lrchoice, sequential
 from core import losses as L
-from core.analysis import (
-    area_under,
-    best_epoch,
-    epochs_to,
-    flat_config,
-    paired,
-    runs_frame,
-    select_lr,
-)
-from core.claims import CLAIMS, Claim, Measure, Test, Verdict
-from core.findings import sentence
-from core.train import CONFIDENT_WRONG
+from core.adaptive import Design
+from core.analysis import area_under, best_epoch, epochs_to, flat_config, runs_frame
+from core.arms import Arm
+from core.claims import CLAIMS, Claim, Test
+from core.findings import analytic_sentence, sentence
+from core.outcomes import ALPHA, VERDICTS, Look, Verdict  # noqa: F401  (re-exported)
+from core.status import DONE_STATUSES
 
 if TYPE_CHECKING:
     from core.store import Store
 
-USED = ("finished", "diverged")
-BASE = ("id", "experiment", "arm", "label", "lr", "seed", "status", "epochs", "config", "condition")
+SEEDS_CAP = 1000  # "more than 1000 seeds" when the effect sits on a band edge
+CONFIDENT_WRONG = 0.01  # the analytic illustration's p̂ of the true class (as the trainer's threshold)
 ANALYTIC_HEADS = {"ce": "softmax", "mse": "softmax", "mae": "softmax", "hinge": "linear",
                   "focal": "softmax", "gce": "softmax", "huber": "softmax"}
+BASE = ("id", "experiment", "arm", "arm_spec", "label", "lr", "seed", "status", "epochs", "config",
+        "condition", "condition_keys")
+
+
+def is_deterministic(dataset: str) -> bool:
+    """True for a dataset whose runs cannot vary between seeds (interim: the one-sample neuron)."""
+    from core.datasets import DATASETS
+
+    info = DATASETS.get(dataset)
+    return info is not None and info.kind == "neuron"
 
 
 def analytic_curves(p_true: np.ndarray, losses: tuple[str, ...] = ("ce", "mse", "mae", "hinge", "focal"),
@@ -58,55 +70,92 @@ def analytic_curves(p_true: np.ndarray, losses: tuple[str, ...] = ("ce", "mse", 
     return pd.concat(parts, ignore_index=True)
 
 
-def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataFrame | None = None) -> list[Verdict]:
-    """Every declared claim × test × condition × learning-rate setting × pair of arms, in claim order;
-    exactly one row per claim is marked `headline` (see the module docstring)."""
-    wanted = [e for c in CLAIMS.values() for e in c.experiments]
+def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataFrame | None = None,
+             claims: dict[str, Claim] | None = None, designs: dict[str, Design] | None = None) -> list[Verdict]:
+    """Every claim × test × condition × learning-rate setting × pair of arms, in claim order;
+    exactly one row per claim is marked `headline`, and the headlines share one family-wise level.
+    An experiment with a sequential design (`designs`) is judged look by look (core.adaptive)."""
+    claims = CLAIMS if claims is None else claims
+    designs = designs or {}
+    wanted = list(dict.fromkeys(e for c in claims.values() for e in c.experiments))
     if experiments is not None:
         wanted = [e for e in wanted if e in experiments]
-    wanted = list(dict.fromkeys(wanted))
     frame = runs_frame(store, wanted) if frame is None else frame[frame["experiment"].isin(wanted)]
-    frame = frame[frame["status"].isin(USED)]
+    frame = frame[frame["status"].isin(DONE_STATUSES)]
     cache = _Curves(store, frame)
     out: list[Verdict] = []
-    for claim in CLAIMS.values():
-        ranked: list[tuple[tuple, Verdict]] = []
+    headlines: list[int] = []
+    samples: dict[int, tuple[_Pairs, Design | None]] = {}
+    for claim in claims.values():
+        ranked: list[tuple[tuple, Verdict, tuple[_Pairs, Design | None] | None]] = []
         for index, test in enumerate(claim.tests):
             if experiments is not None and test.experiment not in experiments:
                 continue
             rows = frame[frame["experiment"] == test.experiment]
-            rank0 = (0 if test is claim.main else 1, index)
-            ranked += [((*rank0, *rank), v) for rank, v in _evaluate_test(claim, test, rows, cache)]
+            rank0 = (1 if test.illustration else 0, 0 if test is claim.main else 1, index)
+            design = designs.get(test.experiment)
+            ranked += [((*rank0, *rank), v, (p, design) if p is not None else None)
+                       for rank, v, p in _evaluate_test(claim, test, rows, cache, design)]
         if not ranked:
             continue
-        best = min(range(len(ranked)), key=lambda i: (ranked[i][1].verdict == "not run", ranked[i][0]))
-        out += [_with(v, headline=(i == best)) for i, (_, v) in enumerate(ranked)]
+        best = min(range(len(ranked)), key=lambda i: (ranked[i][1].illustration,
+                                                      ranked[i][1].verdict == "not run", ranked[i][0]))
+        for i, (_, v, pairs) in enumerate(ranked):
+            if pairs is not None:
+                samples[len(out)] = pairs
+            if i == best:
+                headlines.append(len(out))
+            out.append(replace(v, headline=(i == best)))
+    return _adjust_family(out, headlines, samples)
+
+
+def _adjust_family(out: list[Verdict], headlines: list[int],
+                   samples: dict[int, tuple[_Pairs, Design | None]]) -> list[Verdict]:
+    """Re-judge the stochastic headlines at the Bonferroni level over their family."""
+    family = [i for i in headlines if i in samples and not out[i].deterministic and out[i].n > 0]
+    alpha = ALPHA / max(len(family), 1)  # Bonferroni over the stochastic headlines (decisions.bonferroni_alpha)
+    for i in family:
+        out[i] = _judge(out[i], *samples[i][:1], alpha, samples[i][1])
     return out
 
 
-def summary(verdicts: list[Verdict]) -> list[Verdict]:
+def summary(verdicts: list[Verdict], claims: dict[str, Claim] | None = None) -> list[Verdict]:
     """One row per claim, in declaration order: the headline verdict, its finding followed by a
-    count of the claim's other verdicts (and where they disagree)."""
+    count of the claim's other verdicts (where they disagree), Benjamini–Hochberg over the tallies."""
+    claims = CLAIMS if claims is None else claims
     out = []
-    for claim_id in [*CLAIMS, *sorted({v.claim for v in verdicts} - CLAIMS.keys())]:
+    for claim_id in [*claims, *dict.fromkeys(v.claim for v in verdicts if v.claim not in claims)]:
         rows = [v for v in verdicts if v.claim == claim_id]
         if not rows:
             continue
         head = next((v for v in rows if v.headline), None) or next(
             (v for v in rows if v.verdict != "not run"), rows[0])
-        out.append(_with(head, headline=True, finding=head.finding + _tally(head, rows)))
+        out.append(replace(head, headline=True, finding=head.finding + _tally(head, rows)))
     return out
 
 
+def tally(verdicts: Sequence[Verdict], q: float = ALPHA) -> dict[str, int]:
+    """Counts of outcomes over many comparisons with the false discovery rate held at q
+    (Benjamini–Hochberg over each comparison's p-value for its decided outcome): a decided outcome
+    whose p-value does not survive counts as inconclusive."""
+    measured = [v for v in verdicts if v.verdict != "not run" and not v.illustration]
+    pvalues = np.array([v.p_value for v in measured], dtype=np.float64)
+    keep = decisions.bh_reject(pvalues, q) if pvalues.size else np.zeros(0, dtype=bool)
+    counts = dict.fromkeys(VERDICTS[:4], 0)
+    for v, ok in zip(measured, keep, strict=True):
+        counts[v.verdict if (ok or v.deterministic) and v.decided else "inconclusive"] += 1
+    return counts
+
+
 def _counts(rows: list[Verdict]) -> str:
-    counts = {k: sum(v.verdict == k for v in rows) for k in ("supported", "inconclusive", "contradicted")}
+    counts = {k: sum(v.verdict == k for v in rows) for k in VERDICTS[:4]}
     return ", ".join(f"{n} {k}" for k, n in counts.items() if n)
 
 
 def _tally(head: Verdict, rows: list[Verdict]) -> str:
     """How the headline's own comparison fares in the other conditions and learning rates (naming
     where it differs), the count over every comparison of the claim, and tests not yet run."""
-    measured = [v for v in rows if v.verdict != "not run"]
+    measured = [v for v in rows if v.verdict != "not run" and not v.illustration]
     missing = sorted({v.experiment for v in rows if v.verdict == "not run"})
     text = ""
     same = [v for v in measured if v is not head and (v.experiment, v.metric, v.arms) ==
@@ -122,12 +171,6 @@ def _tally(head: Verdict, rows: list[Verdict]) -> str:
     if missing and head.verdict != "not run":
         text += " Not yet run: " + ", ".join(f"{e} (`lossdb run {e}`)" for e in missing) + "."
     return text
-
-
-def _with(v: Verdict, **changes: Any) -> Verdict:
-    from dataclasses import replace
-
-    return replace(v, **changes)
 
 
 class _Curves:
@@ -150,54 +193,71 @@ class _Curves:
         return self.cache[(experiment, metric)]
 
 
+@dataclass(frozen=True)
+class _Pairs:
+    """What an estimator needs of one comparison: the paired measures (first = the claim's side)."""
+
+    first: np.ndarray
+    second: np.ndarray
+    kind: str  # continuous | censored | binary | deterministic
+    resolution: float
+    horizon: float | None = None
+    seeds: np.ndarray | None = None  # the seed of each pair, in order
+
+    def first_seeds(self, n: int) -> _Pairs:
+        """The pairs of seeds 0 … n − 1 (what a sequential look at n seeds saw)."""
+        keep = self.seeds < n
+        return replace(self, first=self.first[keep], second=self.second[keep], seeds=self.seeds[keep])
+
+
 def _not_run(claim: Claim, test: Test) -> Verdict:
-    return Verdict(claim.id, claim.sentence, test.experiment, "", test.what, (test.favoured[0], test.others[0]),
-                   {}, "not run", None, None, None, 0, f"No runs of the {test.experiment} experiment yet.",
-                   f"lossdb run {test.experiment}", False, kind=test.kind, ratio=test.ratio,
-                   min_effect=test.min_effect)
+    return Verdict(claim.id, claim.sentence, test.experiment, "", test.what,
+                   (test.favoured[0].label, test.others[0].label), {}, "not run", None, None, None, 0,
+                   f"No runs of the {test.experiment} experiment yet.", f"lossdb run {test.experiment}", False,
+                   kind=test.kind, ratio=test.ratio, min_effect=test.min_effect, scale=test.scale,
+                   unit=test.unit, better=test.better, illustration=test.illustration)
 
 
 def _not_comparable(claim: Claim, test: Test, rows: pd.DataFrame) -> Verdict:
     arms = ", ".join(sorted(set(rows["label"])))
     finding = (f"The stored runs of {test.experiment} (arms {arms}) hold no comparison of "
-               f"{' or '.join(test.favoured)} with {' or '.join(test.others)} under the conditions this claim is about.")
-    return _with(_not_run(claim, test), finding=finding)
+               f"{' or '.join(a.label for a in test.favoured)} with {' or '.join(a.label for a in test.others)} "
+               "under the conditions this claim is about.")
+    return replace(_not_run(claim, test), finding=finding)
 
 
-def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves) -> list[tuple[tuple, Verdict]]:
-    """(rank, verdict) pairs of one test; a lower rank is a better headline candidate."""
+def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
+                   design: Design | None = None) -> list[tuple[tuple, Verdict, _Pairs | None]]:
+    """(rank, verdict, samples) triples of one test; a lower rank is a better headline candidate."""
     if test.measure.kind == "analytic":
-        return [((0, 0, 0, 0, 0, "", 0.0), _analytic(claim, test))]
+        return [((0, 0, 0, 0, 0, "", 0.0), _analytic(claim, test), None)]
     if rows.empty:
-        return [((9,), _not_run(claim, test))]
+        return [((9,), _not_run(claim, test), None)]
     out = []
-    needed = [*BASE, *(c for c in (test.measure.metric, "val_accuracy", "val_rmse") if c in rows)]
+    needed = [*BASE, *(c for c in (test.measure.metric, "val_accuracy", "val_rmse", "val_nll") if c in rows)]
     rows = rows[list(dict.fromkeys(needed))]
     conditions = {c: g for c, g in rows.groupby("condition", sort=True)}
     preferred = _preferred(test, {c: flat_config(g["config"].iloc[0]) for c, g in conditions.items()})
     for cond, group in conditions.items():
-        if test.where is not None and not test.where(flat_config(group["config"].iloc[0])):
+        flat = flat_config(group["config"].iloc[0])
+        if test.where is not None and not test.where(flat):
             continue
         cells: dict[tuple[str, float], dict[int, dict[str, Any]]] = {}
+        specs: dict[str, Arm] = {}
         for rec in group.to_dict("records"):  # plain dicts: many small lookups, no pandas overhead
             cells.setdefault((rec["arm"], float(rec["lr"])), {})[int(rec["seed"])] = rec
-        arms = sorted({arm for arm, _ in cells})
-        best = select_lr(group, *_validation_metric(group), by="arm")
+            specs[rec["arm"]] = rec["arm_spec"]
+        arms = sorted(specs)
         for fi, f_sel in enumerate(test.favoured):
             for oi, o_sel in enumerate(test.others):
-                for fa in (a for a in arms if _matches(a, f_sel)):
-                    for oa in (a for a in arms if _matches(a, o_sel) and a != fa):
-                        for mode_rank, mode, lr_f, lr_o in _lr_plans(test, cells, best, fa, oa):
-                            v = _compare(claim, test, cond, cells[(fa, lr_f)], cells[(oa, lr_o)], mode, cache)
-                            if test.lr_range and mode == "tuned":
-                                notes = [_lr_range(group[group["arm"] == arm], label) for arm, label in
-                                         ((fa, v.arms[0]), (oa, v.arms[1]))]
-                                v = _with(v, finding=v.finding[:-1] + "; " + "; ".join(notes) + ".",
-                                          notes=v.notes + tuple(notes))
-                            rank = (fi, oi, mode_rank, 0 if cond in preferred else 1, -v.n, cond, lr_f)
-                            out.append((rank, v))
+                for fa in (a for a in arms if f_sel.matches(specs[a])):
+                    for oa in (a for a in arms if o_sel.matches(specs[a]) and a != fa):
+                        for mode_rank, plan in _lr_plans(test, cells, fa, oa, cache):
+                            v, pairs = _compare(claim, test, cond, group, cells, fa, oa, plan, cache, design)
+                            rank = (fi, oi, mode_rank, 0 if cond in preferred else 1, -v.n, cond, plan.key)
+                            out.append((rank, v, pairs))
     if not out:
-        return [((9,), _not_comparable(claim, test, rows))]
+        return [((9,), _not_comparable(claim, test, rows), None)]
     return out
 
 
@@ -223,110 +283,262 @@ def _same(value: Any, want: Any) -> bool:
         return value == want
 
 
-def _matches(arm: str, selector: str) -> bool:
-    """Does an arm's default label ("focal/softmax (gamma=2)") match a selector ("focal/softmax")?
-    The loss/head must be equal, "weighted" present in both or neither, other selector params present."""
-    base, _, rest = arm.partition(" (")
-    s_base, _, s_rest = selector.partition(" (")
-    params = set(rest.rstrip(")").split(", ")) - {""}
-    wanted = set(s_rest.rstrip(")").split(", ")) - {""}
-    return base == s_base and ("weighted" in params) == ("weighted" in wanted) and wanted <= params
+@dataclass(frozen=True)
+class _Plan:
+    """Which rate each arm uses on which seeds: {seed: (lr of favoured, lr of other)}."""
+
+    mode: str  # tuned | equal | fixed
+    rates: dict[int, tuple[float, float]]
+    key: float = 0.0
+    tied: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+    same_seeds: bool = False  # tuned on the same seeds it measures (too few seeds to split)
 
 
-def _lr_plans(test: Test, cells: dict, best: dict[str, float], fa: str, oa: str) -> list[tuple[int, str, float, float]]:
-    """(rank, mode, lr of favoured, lr of other) for each learning-rate setting to compare."""
+def _lr_plans(test: Test, cells: dict, fa: str, oa: str, cache: _Curves) -> list[tuple[int, _Plan]]:
+    """(rank, plan) for each learning-rate setting to compare."""
     lrs_f = sorted(lr for arm, lr in cells if arm == fa)
     lrs_o = sorted(lr for arm, lr in cells if arm == oa)
+    seeds = sorted(set.intersection(*(set(cells[(fa, lr)]) for lr in lrs_f),
+                                    *(set(cells[(oa, lr)]) for lr in lrs_o)))
     if len(lrs_f) == 1 and len(lrs_o) == 1:
-        return [(0, "fixed", lrs_f[0], lrs_o[0])]
+        seeds = sorted(set(cells[(fa, lrs_f[0])]) & set(cells[(oa, lrs_o[0])]))
+        return [(0, _Plan("fixed", {s: (lrs_f[0], lrs_o[0]) for s in seeds}, lrs_f[0]))]
     plans = []
-    if "tuned" in test.lr_modes and fa in best and oa in best:
-        plans.append((0, "tuned", best[fa], best[oa]))
+    if "tuned" in test.lr_modes and seeds:
+        tuned = _cross_fit(test, cells, fa, oa, lrs_f, lrs_o, seeds, cache)
+        if tuned is not None:
+            plans.append((0, tuned))
     if "equal" in test.lr_modes:
-        plans += [(1, "equal", lr, lr) for lr in sorted(set(lrs_f) & set(lrs_o))]
+        for lr in sorted(set(lrs_f) & set(lrs_o)):
+            both = sorted(set(cells[(fa, lr)]) & set(cells[(oa, lr)]))
+            plans.append((1, _Plan("equal", {s: (lr, lr) for s in both}, lr)))
     return plans
 
 
-def _validation_metric(group: pd.DataFrame) -> tuple[str, str]:
-    if "val_accuracy" in group and group["val_accuracy"].notna().any():
-        return "val_accuracy", "max"
-    return "val_rmse", "min"
+def _cross_fit(test: Test, cells: dict, fa: str, oa: str, lrs_f: list[float], lrs_o: list[float],
+               seeds: list[int], cache: _Curves) -> _Plan | None:
+    """Choose each arm's rate on one half of the seeds for the other half, and swap (2-fold)."""
+    folds = [seeds[0::2], seeds[1::2]] if len(seeds) >= 2 else [seeds, seeds]
+    rates: dict[int, tuple[float, float]] = {}
+    tied: tuple[set, set] = (set(), set())
+    for pick, measure in ((folds[0], folds[1]), (folds[1], folds[0])):
+        chosen = []
+        for side, (arm, lrs) in enumerate(((fa, lrs_f), (oa, lrs_o))):
+            choice = _choose(test, cells, arm, lrs, pick, cache)
+            if choice is None:
+                return None
+            chosen.append(choice.lr)
+            tied[side].update(choice.tied)
+        rates.update({s: (chosen[0], chosen[1]) for s in measure})
+    return _Plan("tuned", rates, -1.0, (tuple(sorted(tied[0])), tuple(sorted(tied[1]))), len(seeds) < 2)
 
 
-def _compare(claim: Claim, test: Test, cond: str, a_cell: dict[int, dict[str, Any]],
-             b_cell: dict[int, dict[str, Any]], mode: str, cache: _Curves) -> Verdict:
-    """The paired comparison of two cells (arm at a learning rate, {seed: run}) on their shared seeds."""
-    seeds = sorted(a_cell.keys() & b_cell.keys())
-    a_runs, b_runs = [a_cell[s] for s in seeds], [b_cell[s] for s in seeds]
-    a, a_cens = _measure(test.measure, a_runs, cache)
-    b, b_cens = _measure(test.measure, b_runs, cache)
-    any_run = next(iter(a_cell.values()))
-    other_run = next(iter(b_cell.values()))
-    deterministic = str(flat_config(any_run["config"]).get("dataset")) == "neuron"
-    first, second = (a, b) if test.better == "higher" else (b, a)
-    est = paired(first, second, ratio=test.ratio, deterministic=deterministic)
-    label_f, label_o = str(any_run["label"]), str(other_run["label"])
-    lr_f, lr_o = float(any_run["lr"]), float(other_run["lr"])
-    ok = np.isfinite(a) & np.isfinite(b)
-    values = {label_f: float(np.mean(a[ok])) if ok.any() else math.nan,
-              label_o: float(np.mean(b[ok])) if ok.any() else math.nan}
-    lr = {"tuned": f"tuned ({lr_f:g} vs {lr_o:g})", "equal": f"{lr_f:g}",
-          "fixed": f"{lr_f:g}" if lr_f == lr_o else f"fixed ({lr_f:g} vs {lr_o:g})"}[mode]
-    notes = _notes(a_runs, b_runs, a_cens, b_cens, label_f, label_o, int((~ok).sum()))
-    finding = sentence(test, label_f, label_o, est, mode, lr_f, deterministic, notes)
-    return Verdict(claim.id, claim.sentence, test.experiment, cond, test.what, (label_f, label_o), values,
-                   _rule(test, est.ci_low, est.ci_high, est.n), _num(est.effect), _num(est.ci_low),
-                   _num(est.ci_high), est.n, finding, None, False, lr=lr, lr_mode=mode, method=est.method,
-                   ratio=test.ratio, kind=test.kind, min_effect=test.min_effect, notes=tuple(notes))
+def _choose(test: Test, cells: dict, arm: str, lrs: list[float], seeds: list[int],
+            cache: _Curves) -> lrchoice.Choice | None:
+    runs = [cells[(arm, lr)][s] for lr in lrs for s in seeds]
+    metric, mode = lrchoice.validation_metric(runs, test.lr_criterion)
+    scores = {lr: [_score(cells[(arm, lr)][s], metric) for s in seeds] for lr in lrs}
+    speed = None
+    if test.lr_criterion == "speed":
+        speed = {lr: float(np.mean([_time_or_horizon(cells[(arm, lr)][s], test, cache) for s in seeds]))
+                 for lr in lrs}
+    return lrchoice.choose(scores, mode, speed)
 
 
-def _num(v: float) -> float | None:
-    return None if v is None or math.isnan(v) else float(v)
+def _score(run: dict[str, Any], metric: str) -> float:
+    value = run.get(metric)
+    return float(value) if run["status"] == "finished" and value is not None else math.nan
 
 
-def _rule(test: Test, low: float, high: float, n: int) -> str:
-    """supported / contradicted / inconclusive from a CI in the claim's direction (module docstring
-    of core.claims)."""
-    if n == 0 or math.isnan(low) or math.isnan(high):
-        return "inconclusive"
-    m = test.min_effect
-    if test.ratio:
-        lo, hi, m = math.log(max(low, 1e-300)), math.log(high) if high > 0 else -math.inf, math.log(m) if m > 0 else 0.0
+def _time_or_horizon(run: dict[str, Any], test: Test, cache: _Curves) -> float:
+    """Epochs to the test's threshold on the selection run's curve; the horizon E when never reached."""
+    curve = cache.get(run["experiment"], test.measure.metric).get(int(run["id"]))
+    if curve is None or run["status"] != "finished":
+        return math.inf
+    t = epochs_to(curve, float(test.measure.threshold), below=test.measure.below)
+    return min(t, float(_planned(run)))
+
+
+def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: dict, fa: str, oa: str,
+             plan: _Plan, cache: _Curves, design: Design | None = None) -> tuple[Verdict, _Pairs]:
+    """The paired comparison of two arms under a learning-rate plan on their shared seeds."""
+    seeds = sorted(plan.rates)
+    a_runs = [cells[(fa, plan.rates[s][0])][s] for s in seeds]
+    b_runs = [cells[(oa, plan.rates[s][1])][s] for s in seeds]
+    first_run = a_runs[0] if a_runs else next(iter(cells[(fa, min(lr for a, lr in cells if a == fa))].values()))
+    other_run = b_runs[0] if b_runs else next(iter(cells[(oa, min(lr for a, lr in cells if a == oa))].values()))
+    label_f, label_o = str(first_run["label"]), str(other_run["label"])
+    flat = flat_config(first_run["config"])
+    deterministic = is_deterministic(str(flat.get("dataset", "")))
+    diverged = (sum(r["status"] == "diverged" for r in a_runs), sum(r["status"] == "diverged" for r in b_runs))
+    pairs, values, notes, excluded = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
+    lr_f, lr_o = (plan.rates[seeds[0]] if seeds else (float(first_run["lr"]), float(other_run["lr"])))
+    lr = _lr_text(plan)
+    if test.must_converge and plan.mode != "tuned":
+        slow = [lab for lab, runs in ((label_f, a_runs), (label_o, b_runs)) if not _converged(runs, cache)]
+        if slow:
+            notes.insert(0, f"{' and '.join(slow)} had not converged at rate {lr_f:g} (training loss still "
+                            "falling), so this rate is no evidence either way")
+    if plan.same_seeds:
+        notes.append("too few seeds to choose the rate on other seeds: chosen on the same ones")
+    if test.note:
+        notes.append(test.note)
+    v = Verdict(claim.id, claim.sentence, test.experiment, cond, test.what, (label_f, label_o), values,
+                "inconclusive", None, None, None, 0, "", None, False,
+                condition_keys=tuple(group["condition_keys"].iloc[0]), lr=lr, lr_mode=plan.mode,
+                lrs=(lr_f, lr_o), ratio=test.ratio, kind=test.kind, min_effect=test.min_effect,
+                scale=test.scale, unit=test.unit, better=test.better, excluded_diverged=excluded,
+                diverged=diverged, deterministic=deterministic, illustration=test.illustration,
+                notes=tuple(notes))
+    unconverged = bool(test.must_converge and notes and "not converged" in notes[0])
+    v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA, design)
+    if plan.mode == "tuned" and (len(plan.tied[0]) > 1 or len(plan.tied[1]) > 1):
+        v = _fragility(v, test, cells, fa, oa, plan, cache, deterministic, label_f, label_o)
+    if test.lr_range and plan.mode == "tuned":
+        ranges = [_lr_range(group[group["arm"] == arm], label) for arm, label in ((fa, label_f), (oa, label_o))]
+        v = replace(v, notes=v.notes + tuple(ranges))
+    return replace(v, finding=sentence(v)), pairs
+
+
+def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None) -> Verdict:
+    """The estimate at level alpha, the outcome, and how many seeds would decide an open question;
+    with a sequential design, the looks replayed on the first n_k seeds and the first decided one kept."""
+    looks: tuple[Look, ...] = ()
+    if design is not None and pairs.kind != "deterministic" and pairs.seeds is not None:
+        est, looks = _replay(v, pairs, alpha, design)
     else:
-        lo, hi = low, high
-    bar = -m if test.kind == "noninferior" else m
-    if lo > bar:
-        return "supported"
-    if hi < -m:
-        return "contradicted"
-    return "inconclusive"
+        est = _estimate(pairs, v.ratio, alpha)
+    outcome = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
+    if v.unconverged:
+        outcome = "inconclusive"
+    needed, capped = (None, False)
+    if outcome == "inconclusive" and est.n >= 2 and not v.unconverged:
+        needed = decisions.seeds_needed(est, v.min_effect, v.kind, alpha, cap=SEEDS_CAP)
+        needed, capped = (SEEDS_CAP, True) if needed is None else (needed, False)
+    p = 1.0
+    if outcome != "inconclusive":
+        p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
+    out = replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
+                  n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
+                  seeds_needed_capped=capped, p_value=p, looks=looks)
+    return replace(out, finding=sentence(out))
 
 
-def _measure(m: Measure, runs: list[dict[str, Any]], cache: _Curves) -> tuple[np.ndarray, int]:
-    """The measure of each run (k,) and how many were censored (never reached a threshold)."""
+def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[estimators.Estimate, tuple[Look, ...]]:
+    """The group-sequential verdict (core.sequential, overall level `alpha`): one look at each seed
+    count of the design's rounds that the stored seeds reach; the first decided look stops it."""
+    plan = sequential.Plan(alpha, design.max_seeds, design.spending, ())
+    at, last = None, 1
+    for n in design.looks(int(pairs.seeds.max()) + 1 if pairs.seeds.size else 0):
+        sub = pairs.first_seeds(n)
+        if sub.first.size <= last:  # looks need new pairs (a round whose seeds all diverged adds none)
+            continue
+        last = sub.first.size
+        plan, at = plan.look(_estimate(sub, v.ratio, alpha), v.min_effect, v.kind)
+        if plan.decided:
+            break
+    if at is None:
+        return _estimate(pairs, v.ratio, alpha), ()
+    looks = tuple(Look(k.n, k.alpha, _num(k.low), _num(k.high), k.outcome) for k in plan.looks)
+    return at, looks
+
+
+def _estimate(pairs: _Pairs, ratio: bool, alpha: float) -> estimators.Estimate:
+    if pairs.kind == "deterministic":
+        return estimators.deterministic(float(pairs.first[0]), float(pairs.second[0]), ratio=ratio)
+    if pairs.kind == "binary":
+        return estimators.paired_shares(pairs.first, pairs.second, alpha=alpha)
+    if pairs.kind == "censored":
+        return estimators.restricted_mean(pairs.first, pairs.second, horizon=float(pairs.horizon),
+                                          ratio=ratio, alpha=alpha)
+    return estimators.paired_difference(pairs.first, pairs.second, ratio=ratio, alpha=alpha,
+                                        resolution=pairs.resolution)
+
+
+def _num(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) and math.isnan(v) else float(v)
+
+
+def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]], cache: _Curves,
+           deterministic: bool, label_f: str, label_o: str) -> tuple[_Pairs, dict[str, float], list[str], int]:
+    """The paired measures in the claim's direction, each arm's mean, notes, and the seeds left out."""
+    m = test.measure
+    notes: list[str] = []
+    if m.kind == "diverges":
+        a = np.array([float(r["status"] == "diverged") for r in a_runs])
+        b = np.array([float(r["status"] == "diverged") for r in b_runs])
+        keep = np.ones(a.size, dtype=bool)
+        excluded = 0
+    else:
+        dead = np.array([r["status"] == "diverged" or o["status"] == "diverged" for r, o in zip(a_runs, b_runs, strict=True)],
+                        dtype=bool)
+        keep = ~dead
+        excluded = int(dead.sum())
+        if excluded:
+            ka = sum(r["status"] == "diverged" for r in a_runs)
+            kb = sum(r["status"] == "diverged" for r in b_runs)
+            parts = [f"{k} of {len(runs)} {lab} runs diverged" for k, lab, runs in
+                     ((ka, label_f, a_runs), (kb, label_o, b_runs)) if k]
+            notes.append(f"{' and '.join(parts)}: those {excluded} seeds are left out of this comparison")
+        a = _measure(m, [r for r, k in zip(a_runs, keep, strict=True) if k], cache)
+        b = _measure(m, [r for r, k in zip(b_runs, keep, strict=True) if k], cache)
+    kept_a = [r for r, k in zip(a_runs, keep, strict=True) if k]
+    horizon = float(_planned(kept_a[0])) if kept_a else None
+    if m.kind == "epochs_to" and horizon is not None:
+        reached_a, reached_b = np.isfinite(a), np.isfinite(b)
+        cens = [f"{int((~r).sum())} of {r.size} {lab}" for r, lab in ((reached_a, label_f), (reached_b, label_o))
+                if (~r).any()]
+        if cens:
+            notes.append(f"{' and '.join(cens)} runs never got there in {int(horizon)} epochs (censored: the "
+                         f"effect is a ratio of restricted mean times to {int(horizon)} epochs)")
+    shown_a, shown_b = (np.minimum(a, horizon), np.minimum(b, horizon)) if m.kind == "epochs_to" and horizon else (a, b)
+    ok = np.isfinite(shown_a) & np.isfinite(shown_b)
+    values = {label_f: float(np.mean(shown_a[ok])) if ok.any() else math.nan,
+              label_o: float(np.mean(shown_b[ok])) if ok.any() else math.nan}
+    first, second = (a, b) if test.better == "higher" else (b, a)
+    kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges")
+            else "censored" if m.kind == "epochs_to" and horizon is not None else "continuous")
+    seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
+    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds),
+            values, notes, excluded)
+
+
+def _resolution(values: np.ndarray, ratio: bool) -> float:
+    """The measurement's granularity: the smallest gap between distinct values (an accuracy moves in
+    steps of 1/n_test), on the log scale for ratios; 0 for a continuous measure."""
+    v = values[np.isfinite(values)]
+    if ratio:
+        v = np.log(v[v > 0])
+    u = np.unique(v)
+    if u.size < 2:
+        return 0.0
+    gap = float(np.min(np.diff(u)))
+    span = float(u[-1] - u[0])
+    return gap if gap > 1e-6 * max(span, 1e-12) else 0.0
+
+
+def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
+    """The measure of each run (k,); epochs_to gives inf for a run that never reached the threshold."""
     if m.kind == "final":
-        return np.array([r.get(m.metric, math.nan) for r in runs], dtype=np.float64), 0
+        return np.array([r.get(m.metric, math.nan) for r in runs], dtype=np.float64)
     empty = np.array([], dtype=np.float64)
-    out, censored = [], 0
+    out = []
     for run in runs:
         c = cache.get(run["experiment"], m.metric).get(int(run["id"]), empty)
-        planned = _planned(run)
         if m.kind == "at":
             out.append(c[m.epoch] if c.size > m.epoch else math.nan)
         elif m.kind == "area":
-            out.append(area_under(c[np.isfinite(c)] if m.metric == "grad_norm" else c, planned))
+            out.append(area_under(c[np.isfinite(c)] if m.metric == "grad_norm" else c, _planned(run)))
         elif m.kind == "epochs_to":
-            t = epochs_to(c, float(m.threshold), below=m.below)
-            censored += math.isinf(t)
-            out.append(planned + 1 if math.isinf(t) else t)
+            out.append(epochs_to(c, float(m.threshold), below=m.below) if c.size else math.nan)
         elif m.kind == "fails":
-            out.append(float(not np.any(c >= float(m.threshold))))
+            out.append(float(not np.any(c >= float(m.threshold))) if c.size else math.nan)
         elif m.kind == "at_best":
-            e = best_epoch(cache.get(run["experiment"], m.select).get(int(run["id"]), empty), "max")
+            e = best_epoch(cache.get(run["experiment"], m.select).get(int(run["id"]), empty), m.select_mode)
             out.append(c[e] if c.size > e else math.nan)
         else:
             raise ValueError(f"unknown measure kind {m.kind!r}")
-    return np.asarray(out, dtype=np.float64), censored
+    return np.asarray(out, dtype=np.float64)
 
 
 def _planned(run: dict[str, Any]) -> int:
@@ -334,22 +546,50 @@ def _planned(run: dict[str, Any]) -> int:
     return int(run["config"].get("train", {}).get("epochs", run["epochs"]))
 
 
-def _notes(a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]], a_cens: int, b_cens: int,
-           label_f: str, label_o: str, dropped: int) -> list[str]:
-    """Censored thresholds, diverged runs and dropped seeds, in words."""
-    notes = []
-    censored = [f"{c}/{len(r)} {lab}" for lab, r, c in ((label_f, a_runs, a_cens), (label_o, b_runs, b_cens)) if c]
-    if censored:
-        planned = _planned(a_runs[0])
-        notes.append(f"{' and '.join(censored)} runs never got there in {planned} epochs "
-                     f"(counted as {planned + 1}, so the ratio is a bound)")
-    diverged = [f"{k} {lab}" for lab, r in ((label_f, a_runs), (label_o, b_runs))
-                if (k := sum(x["status"] == "diverged" for x in r))]
-    if diverged:
-        notes.append(f"{' and '.join(diverged)} runs diverged")
-    if dropped:
-        notes.append(f"{dropped} seeds without a finite value on both sides were left out")
-    return notes
+def _converged(runs: list[dict[str, Any]], cache: _Curves, tolerance: float = 0.01) -> bool:
+    """True unless the median run's training loss still fell by more than `tolerance` (relative)
+    over the last tenth of its epochs."""
+    drops = []
+    for run in runs:
+        c = cache.get(run["experiment"], "train_loss").get(int(run["id"]), np.array([]))
+        c = c[np.isfinite(c)]
+        if c.size < 3:
+            continue
+        k = max(1, c.size // 10)
+        drops.append((c[-k - 1] - c[-1]) / max(abs(c[-1]), 1e-12))
+    return not drops or float(np.median(drops)) <= tolerance
+
+
+def _lr_text(plan: _Plan) -> str:
+    pairs = sorted(set(plan.rates.values()))
+    if plan.mode == "equal":
+        return f"{plan.key:g}"
+    if plan.mode == "fixed":
+        f, o = pairs[0] if pairs else (plan.key, plan.key)
+        return f"{f:g}" if f == o else f"fixed ({f:g} vs {o:g})"
+    side = [sorted({p[i] for p in pairs}) for i in (0, 1)]
+    show = ["|".join(f"{x:g}" for x in s) for s in side]
+    return f"tuned ({show[0]} vs {show[1]})"
+
+
+def _fragility(v: Verdict, test: Test, cells: dict, fa: str, oa: str, plan: _Plan, cache: _Curves,
+               deterministic: bool, label_f: str, label_o: str) -> Verdict:
+    """Would a rate tied with the chosen one on validation change the outcome? Say which."""
+    for side, label in enumerate((label_f, label_o)):
+        for alt in plan.tied[side]:
+            rates = {s: ((alt, r[1]) if side == 0 else (r[0], alt)) for s, r in plan.rates.items()}
+            if rates == plan.rates:
+                continue
+            seeds = sorted(rates)
+            a_runs = [cells[(fa, rates[s][0])][s] for s in seeds]
+            b_runs = [cells[(oa, rates[s][1])][s] for s in seeds]
+            pairs, *_ = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
+            other = _judge(v, pairs, v.alpha)
+            if other.verdict != v.verdict:
+                why = (f"fragile: {label} at rate {alt:g}, tied with the chosen rate on validation, "
+                       f"would make it {other.verdict}")
+                return replace(v, fragile=why)
+    return v
 
 
 def _lr_range(runs: pd.DataFrame, label: str, tolerance: float = 0.02) -> str:
@@ -367,18 +607,19 @@ def _lr_range(runs: pd.DataFrame, label: str, tolerance: float = 0.02) -> str:
 
 
 def _analytic(claim: Claim, test: Test) -> Verdict:
-    """The deterministic verdict of a loss-shape claim, computed through core.losses."""
-    from core.findings import analytic_sentence
-
+    """The deterministic verdict of a loss-shape illustration, computed through core.losses."""
     p = float(test.measure.threshold or CONFIDENT_WRONG)
-    curves = analytic_curves(np.array([p, 1e-6]), tuple(s.split("/")[0] for s in (*test.favoured, test.others[0])))
+    f_arm, o_arm = test.favoured[0], test.others[0]
+    curves = analytic_curves(np.array([p, 1e-6]), (f_arm.loss, o_arm.loss))
     col = "value" if test.measure.metric == "loss" else "grad_norm"
-    f, o = test.favoured[0].split("/")[0], test.others[0].split("/")[0]
     at = {(r.loss, r.p_true): getattr(r, col) for r in curves.itertuples()}
-    ratio = at[(f, p)] / at[(o, p)] if test.better == "higher" else at[(o, p)] / at[(f, p)]
-    verdict = _rule(test, ratio, ratio, 1)
-    finding = analytic_sentence(test, at[(f, p)], at[(o, p)], at[(f, 1e-6)], at[(o, 1e-6)], p)
+    f_p, o_p = at[(f_arm.loss, p)], at[(o_arm.loss, p)]
+    first, second = (f_p, o_p) if test.better == "higher" else (o_p, f_p)
+    est = estimators.deterministic(float(first), float(second), ratio=True)
+    outcome = decisions.outcome(est, test.min_effect, test.kind)
+    finding = analytic_sentence(test, f_p, o_p, at[(f_arm.loss, 1e-6)], at[(o_arm.loss, 1e-6)], p)
     return Verdict(claim.id, claim.sentence, test.experiment, "analytic, 10 classes", test.what,
-                   (test.favoured[0], test.others[0]), {test.favoured[0]: at[(f, p)], test.others[0]: at[(o, p)]},
-                   verdict, ratio, ratio, ratio, 1, finding, None, False, lr="", lr_mode="analytic",
-                   method="analytic", ratio=True, kind=test.kind, min_effect=test.min_effect)
+                   (f_arm.label, o_arm.label), {f_arm.label: f_p, o_arm.label: o_p}, outcome,
+                   est.effect, None, None, 1, finding, None, False, lr="", lr_mode="analytic",
+                   method=est.method, ratio=True, kind=test.kind, min_effect=test.min_effect,
+                   better=test.better, deterministic=True, illustration=test.illustration)

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import analysis, claims
-from core.claims import Verdict
+from core import analysis, judging
+from core import verdicts as judged
 from core.errors import LossdbError
-from core.store import RunRecord, Store, open_store, resolve_url
-from core.store.engine import describe, sqlite_path
+from core.store import RunRecord, Store, describe, open_store, resolve_url, sqlite_path
+from core.verdicts import Verdict
 
 SERVER_TOKEN_TTL_S = 5
 Token = tuple[Any, ...]
@@ -117,8 +117,8 @@ def runs(url: str, token: Token) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Computing verdicts…")
 def verdicts(url: str, token: Token) -> list[Verdict]:
-    """Every verdict of every claim (core.claims.evaluate), over the cached runs frame."""
-    return claims.evaluate(store(url), frame=runs(url, token))
+    """Every verdict of every claim (core.judging), over the cached runs frame."""
+    return judging.judge_store(store(url), all_conditions=True, frame=runs(url, token))
 
 
 @st.cache_data(show_spinner=False)
@@ -175,7 +175,7 @@ def reliability(url: str, token: Token, experiment: str, run_ids: tuple[int, ...
 @st.cache_data(show_spinner=False)
 def analytic_curves(points: int = 400) -> pd.DataFrame:
     """Analytic loss and gradient norm of ce, mse, mae, hinge and focal against p̂ of the true class."""
-    return claims.analytic_curves(np.linspace(0.001, 0.999, points))
+    return judged.analytic_curves(np.linspace(0.001, 0.999, points))
 
 
 def metric_columns(frame: pd.DataFrame) -> list[str]:

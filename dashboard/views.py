@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from core import present
 from core.charts import VERDICT_COLORS
-from core.claims import CLAIMS, Verdict
+from core.judging import claims_of
+from core.verdicts import Verdict
 
-SUMMARY_COLUMNS = ("claim", "values", "verdict", "finding", "n", "measured by", "effect (95% CI)",
-                   "experiment", "condition", "lr", "statement")
-
-
-def _num(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:.3g}"
-
-
-def values_text(v: Verdict) -> str:
-    """The compared arms' measured values: "ce/softmax 0.977 · mse/softmax 0.966"."""
-    return " · ".join(f"{arm} {_num(x)}" for arm, x in v.values.items()) or " vs ".join(v.arms)
-
-
-def effect_text(v: Verdict) -> str:
-    """The effect and its 95% CI, "4.16× [1.75, 9.88]" for ratios, "+0.011 [−0.007, 0.029]" else."""
-    if v.effect is None:
-        return "–"
-    unit = "×" if v.ratio else ""
-    sign = "" if v.ratio else "+" if v.effect >= 0 else ""
-    return f"{sign}{_num(v.effect)}{unit} [{_num(v.ci_low)}, {_num(v.ci_high)}]"
+SUMMARY_COLUMNS = (*present.SUMMARY_COLUMNS, "statement", "experiment", "condition", "lr")
 
 
 def summary_table(verdicts: Sequence[Verdict]) -> pd.DataFrame:
-    """One row per verdict with the columns of the summary comparison table."""
-    rows = [{"claim": v.claim, "statement": v.sentence, "measured by": v.metric,
-             "values": values_text(v), "verdict": v.verdict, "effect (95% CI)": effect_text(v),
-             "finding": v.finding + (f" Run `{v.command}`." if v.command else ""), "n": v.n,
-             "experiment": v.experiment, "condition": v.condition, "lr": v.lr}
-            for v in verdicts]
+    """One row per verdict with the presenter's columns of the summary comparison table."""
+    rows = [{**present.summary_row(v), "statement": v.sentence, "experiment": v.experiment,
+             "condition": v.condition, "lr": v.lr} for v in verdicts]
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 
@@ -55,11 +32,12 @@ def evidence_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:
     """One claim test's verdicts for the evidence chart: comparison, effect, ci_low, ci_high, verdict, n."""
     return pd.DataFrame(
         [{"comparison": comparison_label(v), "experiment": v.experiment, "condition": v.condition,
-          "lr": v.lr, "values": values_text(v), "effect": v.effect, "ci_low": v.ci_low,
-          "ci_high": v.ci_high, "verdict": v.verdict, "n": v.n, "finding": v.finding}
+          "lr": v.lr, "values": present.values(v), "effect": v.effect, "ci_low": v.ci_low,
+          "ci_high": v.ci_high, "effect [CI]": present.effect_ci(v), "verdict": v.verdict, "n": v.n,
+          "finding": v.finding}
          for v in verdicts],
         columns=["comparison", "experiment", "condition", "lr", "values", "effect", "ci_low",
-                 "ci_high", "verdict", "n", "finding"],
+                 "ci_high", "effect [CI]", "verdict", "n", "finding"],
     ).astype({"effect": "float64", "ci_low": "float64", "ci_high": "float64"})
 
 
@@ -74,10 +52,17 @@ def styled(frame: pd.DataFrame) -> Styler:
     return frame.style.map(verdict_style, subset=["verdict"])
 
 
-def measured_metric(claim: str, experiment: str, what: str) -> str | None:
+def measured_metric(claim: str, experiment: str, what: str, declared: dict | None = None) -> str | None:
     """The stored metric behind a claim's measure (e.g. "train_accuracy"), None for analytic ones."""
-    c = CLAIMS.get(claim)
+    c = (declared or claims_of()).get(claim)
     for t in c.tests if c else ():
-        if t.experiment == experiment and t.what == what and t.measure.kind != "analytic":
+        if t.experiment == experiment and t.what == what and t.measure.kind not in ("analytic", "diverges"):
             return t.measure.metric
     return None
+
+
+def looks_frame(v: Verdict) -> pd.DataFrame:
+    """The looks of a sequential verdict: seeds, the level used, the interval and the outcome."""
+    return pd.DataFrame([{"seeds": k.n, "level": f"{100 * (1 - k.alpha):.3g}%",
+                          "interval": present.interval_text(v, k.ci_low, k.ci_high), "verdict": k.verdict}
+                         for k in v.looks], columns=["seeds", "level", "interval", "verdict"])

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core import analysis
+from core import lrchoice
 from core.charts import BANDS
+from core.status import DONE_STATUSES
 
 TUNED = "each arm's best (validation)"
 ALL_LRS = "all"
@@ -40,7 +41,7 @@ def _default(options: list[str], preferred: list[str | None]) -> int:
 def pick_runs(runs: pd.DataFrame, key: str, *, experiments: list[str] | None = None,
               prefer: tuple[str, ...] = ()) -> Selection | None:
     """Experiment, condition and learning-rate selectors in one row; None when nothing matches."""
-    frame = runs[runs["status"].isin(["finished", "diverged"])]
+    frame = runs[runs["status"].isin(DONE_STATUSES)]
     names = sorted(set(frame["experiment"]) & set(experiments or frame["experiment"]))
     if not names:
         return None
@@ -65,10 +66,7 @@ def at_lr(runs: pd.DataFrame, lr: str) -> pd.DataFrame:
         return runs
     if lr != TUNED:
         return runs[runs["lr"].map(lambda v: f"{v:g}") == lr]
-    metric, mode = ("val_accuracy", "max")
-    if metric not in runs or runs[metric].isna().all():
-        metric, mode = "val_rmse", "min"
-    best = analysis.select_lr(runs, metric, mode, by="arm")
+    best = {arm: c.lr for arm, c in lrchoice.chosen_lrs(runs.to_dict("records"), key="arm").items()}
     return runs[runs["arm"].map(best) == runs["lr"]]
 
 

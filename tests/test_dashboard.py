@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 
 from cli.commands_dashboard import app_path, streamlit_command
 from cli.main import app as cli
-from core import claims
+from core.claims import CLAIMS
 from core.store import open_store
+from core.verdicts import evaluate
+from core.verdicts import summary as summary_of
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = ("summary", "convergence", "gradients", "calibration", "runs", "report")
@@ -83,15 +85,15 @@ def test_every_page_renders_without_exception(monkeypatch, quick_db, page):
 
 def test_summary_table_has_one_row_per_claim_with_the_computed_verdicts(summary, quick_db):
     with open_store(str(quick_db), create=False, read_only=True) as store:
-        expected = claims.summary(claims.evaluate(store))
+        expected = summary_of(evaluate(store))
     table = summary.dataframe[0].value
-    assert list(table["claim"]) == [v.claim for v in expected] == list(claims.CLAIMS)
+    assert list(table["claim"]) == [v.claim for v in expected] == list(CLAIMS)
     assert list(table["verdict"]) == [v.verdict for v in expected]
 
 
 def test_summary_filter_by_experiment_keeps_only_its_claims(summary):
     summary.multiselect(key="sum_experiment").set_value(["convergence"]).run()
-    tested = [c.id for c in claims.CLAIMS.values() if "convergence" in c.experiments]
+    tested = [c.id for c in CLAIMS.values() if "convergence" in c.experiments]
     assert list(summary.dataframe[0].value["claim"]) == tested
 
 

@@ -401,13 +401,13 @@ def test_csv_missing_file_is_a_data_error(tmp_path):
 
 
 def test_csv_unreadable_file_is_a_data_error(tmp_path):
-    with pytest.raises(DataError, match=r"CSV file '.*folder' cannot be read as CSV"):
+    with pytest.raises(DataError, match=r"CSV file '.*folder' is a folder, not a regular file"):
         (tmp_path / "folder").mkdir()
         prepare(DataSpec(f"csv:{tmp_path / 'folder'}"), seed=0)
 
 
 def test_csv_empty_file_is_a_data_error(tmp_path):
-    with pytest.raises(DataError, match=r"CSV file '.*empty\.csv' cannot be read as CSV"):
+    with pytest.raises(DataError, match=r"CSV file '.*empty\.csv' is empty"):
         prepare(DataSpec(write_csv(tmp_path, "", "empty.csv")), seed=0)
 
 
@@ -419,7 +419,8 @@ def test_csv_absent_target_column_lists_the_columns(tmp_path):
 
 def test_csv_missing_value_names_the_column_and_first_row(tmp_path):
     path = write_csv(tmp_path, "a,b,target\n1,2,0\n3,,1\n5,6,0\n7,,1\n")
-    with pytest.raises(DataError, match=r"missing value in column 'b', first at data row 2"):
+    with pytest.raises(DataError, match=r"missing values in 2 row\(s\) \(data rows 2, 4; header not "
+                                        r"counted\), the first in column 'b'"):
         prepare(DataSpec(path), seed=0)
 
 
@@ -431,7 +432,7 @@ def test_csv_non_numeric_feature_column_is_named(tmp_path):
 
 def test_csv_single_class_is_a_data_error(tmp_path):
     path = write_csv(tmp_path, "x,target\n1,yes\n2,yes\n3,yes\n")
-    with pytest.raises(DataError, match=r"data\.csv' has a single class \('yes'\)"):
+    with pytest.raises(DataError, match=r"data\.csv' has a single class in target column 'target'"):
         prepare(DataSpec(path), seed=0)
 
 
@@ -444,7 +445,8 @@ def test_csv_with_fewer_samples_than_the_split_needs_is_a_data_error(tmp_path):
 def test_csv_class_too_rare_to_train_on_is_a_data_error(tmp_path):
     # ties in the stratified allocation go to the lowest class: 'a' lands in test, 'b' in validation
     rows = "\n".join([f"{i},{c}" for i, c in enumerate("abcde")] + [f"{i},f" for i in range(15)])
-    with pytest.raises(DataError, match=r"has only 1 sample\(s\) of class 'a', too few"):
+    with pytest.raises(DataError, match=r"has only 1 sample\(s\) of class number 1 of 6 \(in the "
+                                        r"sorted order of the labels\), 0 left for training"):
         prepare(DataSpec(write_csv(tmp_path, "x,target\n" + rows)), seed=0)
 
 

@@ -122,9 +122,9 @@ def render(data: ReportData, svgs: dict[str, str], interactive: bool = False) ->
         f"<section id=\"abstract\"><h2>Abstract</h2><p>{inline(data.abstract)}</p></section>",
         "<section id=\"summary\"><h2>Summary comparison</h2>",
         "<p class=\"note\">One row per claim: its headline comparison, each arm's mean measure, the verdict, "
-        "the effect in the claim's direction with its 95% confidence interval across paired seeds, "
+        "the effect in the claim's direction with its confidence interval across paired seeds (Bonferroni-adjusted over the headlines), "
         "the number of pairs, and the finding.</p>",
-        table(summary_table(data), "summary", verdict_col=3, numeric={5}),
+        table(summary_table(data), "summary", verdict_col=1, numeric={3}),
         f"<p class=\"note\">{inline(missing)}</p>" if missing else "",
         "</section>",
     ]

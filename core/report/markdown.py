@@ -104,7 +104,7 @@ def render(data: ReportData, files: str) -> str:
     toc.append("- [Provenance](#provenance)")
     out = [f"# {text(data.title)}", "", f"_{text(data.date)} · lossdb {text(data.provenance.lossdb_version)}_", "",
            *toc, "", "## Abstract", "", text(data.abstract), "", "## Summary comparison", "",
-           table(summary_table(data), bold=3), ""]
+           table(summary_table(data), bold=1), ""]
     missing = not_run_text(data)
     if missing:
         out += [text(missing), ""]

@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core import analysis
-from core.claims import CLAIMS, VERDICTS, Verdict, evaluate, summary
+from core import analysis, lrchoice, present
 from core.experiments import catalogue
+from core.judging import claims_of
 from core.provenance import versions
 from core.report.figures import Chart, convergence, plain, slug
 from core.report.prose import abstract, network_text, optimiser_text
+from core.status import DONE_STATUSES
 from core.store import mask_url
+from core.verdicts import VERDICTS, Verdict, evaluate, summary, tally
 
 if TYPE_CHECKING:
     from core.store import RunRecord, Store
 
 SCHEMA_VERSION = "1.0"
-USED = ("finished", "diverged")
 NOTABLE = ("diverged", "failed", "interrupted", "running")
 TABLE_METRICS = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_ece", "test_nll",
                  "test_brier", "test_rmse", "test_mae", "output", "grad_norm")
@@ -139,17 +140,19 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
     """Read the store once and compute everything the report shows (experiments=None: all)."""
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
-    verdicts = evaluate(store, experiments, frame)
-    rows = tuple(summary(verdicts))
+    declared = claims_of(store)
+    verdicts = evaluate(store, experiments, frame, declared)
+    rows = tuple(summary(verdicts, declared))
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
+    counts_all = tally(verdicts)
     cat = catalogue()
     stored = {e["name"]: e for e in store.experiments()}
     names = list(dict.fromkeys(frame["experiment"])) if not frame.empty else []
     sections = tuple(_section(store, name, frame[frame["experiment"] == name], cat, stored) for name in names)
-    tested = [e for c in CLAIMS.values() for e in c.experiments if experiments is None or e in experiments]
+    tested = [e for c in declared.values() for e in c.experiments if experiments is None or e in experiments]
     not_run = tuple(e for e in dict.fromkeys(tested) if e not in names and e in cat)
     prov = _provenance(store, records, command)
-    text = abstract(rows, counts, prov.runs, prov.runs_by_status, names)
+    text = abstract(rows, counts, prov.runs, prov.runs_by_status, names, counts_all)
     return ReportData(title or "lossdb: cross-entropy against MSE, measured",
                       datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), text, counts, rows, sections,
                       not_run, prov, experiments=tuple(experiments) if experiments else None)
@@ -166,8 +169,8 @@ def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],
     exp = cat.get(name)
     description = exp.description if exp else (stored.get(name, {}).get("description") or "")
     protocol = str(exp.raw["experiment"].get("protocol", "")) if exp else ""
-    claims = tuple(c.id for c in CLAIMS.values() if name in c.experiments) or (exp.claims if exp else ())
-    used = runs[runs["status"].isin(USED)]
+    claims = tuple(c.id for c in claims_of(store).values() if name in c.experiments) or (exp.claims if exp else ())
+    used = runs[runs["status"].isin(DONE_STATUSES)]
     conditions, left_out, budget = [], 0, MAX_CHARTS
     for cond, group in used.groupby("condition", sort=True):
         c = _condition(store, name, str(cond), group, budget)
@@ -207,8 +210,8 @@ def _settings(runs: pd.DataFrame) -> dict[str, str]:
 
 def _chart_metrics(name: str, runs: pd.DataFrame) -> list[str]:
     """The per-epoch metrics the claims measure in this experiment, else test accuracy or RMSE."""
-    wanted = [t.measure.metric for c in CLAIMS.values() for t in c.tests
-              if t.experiment == name and t.measure.kind != "analytic"]
+    wanted = [t.measure.metric for c in claims_of().values() for t in c.tests
+              if t.experiment == name and t.measure.kind not in ("analytic", "diverges")]
     present = [m for m in dict.fromkeys(wanted) if m in runs and runs[m].notna().any()]
     if not present:
         present = [m for m in ("test_accuracy", "test_rmse", "train_loss") if m in runs and runs[m].notna().any()][:1]
@@ -217,7 +220,7 @@ def _chart_metrics(name: str, runs: pd.DataFrame) -> list[str]:
 
 def _table_metrics(name: str, runs: pd.DataFrame) -> tuple[str, ...]:
     """Final metrics for the per-arm table: those the claims measure first, then the usual yardsticks."""
-    wanted = [t.measure.metric for c in CLAIMS.values() for t in c.tests
+    wanted = [t.measure.metric for c in claims_of().values() for t in c.tests
               if t.experiment == name and t.measure.kind in ("final", "at_best")]
     ordered = list(dict.fromkeys([*wanted, *TABLE_METRICS]))
     present = [m for m in ordered if m in runs and np.isfinite(runs[m].to_numpy(dtype=np.float64)).any()]
@@ -225,12 +228,9 @@ def _table_metrics(name: str, runs: pd.DataFrame) -> tuple[str, ...]:
 
 
 def chosen_lrs(group: pd.DataFrame) -> dict[str, float]:
-    """Each arm's learning rate as the verdicts pick it: the best final validation accuracy (or
-    RMSE) averaged over seeds, when an arm ran at several rates; its only rate otherwise."""
-    if "val_accuracy" in group and group["val_accuracy"].notna().any():
-        best = analysis.select_lr(group, "val_accuracy", "max")
-    else:
-        best = analysis.select_lr(group, "val_rmse", "min")
+    """Each arm's learning rate by the one rule of `core.lrchoice` (over all seeds), when an arm ran
+    at several rates; its only rate otherwise."""
+    best = {k: c.lr for k, c in lrchoice.chosen_lrs(group.to_dict("records")).items()}
     singles = {str(k): float(v.iloc[0]) for k, v in group.groupby("label")["lr"] if v.nunique() == 1}
     return {**best, **singles}
 
@@ -298,7 +298,7 @@ def as_json(data: ReportData) -> dict[str, Any]:
         "schema_version": data.schema_version, "title": data.title, "date": data.date,
         "experiments_selected": list(data.experiments) if data.experiments else None,
         "abstract": data.abstract, "verdict_counts": data.counts,
-        "summary": [v.as_dict() for v in data.summary],
+        "summary": [present.as_json(v) for v in data.summary],
         "experiments": [_section_json(s) for s in data.sections],
         "not_run": list(data.not_run),
         "provenance": {"lossdb_version": p.lossdb_version, "numpy_version": p.numpy_version,

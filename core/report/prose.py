@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.claims import Verdict
-from core.report.numbers import join_words, plural
+from core.numbers import join_words, plural
+from core.verdicts import Verdict
 
 
 def network_text(flat: dict[str, Any]) -> str:
@@ -35,7 +35,7 @@ def optimiser_text(flat: dict[str, Any]) -> str:
 
 
 def abstract(rows: tuple[Verdict, ...], counts: dict[str, int], runs: int, by_status: dict[str, int],
-             experiments: list[str]) -> str:
+             experiments: list[str], counts_all: dict[str, int] | None = None) -> str:
     """One paragraph: what was run, how many claims were supported, contradicted, inconclusive or not
     run (and which), and how many runs diverged or failed."""
     if not rows:
@@ -55,7 +55,13 @@ def abstract(rows: tuple[Verdict, ...], counts: dict[str, int], runs: int, by_st
     trouble = [f"{by_status[s]} {s}" for s in ("diverged", "failed", "interrupted") if by_status.get(s)]
     health = (f" Of the runs, {join_words(trouble)}; each experiment's section lists them."
               if trouble else (" Every run finished." if runs else ""))
-    rule = (" A verdict compares arms on the same seeds: a claim is supported when the whole 95% "
-            "confidence interval of its effect clears the smallest effect that matters, contradicted "
-            "when it lies wholly on the other side, and inconclusive otherwise.")
+    rule = (" A verdict compares arms on the same seeds: a claim is supported when the whole confidence "
+            "interval of its effect clears the smallest effect that matters, contradicted when it lies "
+            "wholly beyond it on the other side, equivalent when it lies wholly inside ± that effect (the "
+            "difference does not matter), and inconclusive otherwise; the headline intervals are "
+            "Bonferroni-adjusted so that the family of headlines errs with at most 5% probability.")
+    if counts_all and sum(counts_all.values()) > len(rows):
+        shown = join_words([f"{n} {k}" for k, n in counts_all.items() if n])
+        rule += (f" Over all {sum(counts_all.values())} comparisons, with the false discovery rate held "
+                 f"at 5% (Benjamini–Hochberg): {shown}.")
     return f"{opening} {tally} {detail}{health}{rule}"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.claims import Verdict
+from core import present
+from core.numbers import MISSING, lr_text, mean_sd, plural
 from core.report.model import Condition, ReportData, Section
-from core.report.numbers import MISSING, effect, interval, lr_text, mean_sd, num, plural
 
-SUMMARY_HEAD = ("claim", "tested in", "arms and measured values", "verdict", "effect [95% CI]", "n", "finding")
+SUMMARY_HEAD = present.SUMMARY_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -20,38 +20,10 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
 
 
-def where(v: Verdict) -> str:
-    """"convergence: dataset=digits, lr tuned (2 vs 2)"."""
-    parts = [p for p in (v.condition, f"lr {v.lr}" if v.lr else "") if p]
-    return f"{v.experiment}: {', '.join(parts)}" if parts else v.experiment
-
-
-def values(v: Verdict) -> str:
-    """"ce/softmax 1.00; mse/softmax 4.33" (the arms' mean measure), or the arms when not run."""
-    if not v.values:
-        return " vs ".join(v.arms)
-    return "; ".join(f"{k} {num(x)}" for k, x in v.values.items())
-
-
-def finding(v: Verdict) -> str:
-    """The verdict's finding, with the command that would measure it when it is not run."""
-    return v.finding + (f" Run `{v.command}`." if v.command else "")
-
-
 def summary_table(data: ReportData) -> Table:
-    """One row per claim, as `lossdb compare` lists them."""
-    rows = tuple((v.claim, where(v), values(v), v.verdict, effect_cell(v),
-                  str(v.n) if v.n else MISSING, finding(v)) for v in data.summary)
+    """One row per claim, as `lossdb compare` lists them (the presenter's columns and cells)."""
+    rows = tuple(tuple(r[c] for c in SUMMARY_HEAD) for r in present.summary_rows(list(data.summary)))
     return Table(SUMMARY_HEAD, rows)
-
-
-def effect_cell(v: Verdict) -> str:
-    """"4.16× [1.75, 9.88]"; the effect alone when its interval is the point (analytic, no variation)."""
-    if v.effect is None:
-        return MISSING
-    if v.ci_low == v.ci_high == v.effect:
-        return effect(v.effect, v.ratio)
-    return f"{effect(v.effect, v.ratio)} {interval(v.ci_low, v.ci_high, v.ratio)}"
 
 
 def arm_table(cond: Condition) -> Table:
@@ -74,7 +46,8 @@ def has_chosen_mark(cond: Condition) -> bool:
     return any(a.chosen and _several_lrs(cond, a.label) for a in cond.arms)
 
 
-CHOSEN_NOTE = "★ the learning rate the verdicts use for that arm (best final validation score, mean over seeds)."
+CHOSEN_NOTE = ("★ the learning rate chosen for that arm on validation over all seeds (core.lrchoice); "
+               "the verdicts apply the same rule on one half of the seeds to measure the other half.")
 
 
 def notable_table(section: Section) -> Table:

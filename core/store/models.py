@@ -19,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.status import DONE_STATUSES, STATUSES  # noqa: F401  (re-exported by core.store)
+
 # Every constraint and index gets a predictable name, so batch migrations on SQLite
 # (which recreate tables) and PostgreSQL can address them by name.
 NAMING_CONVENTION = {
@@ -28,9 +30,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-STATUSES = ("running", "finished", "diverged", "failed", "interrupted")
-DONE_STATUSES = ("finished", "diverged")
 
 
 class Base(DeclarativeBase):

@@ -362,10 +362,11 @@ class Store:
         )
 
     def experiments(self) -> list[dict[str, Any]]:
-        """Stored experiments by name: name, description, created_at and n_runs."""
+        """Stored experiments by name: name, description, spec (dict), created_at and n_runs."""
         stmt = (
             select(
-                Experiment.name, Experiment.description, Experiment.created_at, func.count(Run.id)
+                Experiment.name, Experiment.description, Experiment.created_at, func.count(Run.id),
+                Experiment.spec,
             )
             .outerjoin(Run, Run.experiment_id == Experiment.id)
             .group_by(Experiment.id, Experiment.name, Experiment.description, Experiment.created_at)
@@ -373,8 +374,9 @@ class Store:
         )
         with self._session() as session:
             return [
-                {"name": name, "description": desc, "created_at": to_utc(created), "n_runs": int(n)}
-                for name, desc, created, n in session.execute(stmt)
+                {"name": name, "description": desc, "spec": spec or {}, "created_at": to_utc(created),
+                 "n_runs": int(n)}
+                for name, desc, created, n, spec in session.execute(stmt)
             ]
 
     def delete_runs(self, ids: Iterable[int]) -> int:

@@ -4,32 +4,28 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import charts, claims
-from core.claims import Verdict
+from core import charts
+from core.judging import claims_of
+from core.verdicts import summary
 from dashboard import loaders, views
 from dashboard.widgets import FOCUS
 
 FOCUS_METRIC = "focus_metric"
-BADGES = {"supported": "green", "contradicted": "red", "inconclusive": "orange"}
+BADGES = {"supported": "green", "contradicted": "red", "equivalent": "blue", "inconclusive": "orange"}
 src = loaders.source()
 everything = loaders.verdicts(src.url, src.token)
 
 
-def dataset_of(v: Verdict) -> str:
-    """The dataset named first in a verdict's condition ("dataset=digits, …"), or ""."""
-    head = v.condition.split(",", 1)[0].strip()
-    return head.split("=", 1)[1] if head.startswith("dataset=") else ""
-
-
 st.title("The claims, measured")
 st.caption("One row per claim: its headline comparison, the measured value of each compared loss, "
-           "the verdict from the 95% confidence interval across paired seeds, and how the claim fares "
-           "across every other condition and learning rate. Choose a claim to see all of its evidence.")
+           "the verdict from the confidence interval across paired seeds (supported, contradicted, "
+           "equivalent: inside ± the minimum effect, or inconclusive), and how the claim fares across every "
+           "other condition and learning rate. Choose a claim to see all of its evidence.")
 
 cols = st.columns(4)
 chosen_exps = cols[0].multiselect("Experiment", sorted({v.experiment for v in everything}),
                                   key="sum_experiment")
-chosen_sets = cols[1].multiselect("Dataset", sorted({dataset_of(v) for v in everything} - {""}),
+chosen_sets = cols[1].multiselect("Dataset", sorted({v.dataset for v in everything} - {""}),
                                   key="sum_dataset")
 chosen_conds = cols[2].multiselect("Condition", sorted({v.condition for v in everything} - {""}),
                                    key="sum_condition")
@@ -38,10 +34,11 @@ chosen_lrs = cols[3].multiselect("Learning rate", sorted({v.lr_mode for v in eve
                                  help="tuned: each loss at its best validation rate; equal: the same rate.")
 selected = [v for v in everything
             if (not chosen_exps or v.experiment in chosen_exps)
-            and (not chosen_sets or dataset_of(v) in chosen_sets)
+            and (not chosen_sets or v.dataset in chosen_sets)
             and (not chosen_conds or v.condition in chosen_conds)
             and (not chosen_lrs or v.lr_mode in chosen_lrs)]
-rows = claims.summary(selected)
+declared = claims_of(loaders.store(src.url))
+rows = summary(selected, declared)
 if not rows:
     st.info("No verdict matches these filters: clear one of them.")
     st.stop()
@@ -65,10 +62,14 @@ st.session_state["_sum_last_pick"] = picked
 st.header("Evidence")
 claim_ids = list(table["claim"])
 claim = st.selectbox("Claim", claim_ids, key="sum_claim",
-                     format_func=lambda c: f"{c}: {claims.CLAIMS[c].sentence}" if c in claims.CLAIMS else c)
+                     format_func=lambda c: f"{c}: {declared[c].sentence}" if c in declared else c)
 head = next(v for v in rows if v.claim == claim)
 st.markdown(f"**{head.sentence}** :{BADGES.get(head.verdict, 'gray')}-badge[{head.verdict}]")
 st.write(head.finding)
+if head.looks:
+    st.caption("Decided group-sequentially: the interval at each look (it narrows until it leaves or enters "
+               "the band of ± the minimum effect).")
+    st.dataframe(views.looks_frame(head), hide_index=True)
 
 evidence = [v for v in selected if v.claim == claim]
 for what in dict.fromkeys(v.metric for v in evidence):
@@ -86,7 +87,7 @@ for what in dict.fromkeys(v.metric for v in evidence):
     st.altair_chart(charts.evidence_chart(frame, label="comparison", ratio=ratio), width="stretch")
     with st.expander(f"{len(measured)} comparisons as a table"):
         st.dataframe(views.styled(frame), hide_index=True)
-    metric = views.measured_metric(claim, measured[0].experiment, what)
+    metric = views.measured_metric(claim, measured[0].experiment, what, declared)
     if metric and st.button(f"Curves of {metric} in {measured[0].experiment} →", key=f"go_{claim}_{what}"):
         st.session_state[FOCUS] = measured[0].experiment
         st.session_state[FOCUS_METRIC] = metric

@@ -1,0 +1,153 @@
+"""Judge a database: the one entry point that `lossdb compare`, the reports and the dashboard share.
+
+It opens the store read-only, checks the names a caller filters by (experiments, claims, verdicts)
+against what exists, evaluates every claim the stored experiments test, and filters the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from core.adaptive import Design
+from core.arms import by_label
+from core.claims import CLAIMS, Claim, Measure, Test
+from core.comparisons import Comparison, comparisons_of
+from core.errors import ConfigError
+from core.retarget import SEPARATOR, dataset_key, experiments_of_dataset
+from core.series import REGRESSION, UNIT_INTERVAL
+from core.verdicts import VERDICTS, Verdict, evaluate, summary
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from core.store import Store
+
+
+def catalogue_experiments() -> list[str]:
+    """Every experiment a catalogue claim is tested in, sorted."""
+    return sorted({e for c in CLAIMS.values() for e in c.experiments})
+
+
+def known_experiments(store: Store, declared: dict[str, Claim] | None = None) -> list[str]:
+    """Every experiment name a caller may filter by: the catalogue's, the claims' and the stored ones."""
+    from core.experiments import catalogue
+
+    declared = claims_of(store) if declared is None else declared
+    return sorted({*catalogue(), *(e for c in declared.values() for e in c.experiments),
+                   *(e["name"] for e in store.experiments())})
+
+
+def check_experiments(store: Store, experiments: Sequence[str] | None) -> None:
+    """Refuse an experiment name the store and the catalogue do not know."""
+    check_names(experiments, None, None, known_experiments(store), ())
+
+
+def claims_of(store: Store | None = None) -> dict[str, Claim]:
+    """The catalogue's claims, then for each stored re-targeted experiment (convergence@mydata) the
+    catalogue's claims on that data ("convergence@mydata"), then each user experiment's comparisons
+    ("my-experiment:focal-beats-ce")."""
+    out = dict(CLAIMS)
+    if store is None:
+        return out
+    stored = store.experiments()
+    names = [e["name"] for e in stored]
+    for key in sorted({n.split(SEPARATOR, 1)[1] for n in names if SEPARATOR in n}):
+        out.update(retargeted_claims(key, names))
+    for e in stored:
+        for c in comparisons_of(e.get("spec") or {}):
+            claim = user_claim(e["name"], c)
+            out[claim.id] = claim
+    return out
+
+
+def retargeted_claims(key: str, names: Sequence[str]) -> dict[str, Claim]:
+    """The catalogue's claims judged on the experiments re-targeted to the user's data `key`."""
+    mine = set(experiments_of_dataset(names, key))
+    out = {}
+    for claim in CLAIMS.values():
+        tests = tuple(replace(t, experiment=f"{t.experiment}{SEPARATOR}{key}") for t in claim.tests
+                      if f"{t.experiment}{SEPARATOR}{key}" in mine)
+        if tests:
+            main = next((t for t in tests if t.primary), tests[0])
+            tests = tuple(replace(t, primary=t is main) for t in tests)
+            out[f"{claim.id}{SEPARATOR}{key}"] = replace(claim, id=f"{claim.id}{SEPARATOR}{key}", tests=tests)
+    return out
+
+
+def user_claim(experiment: str, c: Comparison) -> Claim:
+    """A user's comparison as a claim with one test, judged exactly as catalogue claims are."""
+    if isinstance(c.at, tuple):
+        measure, what = Measure("epochs_to", c.metric, c.threshold, below=c.below), f"epochs to {c.metric} {c.at_text[10:]}"
+    elif c.at == "best":
+        select, mode = ("val_accuracy", "max") if c.metric not in REGRESSION else ("val_rmse", "min")
+        measure, what = Measure("at_best", c.metric, select=select, select_mode=mode), f"{c.metric} at the best-validation epoch"
+    else:
+        measure, what = Measure("final", c.metric), f"final {c.metric}"
+    points = c.metric in UNIT_INTERVAL and not c.ratio
+    test = Test(experiment, measure, what, (by_label(c.favoured),), (by_label(c.other),), c.better,
+                ratio=c.ratio, min_effect=c.min_effect, primary=True, scale=100.0 if points else 1.0,
+                unit=" points" if points else "")
+    return Claim(f"{experiment}:{c.name}", c.claim, (), (test,),
+                 why_headline="declared in the experiment file" if c.declared else
+                 "the default: every arm against the first on the task's main metric")
+
+
+def dataset_claims(store: Store, dataset: str) -> list[str]:
+    """The claim ids judged on a user's data (`lossdb compare --dataset mydata`)."""
+    key = dataset_key(dataset)
+    return [k for k in claims_of(store) if k.endswith(f"{SEPARATOR}{key}")]
+
+
+def designs_of(store: Store) -> dict[str, Design]:
+    """The sequential design of every stored experiment that has one (`lossdb run --until-decided`)."""
+    out = {}
+    for e in store.experiments():
+        design = Design.from_spec(e.get("spec"))
+        if design is not None:
+            out[e["name"]] = design
+    return out
+
+
+def check_names(experiments: Sequence[str] | None, claims: Sequence[str] | None,
+                verdicts: Sequence[str] | None, known_experiments: Sequence[str],
+                known_claims: Sequence[str]) -> None:
+    """Refuse an unknown experiment, claim or verdict word with the valid ones."""
+    for given, valid, what in ((experiments, known_experiments, "experiment"), (claims, known_claims, "claim"),
+                               (verdicts, VERDICTS, "verdict")):
+        unknown = [x for x in given or () if x not in valid]
+        if unknown:
+            raise ConfigError(f"unknown {what} {unknown[0]!r}; valid: {', '.join(valid)}")
+
+
+def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claims: Sequence[str] | None = None,
+                verdicts: Sequence[str] | None = None, all_conditions: bool = False,
+                frame: pd.DataFrame | None = None, dataset: str | None = None) -> list[Verdict]:
+    """The summary rows (or every comparison) of an open store, filtered by the given names;
+    `dataset` keeps the claims judged on that user's data."""
+    declared = claims_of(store)
+    if dataset is not None:
+        on_data = dataset_claims(store, dataset)
+        if not on_data:
+            keys = sorted({n.split(SEPARATOR, 1)[1] for n in known_experiments(store, declared) if SEPARATOR in n})
+            raise ConfigError(f"no experiment ran on the data {dataset!r}; "
+                              + (f"valid: {', '.join(keys)}" if keys else
+                                 "run `lossdb run --dataset csv:PATH --target COLUMN` first"))
+        claims = [c for c in on_data if not claims or c in claims]
+    check_names(experiments, claims, verdicts, known_experiments(store, declared), list(declared))
+    chosen = {k: c for k, c in declared.items() if not claims or k in claims}
+    rows = evaluate(store, list(experiments) if experiments else None, frame, chosen, designs_of(store))
+    rows = rows if all_conditions else summary(rows, chosen)
+    return [v for v in rows if not verdicts or v.verdict in verdicts]
+
+
+def judge(db: str | None, **filters) -> list[Verdict]:
+    """Open the database read-only and judge it (see `judge_store` for the filters)."""
+    from core.store import open_store
+
+    store = open_store(db, create=False, read_only=True)
+    try:
+        return judge_store(store, **filters)
+    finally:
+        store.close()
