@@ -26,9 +26,10 @@ _LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)\.)", re.MULTILINE)
 _CODE = re.compile(r"(`[^`\n]+`)")
 
 
-def text(value: str, in_table: bool = False) -> str:
+def text(value: str, in_table: bool = False, block: bool = False) -> str:
     """User-supplied text as literal Markdown: no HTML, links, images, headings, lists or math,
-    whatever it holds; `code` spans (inert in Markdown) are kept, pipes escaped in a table's."""
+    whatever it holds; `code` spans (inert in Markdown) are kept, pipes escaped in a table's.
+    A `block` (a paragraph of its own) also has the list and heading markers that start its lines escaped."""
     parts = _CODE.split(value)
     out = []
     for i, part in enumerate(parts):
@@ -37,7 +38,7 @@ def text(value: str, in_table: bool = False) -> str:
             continue
         part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         part = _MARKDOWN.sub(r"\\\1", part)
-        out.append(_LINE_START.sub(_line_start, part))
+        out.append(_LINE_START.sub(_line_start, part) if block else part)
     return "".join(out)
 
 
@@ -75,9 +76,9 @@ def anchor(text: str) -> str:
 def section(s: Section, files: str) -> list[str]:
     """One experiment's section; charts link to `files`/<id>.svg."""
     intro = section_intro(s)
-    out = [f"## Experiment: {text(s.name)}", "", text(intro["description"]), ""]
+    out = [f"## Experiment: {text(s.name)}", "", text(intro["description"], block=True), ""]
     if intro["protocol"]:
-        out += [text(intro["protocol"]), ""]
+        out += [text(intro["protocol"], block=True), ""]
     out += [f"_{text(intro['claims'])} {text(intro['status'])}._", "", "### Protocol", "", kv(settings_table(s)), ""]
     if not s.conditions:
         out += ["> No run of this experiment finished, so it has no charts or final metrics.", ""]
@@ -103,11 +104,11 @@ def render(data: ReportData, files: str) -> str:
     toc += [f"- [Experiment: {text(s.name)}](#{anchor('Experiment: ' + s.name)})" for s in data.sections]
     toc.append("- [Provenance](#provenance)")
     out = [f"# {text(data.title)}", "", f"_{text(data.date)} · lossdb {text(data.provenance.lossdb_version)}_", "",
-           *toc, "", "## Abstract", "", text(data.abstract), "", "## Summary comparison", "",
+           *toc, "", "## Abstract", "", text(data.abstract, block=True), "", "## Summary comparison", "",
            table(summary_table(data), bold=1), ""]
     missing = not_run_text(data)
     if missing:
-        out += [text(missing), ""]
+        out += [text(missing, block=True), ""]
     if not data.sections:
         out += ["> The database holds no runs of the selected experiments yet: `lossdb run --preset quick` "
                 "fills it in about a minute.", ""]
