@@ -12,8 +12,7 @@ from cli.options import DbOption
 from core.errors import ConfigError
 from core.judging import check_experiments
 from core.outfiles import check_target
-from core.store import mask_url, open_store, resolve_url
-from core.store.engine import sqlite_path
+from core.store import mask_url, open_store, resolve_url, sqlite_path
 
 
 def report(

@@ -18,8 +18,7 @@ from core import retarget, runner
 from core.comparisons import comparisons_of
 from core.errors import StoreError
 from core.executors import cpu_count, open_executor, sigterm_as_interrupt
-from core.store import mask_url, open_store
-from core.store.engine import describe
+from core.store import describe, mask_url, open_store
 from core.validate import LIMITS, NO_LIMITS
 
 err = Console(stderr=True)
@@ -66,6 +65,7 @@ def run(
     """
     started = time.perf_counter()
     exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
+    runner.check_names(exps, force)
     plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
     runner.check_data(plans)
     if not no_limits and scheduler is None and jobs > (cpus := cpu_count()):

@@ -141,8 +141,8 @@ def with_comparisons(exp: Experiment, text: str = "") -> Experiment:
     metrics: dict[str, frozenset[str]] = {}
     tasks: list[str] = []
     csv: dict[str, dict[str, Any]] = {}
-    for plan in expand(exp, preset=None, validate_only=True):
-        arm, data = plan.arm, data_spec(plan.arm)
+    for arm in _data_and_arm_variants(exp):
+        data = data_spec(arm)
         task = task_of(data)
         tasks.append(task)
         stored = series.stored(task, arm["head"], imbalanced=data.imbalance != 1,
@@ -295,11 +295,6 @@ def resolve(names: list[str], configs: list[str | Path] = ()) -> list[Experiment
     if unknown:
         raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(cat)}")
     files = [load_file(c) for c in configs]
-    reserved = set(cat) or catalogue_names()
-    for e in files:
-        if e.name in reserved:
-            raise ConfigError(f"{e.source}: the name {e.name!r} belongs to the catalogue's experiment; "
-                              "give yours its own name in [experiment] name")
     chosen = [cat[n] for n in names] + files
     seen: dict[str, str] = {}
     for e in chosen:
@@ -421,6 +416,16 @@ def _grid(merged: dict, extra: dict) -> Iterator[dict]:
     axes = _axes(merged, extra)
     for combo in itertools.product(*(vals for _, _, vals in axes)):
         yield _combo(merged, extra, axes, combo)
+
+
+def _data_and_arm_variants(exp: Experiment) -> Iterator[dict]:
+    """One config per combination of the grid's data and arm-level axes (loss, head, label, loss
+    parameters), other axes at their first value: every data set, task, head and label a grid
+    holds, without expanding its learning rates or widths."""
+    for merged, extra in _arms(exp, None, None, None):
+        axes = [a for a in _axes(merged, extra) if a[0] in ("data", None)]
+        for combo in itertools.product(*(vals for _, _, vals in axes)):
+            yield _combo(merged, extra, axes, combo)
 
 
 def _samples(merged: dict, extra: dict) -> Iterator[dict]:

@@ -123,6 +123,31 @@ def check_data(plans: Sequence[RunPlan]) -> None:
                     validate.check_head(q.arm["head"], task, spec.dataset)
 
 
+def check_names(exps: Sequence[Experiment], force: bool = False) -> None:
+    """Refuse a user file that takes a catalogue experiment's name with another definition (unless
+    `force`): its runs would join that claim's verdicts; the message says how the two differ."""
+    reserved = ex.catalogue_names()
+    for e in exps:
+        if force or e.source.startswith("catalogue:") or e.name not in reserved:
+            continue
+        diff = ex.differences(_plain(ex.catalogue()[e.name].spec), _plain(e.spec))
+        if diff:
+            raise ConfigError(f"{e.source}: the name {e.name!r} belongs to a catalogue experiment, which yours "
+                              f"changes ({_listed(diff)}): give yours its own name, or pass --force to run it "
+                              "under that name")
+
+
+def _plain(spec: dict[str, Any]) -> Any:
+    """A spec as the store keeps it (JSON), so that stored and given specs compare equal when they are."""
+    return json.loads(dumps(spec))
+
+
+def _listed(diff: list[str]) -> str:
+    """The first differences, and how many more."""
+    more = f" and {len(diff) - 3} more" if len(diff) > 3 else ""
+    return "; ".join(diff[:3]) + more
+
+
 def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -> None:
     """Refuse a user file whose experiment is stored under the same name with a different spec
     (unless `force`): its runs would join another definition's; the message says how they differ."""
@@ -132,11 +157,10 @@ def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -
         stored = store.experiment_spec(e.name)
         if stored is None:
             continue
-        diff = ex.differences(stored, json.loads(dumps(e.spec)))
+        diff = ex.differences(stored, _plain(e.spec))
         if diff:
-            more = f" and {len(diff) - 3} more" if len(diff) > 3 else ""
             raise ConfigError(f"{e.source}: experiment {e.name!r} is stored with a different definition "
-                              f"({'; '.join(diff[:3])}{more}): rename it, or pass --force to replace it")
+                              f"({_listed(diff)}): rename it, or pass --force to replace it")
 
 
 def pending(store: Store, plans: list[RunPlan], force: bool = False) -> list[RunPlan]:

@@ -118,8 +118,8 @@ CASES = [
              "[arms] delta: must be a finite number > 0, got inf"),
     # item 3: the catalogue's names are reserved; a changed definition needs --force
     bad_file("catalogue name", named("convergence"),
-             "{dir}/x.toml: the name 'convergence' belongs to the catalogue's experiment; give yours its own name"),
-    bad_file("catalogue name beside it", named("calibration"), "belongs to the catalogue's experiment",
+             "{dir}/x.toml: the name 'convergence' belongs to a catalogue experiment, which yours changes ("),
+    bad_file("catalogue name beside it", named("calibration"), "or pass --force to run it under that name",
              "convergence"),
     bad_file("changed definition", toml(epochs="3"),
              "{dir}/x.toml: experiment 'bad' is stored with a different definition (train.epochs: 2 → 3): "
@@ -129,7 +129,7 @@ CASES = [
     # item 15: limits, checked before anything is planned in memory or stored
     bad_file("seeds 1e8", BASE.replace("seeds = 1", "seeds = 100000000"),
              "this command plans 100,000,000 runs, more than the limit of 100,000 per command"),
-    bad_file("grid of 160,000", grid(400), "this command plans 160,000 runs, more than the limit"),
+    bad_file("grid of a million", grid(1000), "this command plans 1,000,000 runs, more than the limit"),
     bad_file("epochs 1e11", toml(epochs="100000000000"),
              "[train] epochs: 100,000,000,000 is more than the limit of 100,000; pass --no-limits"),
     bad_file("hidden 1e8", BASE.replace("[train]", "[model]\nhidden = [100000000]\n[train]"),

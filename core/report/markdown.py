@@ -19,10 +19,11 @@ from core.report.view import (
     summary_table,
 )
 
-# Characters that make Markdown (GFM: emphasis, links, images, math, strike-through, tables) or
-# HTML out of plain text; each is written backslash-escaped, or as an entity for <, > and &.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()!#|~$])")
-_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)\.)", re.MULTILINE)
+# Characters that make Markdown (GFM: emphasis, math, strike-through, tables, headings) or HTML out
+# of plain text; each is written backslash-escaped, or as an entity for <, > and &. A link or an
+# image needs "](" or "][": escaping that "]" is enough, so "[−3.8, 3.8]" stays as it reads.
+_MARKDOWN = re.compile(r"([\\`*_#|~$]|\](?=[(\[]))")
+_LINE_START = re.compile(r"^(\s*)(?:([-+=\[])|(\d+)\.(?=\s|$))", re.MULTILINE)
 _CODE = re.compile(r"(`[^`\n]+`)")
 
 
