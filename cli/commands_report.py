@@ -11,7 +11,8 @@ import typer
 from cli.options import DbOption
 from core.errors import ConfigError
 from core.judging import check_experiments
-from core.store import mask_url, open_store, resolve_url
+from core.outfiles import check_target
+from core.store import mask_url, open_store, resolve_url, sqlite_path
 
 
 def report(
@@ -23,6 +24,7 @@ def report(
     interactive: Annotated[bool, typer.Option(
         "--interactive", help="HTML only: embed the Vega runtime once so charts zoom and show tooltips.")] = False,
     title: Annotated[str | None, typer.Option("--title", help="The report's title.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
     db: DbOption = None,
 ) -> None:
     """Write the comparison report and print the path of the file written.
@@ -36,6 +38,8 @@ def report(
 
     if fmt not in reports.FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
+    protected = (sqlite_path(resolve_url(db)),)
+    check_target(reports.target(fmt, out), force=force, protected=protected)
     store = open_store(db, create=False, read_only=True)
     try:
         check_experiments(store, experiment)
@@ -43,7 +47,7 @@ def report(
         data = reports.build(store, experiment or None, title=title, command=command)
     finally:
         store.close()
-    typer.echo(str(reports.write(data, fmt, out, interactive)))
+    typer.echo(str(reports.write(data, fmt, out, interactive, force=force, protected=protected)))
 
 
 def command_line(experiments: list[str], fmt: str, out: Path | None, interactive: bool, title: str | None,

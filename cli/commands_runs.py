@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.options import DbOption
+from core import jsontext
 from core.errors import ConfigError
 from core.losses import LOSSES
 from core.store import STATUSES, open_store, run_as_dict
@@ -42,7 +42,7 @@ def runs(
         records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
     rows = [run_as_dict(r) for r in records]
     if fmt == "json":
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(jsontext.dumps(rows, indent=2))
     elif fmt == "csv":
         _csv(rows)
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.options import DbOption
+from core import jsontext
 from core.errors import ConfigError
 from core.store import (
     EXPORT_FORMATS,
@@ -23,6 +23,7 @@ from core.store import (
     run_as_dict,
     upgrade,
 )
+from core.validate import check_run_ids
 
 SHOW_FORMATS = ("text", "json")
 PROVENANCE = ("engine_version", "lossdb_version", "numpy_version", "python_version", "git_commit")
@@ -42,10 +43,11 @@ def show(
     """
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
+    check_run_ids([run_id])
     with open_store(db, create=False, read_only=True) as store:
         data = run_as_dict(store.get_run(run_id))
     if fmt == "json":
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(jsontext.dumps(data, indent=2))
         return
     out = Console()
     out.print(f"[bold]run {data['id']}[/bold] · {data['experiment']} · {data['loss']}/{data['head']} "
@@ -61,9 +63,9 @@ def show(
     for name, value in data["metrics"].items():
         metrics.add_row(name, f"{value:.6g}" if isinstance(value, float) else str(value))
     out.print(metrics)
-    out.print("config:", json.dumps(data["config"], indent=2), highlight=False)
+    out.print("config:", jsontext.dumps(data["config"], indent=2), highlight=False, markup=False)
     if data["extras"]:
-        out.print("extras:", json.dumps(data["extras"], indent=2), highlight=False)
+        out.print("extras:", jsontext.dumps(data["extras"], indent=2), highlight=False, markup=False)
 
 
 def export_runs(
@@ -97,6 +99,7 @@ def delete(
     if bool(run_ids) == (experiment is not None):
         raise ConfigError("name the runs to delete (lossdb delete 3 4) or an experiment "
                           "(lossdb delete --experiment NAME), not both or neither")
+    check_run_ids(run_ids or [])
     with open_store(db, create=False) as store:
         where = mask_url(store.url)
         if experiment is not None:

@@ -43,7 +43,8 @@ def small_db(tmp_path, runner) -> str:
     """A SQLite file holding a real small run of an experiment named convergence."""
     config, db = tmp_path / "small.toml", tmp_path / "runs.db"
     config.write_text(SMALL)
-    result = runner.invoke(app, ["run", "--config", str(config), "--db", str(db)])
+    # --force: a file may take a catalogue experiment's name only when told to (issue 15)
+    result = runner.invoke(app, ["run", "--config", str(config), "--force", "--db", str(db)])
     assert result.exit_code == 0, result.output
     return str(db)
 

@@ -3,12 +3,12 @@ charts placed as SVG (vector), a table of contents, page numbers. No network and
 
 from __future__ import annotations
 
-import json
 import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from core import jsontext
 from core.report.model import ReportData, Section
 from core.report.view import (
     CHOSEN_NOTE,
@@ -65,7 +65,7 @@ def render(data: ReportData, svgs: dict[str, str]) -> bytes:
         (root / "charts").mkdir()
         for chart_id, svg in svgs.items():
             (root / "charts" / f"{chart_id}.svg").write_text(svg, encoding="utf-8")
-        (root / "data.json").write_text(json.dumps(document(data), ensure_ascii=False), encoding="utf-8")
+        (root / "data.json").write_text(jsontext.dumps(document(data)), encoding="utf-8")
         main = root / TEMPLATE
         main.write_text(template, encoding="utf-8")
         return typst.compile(str(main), root=str(root), ignore_system_fonts=True, format="pdf")

@@ -55,7 +55,8 @@ st.header("One run")
 run_id = st.selectbox("Run", ids, index=ids.index(overlay[-1]) if overlay[-1] in ids else 0,
                       key="runs_detail")
 record, series = loaders.run_detail(src.url, src.token, int(run_id))
-st.markdown(f"**#{record.id} {record.config.get('label', record.loss + '/' + record.head)}** · "
+# st.text, not st.markdown: a label is the user's text, never links, math or HTML.
+st.text(f"#{record.id} {record.config.get('label', record.loss + '/' + record.head)} · "
             f"{record.experiment} · {record.dataset} · lr {record.lr:g} · seed {record.seed} · "
             f"{record.status}" + (f" at epoch {record.diverged_epoch}" if record.diverged_epoch is not None else ""))
 if record.error:
