@@ -20,6 +20,7 @@ from typing import Any
 import core
 from core import experiments as ex
 from core import validate
+from core.adaptive import KEY as DESIGN_KEY
 from core.data import prepare
 from core.errors import ConfigError, LossdbError
 from core.executors import InlineExecutor
@@ -157,7 +158,7 @@ def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -
         stored = store.experiment_spec(e.name)
         if stored is None:
             continue
-        diff = ex.differences(stored, _plain(e.spec))
+        diff = ex.differences(_without_design(stored), _without_design(_plain(e.spec)))
         if diff:
             raise ConfigError(f"{e.source}: experiment {e.name!r} is stored with a different definition "
                               f"({_listed(diff)}): rename it, or pass --force to replace it")
@@ -228,7 +229,7 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
     """
     summary = RunSummary(planned=len(todo))
     for e in exps:
-        store.upsert_experiment(e.name, e.description, e.spec)
+        store.upsert_experiment(e.name, e.description, _keep_design(store, e))
     executor = executor or InlineExecutor()
     queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers))
     in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}
@@ -266,3 +267,19 @@ def _tally(summary: RunSummary, runs: list[NewRun]) -> None:
         setattr(summary, r.status, getattr(summary, r.status) + 1)
         if r.error and r.error.splitlines()[0] not in summary.errors:
             summary.errors.append(r.error.splitlines()[0])
+
+
+def _without_design(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec without its sequential design (core.adaptive): seeds added later do not change a definition."""
+    return {k: v for k, v in spec.items() if k != DESIGN_KEY}
+
+
+def _keep_design(store: Store, e: Experiment) -> dict[str, Any]:
+    """The spec to store: a sequential design stored earlier is kept, since the stored runs were
+    judged look by look under it (a plain `lossdb run` does not undo `--until-decided`)."""
+    spec = e.spec
+    if DESIGN_KEY in spec:
+        return spec
+    old = store.experiment_spec(e.name) or {}
+    return {**spec, DESIGN_KEY: old[DESIGN_KEY]} if DESIGN_KEY in old else spec
+

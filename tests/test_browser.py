@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from core import claims
 from core.store import open_store
+from core.verdicts import evaluate, summary
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -101,7 +101,7 @@ def test_summary_shows_table_chart_and_verdict_then_convergence_its_chart(server
     from playwright.sync_api import expect
 
     with open_store(str(quick_db), create=False, read_only=True) as store:
-        first = claims.summary(claims.evaluate(store))[0]
+        first = summary(evaluate(store))[0]
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
     with screenshot_on_failure(page, "browser-summary-convergence"):
         page.goto(server)
