@@ -44,7 +44,7 @@ head = "linear"
 """
 
 
-def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
+def matmul_peak(n: int = 2048, repeats: int = 10, clock=time.perf_counter) -> float:
     """Best float32 GFLOP/s of an n×n by n×n product in this process (all BLAS threads)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
@@ -52,10 +52,25 @@ def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
     a @ b
     best = np.inf
     for _ in range(repeats):
-        t = time.perf_counter()
+        t = clock()
         a @ b
-        best = min(best, time.perf_counter() - t)
+        best = min(best, clock() - t)
     return 2 * n**3 / best / 1e9
+
+
+def single_thread_peak() -> float:
+    """The same product on one BLAS thread, timed in CPU seconds (fair on a shared machine)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return matmul_peak(clock=time.process_time)
+
+
+def _timed(part):
+    """Train one part and return its results with the CPU seconds the worker spent."""
+    t = time.process_time()
+    results = train_stack(part)
+    return results, time.process_time() - t
 
 
 def reference_flops(spec) -> tuple[float, int]:
@@ -72,10 +87,9 @@ def reference_flops(spec) -> tuple[float, int]:
 
 
 def _train_parts(pool, parts):
-    """Train the stack's parts (one per process, or inline) and return the results in model order."""
-    if pool is None:
-        return [r for part in parts for r in train_stack(part)]
-    return [r for rs in pool.map(train_stack, parts) for r in rs]
+    """Train the stack's parts (one per process, or inline): results in model order, total CPU seconds."""
+    done = list(pool.map(_timed, parts)) if pool else [_timed(part) for part in parts]
+    return [r for rs, _ in done for r in rs], sum(cpu for _, cpu in done)
 
 
 def main() -> None:
@@ -94,16 +108,18 @@ def main() -> None:
     order = [p for g in groups for p in plans if p.seed in g]
     pool = ProcessPoolExecutor(len(parts)) if len(parts) > 1 else None
     _train_parts(pool, parts)  # warm-up: dataset loading, BLAS initialisation, worker start
-    best = np.inf
+    best = best_cpu = np.inf
     for _ in range(args.repeat):
         t = time.perf_counter()
-        results = _train_parts(pool, parts)
-        best = min(best, time.perf_counter() - t)
+        results, cpu = _train_parts(pool, parts)
+        best, best_cpu = min(best, time.perf_counter() - t), min(best_cpu, cpu)
     if pool:
         pool.shutdown()
     plans = order
     peak = matmul_peak()
+    peak1 = single_thread_peak()
     achieved = flops / best / 1e9
+    per_core = flops / best_cpu / 1e9
     acc = {r: np.mean([res.metrics["test_accuracy"][-1] for p, res in zip(plans, results, strict=True)
                        if p.arm["label"] == r]) for r in dict.fromkeys(p.arm["label"] for p in plans)}
     print(f"reference sweep: {len(plans)} models (3 arms x 5 seeds), {spec.epochs} epochs, batch {spec.batch_size}, float32, {len(parts)} process(es)")
@@ -111,7 +127,9 @@ def main() -> None:
     print(f"model-steps per second: {steps / best:,.0f}")
     print(f"achieved: {achieved:.2f} GFLOP/s  (6·P per trained sample, 2·P per evaluated sample)")
     print(f"float32 matmul peak (2048², this process): {peak:.2f} GFLOP/s")
-    print(f"ratio: {achieved / peak:.1%}  (target: at least 30%)")
+    print(f"ratio: {achieved / peak:.1%}  (target: at least 40%)")
+    print(f"per core, in CPU seconds (robust to other load): {per_core:.2f} GFLOP/s against a one-thread "
+          f"peak of {peak1:.2f}: {per_core / peak1:.1%}")
     print("final test accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()))
 
 

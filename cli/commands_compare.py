@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import shutil
 import textwrap
 from typing import Annotated
@@ -47,9 +46,10 @@ def compare(
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
                  dataset=dataset)
     if fmt == "json":
+        from core.jsontext import dumps
         from core.present import as_json
 
-        typer.echo(json.dumps([as_json(v) for v in rows], indent=2, ensure_ascii=False, allow_nan=False))
+        typer.echo(dumps([as_json(v) for v in rows], indent=2))
     elif fmt == "markdown":
         typer.echo(markdown(rows))
     elif fmt == "csv":

@@ -23,13 +23,13 @@ def app_path() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "app.py"
 
 
-def streamlit_command(app: Path, url: str, host: str, port: int) -> list[str]:
+def streamlit_command(app: Path, host: str, port: int) -> list[str]:
     """The `streamlit run` command line (through dashboard.serve, which imports the heavy modules
-    before the first page load) that serves `app` on host:port for database `url`."""
+    before the first page load) that serves `app` on host:port. The database URL is not on it:
+    a command line is visible to every local user (`ps`), so the URL goes in $LOSSDB_DB."""
     return [sys.executable, "-m", "dashboard.serve", "run", str(app),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
-            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-            "--", "--db", url]
+            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
 
 
 def dashboard(
@@ -48,7 +48,7 @@ def dashboard(
     """
     url = resolve_url(db)
     open_store(url, create=False, read_only=True).close()
-    command = streamlit_command(app_path(), url, host, port)
+    command = streamlit_command(app_path(), host, port)
     typer.echo(f"lossdb dashboard: http://{host}:{port} (database {describe(url)}); Ctrl+C stops it.")
     sys.stdout.flush()
     sys.stderr.flush()

@@ -12,7 +12,8 @@ from cli.options import DbOption
 from cli.progress import steps
 from core.errors import ConfigError
 from core.judging import check_experiments
-from core.store import mask_url, open_store, resolve_url
+from core.outfiles import check_target
+from core.store import mask_url, open_store, resolve_url, sqlite_path
 
 
 def report(
@@ -25,6 +26,7 @@ def report(
     interactive: Annotated[bool, typer.Option(
         "--interactive", help="HTML only: embed the Vega runtime once so charts zoom and show tooltips.")] = False,
     title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="The report's title.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
     db: DbOption = None,
 ) -> None:
     """Write the comparison report to a file.
@@ -40,6 +42,8 @@ def report(
 
     if fmt not in reports.FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
+    protected = (sqlite_path(resolve_url(db)),)
+    check_target(reports.target(fmt, out), force=force, protected=protected)
     store = open_store(db, create=False, read_only=True)
     try:
         check_experiments(store, experiment)
@@ -47,7 +51,7 @@ def report(
         with steps("reading the runs and computing the verdicts") as shown:
             data = reports.build(store, experiment or None, title=title, command=command)
             shown.step(f"drawing {len(data.charts)} charts and writing the {fmt.upper()} file")
-            path = reports.write(data, fmt, out, interactive)
+            path = reports.write(data, fmt, out, interactive, force=force, protected=protected)
     finally:
         store.close()
     typer.echo(str(path))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -16,8 +17,9 @@ from core import experiments as ex
 from core import retarget, runner
 from core.comparisons import comparisons_of
 from core.errors import StoreError
-from core.executors import open_executor
-from core.store import mask_url, open_store
+from core.executors import cpu_count, open_executor, sigterm_as_interrupt
+from core.store import describe, mask_url, open_store
+from core.validate import LIMITS, NO_LIMITS
 
 err = Console(stderr=True)
 
@@ -41,7 +43,10 @@ def run(
         metavar="PRESET", help="quick (about a minute) or full (the README's numbers).")] = "quick",
     seeds: Annotated[int | None, typer.Option(metavar="N", help="Override the number of seeds.")] = None,
     epochs: Annotated[int | None, typer.Option(metavar="N", help="Override the number of epochs.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Redo runs that are already stored.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Redo runs that are already stored; replace a stored experiment's changed definition.")] = False,
+    no_limits: Annotated[bool, typer.Option(
+        "--no-limits", help="Lift the limits on runs, epochs, model size, samples and memory per command.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", help="Train stacks in N local processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option(
         metavar="ADDRESS",
@@ -68,27 +73,36 @@ def run(
     """
     started = time.perf_counter()
     exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
-    plans = runner.plan(exps, preset, seeds, epochs)
+    runner.check_names(exps, force)
+    plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
     runner.check_data(plans)
+    if not no_limits and scheduler is None and jobs > (cpus := cpu_count()):
+        err.print(f"--jobs {jobs} is more than the {cpus} CPU(s) here: using {cpus} "
+                  f"(--no-limits starts {jobs}).", markup=False, highlight=False)
+        jobs = cpus
     if until_decided:
-        _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size,
-                       all_conditions, db, started)
+        with sigterm_as_interrupt():
+            _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size,
+                           all_conditions, db, started)
         return
-    with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
+    with sigterm_as_interrupt(), open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
+        runner.check_specs(store, exps, force)
         todo = runner.pending(store, plans, force)
         skipped = len(plans) - len(todo)
         err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
-                  f"{len(todo)} to run on {workers} worker(s) → {mask_url(store.url)}")
+                  f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}", markup=False)
         with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=False, disable=not todo) as bar:
             task = bar.add_task("runs", total=len(todo))
             summary = runner.execute(store, exps, todo, force=force, executor=executor, workers=workers,
                                      on_stack=lambda n: bar.advance(task, n))
     summary.skipped = skipped
+    if not todo:
+        typer.echo(f"Nothing to run: all {len(plans)} planned runs are already stored (--force redoes them).")
     typer.echo(f"{summary.finished} finished, {summary.diverged} diverged, {summary.failed} failed, "
                f"{summary.skipped} skipped (already stored), in {time.perf_counter() - started:.1f} s.")
     for e in summary.errors:
-        err.print(f"[red]failed:[/red] {e}")
+        err.print(f"[red]failed:[/red] {escape(e)}")
     if summary.failed:
         raise typer.Exit(code=1)
 
@@ -104,6 +118,8 @@ def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seed
         start[p.experiment] = max(start.get(p.experiment, 0), p.seed + 1)
     totals = {"finished": 0, "diverged": 0, "failed": 0}
     with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
+        runner.check_specs(store, exps, force)
+
         def train(todo_exps, seeds_of) -> None:
             todo_plans = [p for e in todo_exps for p in ex.expand(e, preset, seeds_of[e.name], epochs)]
             todo = runner.pending(store, todo_plans, force)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.options import DbOption, PlainCommand, experiment_option, format_option
+from core import jsontext
 from core.errors import ConfigError
 from core.listing import Listing, cell, listing
 from core.losses import LOSSES
@@ -64,7 +64,7 @@ def runs(
     shown = listing(records, sort=sort, limit=limit, columns=chosen)
     if fmt == "json":
         by_id = {r.id: r for r in records}
-        typer.echo(json.dumps([run_as_dict(by_id[row["id"]]) for row in shown.rows], indent=2))
+        typer.echo(jsontext.dumps([run_as_dict(by_id[row["id"]]) for row in shown.rows], indent=2))
     elif fmt == "csv":
         _csv(shown, chosen is not None)
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from rich.table import Table
 
 from cli.options import DbOption, PlainCommand, experiment_option, format_option
 from cli.progress import steps
+from core import jsontext
 from core.analysis import flat_config
 from core.errors import ConfigError
 from core.listing import cell, flat_row, short
@@ -27,6 +27,7 @@ from core.store import (
     run_as_dict,
     upgrade,
 )
+from core.validate import check_run_ids
 
 SHOW_FORMATS = ("text", "json")
 SHOWN_ABOVE = {"dataset", "lr", "epochs", "loss", "head", "label", "experiment", "seed"}
@@ -50,11 +51,12 @@ def show(
     """
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
+    check_run_ids([run_id])
     with open_store(db, create=False, read_only=True) as store:
         record = store.get_run(run_id)
     data = run_as_dict(record)
     if fmt == "json":
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(jsontext.dumps(data, indent=2))
         return
     out = Console(highlight=False)
     out.print(f"run {data['id']} · {data['experiment']} · {escape(flat_row(record)['arm'])} "
@@ -103,7 +105,7 @@ def _extra_text(name: str, value: object) -> str:
         counts = [c for c in value.get("count", []) if c]
         return (f"{len(value.get('count', []))} confidence bins, {len(counts)} holding "
                 f"{sum(counts)} test samples (the bins are in --format json)")
-    text = json.dumps(value)
+    text = jsontext.dumps(value)
     return text if len(text) <= 200 else text[:200] + "… (all of it in --format json)"
 
 
@@ -143,6 +145,7 @@ def delete(
     if bool(run_ids) == (experiment is not None):
         raise ConfigError("name the runs to delete (lossdb delete 3 4) or an experiment "
                           "(lossdb delete --experiment NAME), not both or neither")
+    check_run_ids(run_ids or [])
     with open_store(db, create=False) as store:
         where = mask_url(store.url)
         if experiment is not None:

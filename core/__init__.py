@@ -2,4 +2,5 @@
 
 __version__ = "0.1.0"
 # Bumped whenever a change alters the numbers a run produces; part of a run's identity.
-ENGINE_VERSION = "1"
+# 2: a diverged run keeps only its finite epochs, and a loss past 10⁶× its start counts as diverged.
+ENGINE_VERSION = "2"

@@ -1,4 +1,4 @@
-"""Prepare a dataset for training: load, split, corrupt the training split, standardise.
+"""Prepare a dataset for training: load, split, corrupt the training split, scale the features.
 
 Randomness: every step draws from its own stream of the run's seed, so changing one option
 (say label_noise) never changes the split or the generated samples. Splits, per-class counts and
@@ -38,6 +38,8 @@ _SUBSTREAMS = {"generate": 0, "split": 1, "imbalance": 2, "label_noise": 3, "out
 OUTLIER_SDS = 10.0
 TASKS = ("classification", "regression", "auto")
 MIN_TRAIN_PER_CLASS = 2  # fewer and a class can hardly be learnt (nor flipped, nor subsampled)
+# standard: z-scores; minmax: each column to [0, 1] on the training rows; none: as loaded.
+FEATURE_SCALINGS = ("standard", "minmax", "none")
 _TINY_SD = 1e-12  # a column whose sd is below this (relative to its mean) counts as constant
 
 
@@ -60,6 +62,7 @@ class DataSpec:
     drop_missing: bool = False  # CSV only: drop rows with a missing value instead of refusing them
     x: float = 1.0
     y: float = 0.0
+    scale: str = "standard"  # input features: "standard", "minmax" or "none" (fitted on training rows)
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,6 +146,9 @@ def _is_int(value: object) -> bool:
 def _check_choices(spec: DataSpec) -> None:
     if spec.noise_dist not in NOISE_DISTS:
         raise DataError(f"noise_dist must be one of {', '.join(NOISE_DISTS)}, got {spec.noise_dist!r}.")
+    if spec.scale not in FEATURE_SCALINGS:
+        raise DataError(f"scale must be one of {', '.join(map(repr, FEATURE_SCALINGS))}, "
+                        f"got {spec.scale!r}.")
     if spec.task not in TASKS:
         raise DataError(f"task must be one of {', '.join(TASKS)}, got {spec.task!r}.")
     if not isinstance(spec.target, str) or not spec.target:
@@ -170,6 +176,9 @@ def _check_applicable(spec: DataSpec, info: Dataset | None) -> None:
          f"drop_missing applies to csv:PATH datasets only, not to {name!r}"),
         ((spec.x != 1.0 or spec.y != 0.0) and kind != "neuron",
          f"x and y apply to the 'neuron' dataset only, not to {name!r}"),
+        (spec.scale != "standard" and kind == "neuron",
+         "scale does not apply to the one-sample 'neuron' dataset, which is never scaled; leave "
+         "scale out"),
         (spec.outliers > 0 and kind == "neuron",
          "outliers do not apply to the one-sample 'neuron' dataset; leave outliers at 0"),
     ]
@@ -207,7 +216,7 @@ def _source(spec: DataSpec) -> str:
 
 
 def prepare(spec: DataSpec, seed: int, dtype: DTypeLike = np.float32) -> Prepared:
-    """Load, split (test, then validation), corrupt the training split and standardise."""
+    """Load, split (test, then validation), corrupt the training split and scale the features (spec.scale)."""
     validate_spec(spec)
     if not (_is_int(seed) and seed >= 0):
         raise DataError(f"seed must be a whole number ≥ 0, got {seed!r}.")
@@ -225,7 +234,7 @@ def prepare(spec: DataSpec, seed: int, dtype: DTypeLike = np.float32) -> Prepare
         y_train = flip_labels(clean, spec.label_noise, raw.n_classes, _rng(seed, "label_noise"))
     else:
         y_train = add_outliers(clean, spec.outliers, _rng(seed, "outliers"))
-    return _assemble(raw, (train, val, test), y_train, clean, dt)
+    return _assemble(raw, (train, val, test), y_train, clean, dt, spec.scale)
 
 
 def _float_dtype(dtype: DTypeLike) -> np.dtype:
@@ -301,15 +310,26 @@ def _neuron(spec: DataSpec, dtype: np.dtype) -> Prepared:
 
 
 def _assemble(raw: Raw, parts: tuple[np.ndarray, ...], y_train: np.ndarray, clean: np.ndarray,
-              dtype: np.dtype) -> Prepared:
+              dtype: np.dtype, scale: str = "standard") -> Prepared:
     train, val, test = parts
-    mean, sd = _mean_sd(raw.X[train])
-    X = [((raw.X[i] - mean) / sd).astype(dtype) for i in parts]
+    shift, spread = _feature_scaling(scale, raw.X[train])
+    X = [((raw.X[i] - shift) / spread).astype(dtype) for i in parts]
     ys = [y_train, raw.y[val], raw.y[test], clean]
     ys = [y.astype(np.int64 if raw.task == "classification" else dtype) for y in ys]
     n_out = raw.n_classes if raw.task == "classification" else raw.y.shape[1]
     return Prepared(raw.task, raw.n_classes, raw.X.shape[1], n_out, *X, *ys,
                     raw.feature_names, raw.class_names)
+
+
+def _feature_scaling(kind: str, X_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(shift, spread) per column, fitted on the training rows only: x ↦ (x − shift) / spread."""
+    if kind == "standard":
+        return _mean_sd(X_train)
+    if kind == "minmax":  # held-out rows may fall outside [0, 1]; a constant column maps to 0
+        low = X_train.min(axis=0)
+        span = X_train.max(axis=0) - low
+        return low, np.where(span > _TINY_SD * np.maximum(1.0, np.abs(low)), span, 1.0)
+    return np.zeros(X_train.shape[1]), np.ones(X_train.shape[1])
 
 
 def _mean_sd(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -55,6 +55,9 @@ class Dataset:
     build: Callable[..., Raw] | None = None  # bundled: build(); generated: build(n, noise, dist, rng)
     n_samples: int | None = None
     noise: float | None = None
+    # One fixed sample used as train, validation and test, unscaled: every seed gives the same
+    # numbers (so a comparison has n = 1 and no interval), and the trainer records its output.
+    deterministic: bool = False
 
 
 def _sk():
@@ -185,12 +188,21 @@ def _entries() -> list[Dataset]:
         generated("friedman1", R, 0, _friedman1, 1000, 1.0, "Friedman #1, 10 features (5 used)"),
         generated("sine", R, 0, _sine, 500, 0.1, "y = sin(x) on [-3, 3]"),
         generated("linear", R, 0, _linear, 500, 1.0, "y = X·w + noise, 5 features"),
-        Dataset("neuron", "neuron", R, 0, "one sample X=[[x]], y=[[y]] (Nielsen's neuron)"),
+        Dataset("neuron", "neuron", R, 0, "one sample X=[[x]], y=[[y]] (Nielsen's neuron)",
+                deterministic=True),
     ]
 
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in _entries()}
 CSV_PREFIX = "csv:"
+
+
+def is_deterministic(name: str) -> bool:
+    """Whether the dataset is one fixed, unscaled sample, so that every seed gives the same run.
+
+    False for csv:PATH and for names not in the registry."""
+    entry = DATASETS.get(name) if isinstance(name, str) else None
+    return entry is not None and entry.deterministic
 
 
 def dataset_names() -> list[str]:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from core import losses, series
+from core import losses, series, validate
 from core.comparisons import Comparison
 from core.comparisons import resolve as resolve_comparisons
 from core.data import CSV_PREFIX, DataSpec
@@ -86,6 +88,9 @@ def load_file(path: str | Path) -> Experiment:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read experiment file {p}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"experiment file {p} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
+                          f"{e.start}): save it as UTF-8") from None
     return parse(text, str(p), p.parent)
 
 
@@ -136,8 +141,8 @@ def with_comparisons(exp: Experiment, text: str = "") -> Experiment:
     metrics: dict[str, frozenset[str]] = {}
     tasks: list[str] = []
     csv: dict[str, dict[str, Any]] = {}
-    for plan in expand(exp, preset=None, validate_only=True):
-        arm, data = plan.arm, data_spec(plan.arm)
+    for arm in _data_and_arm_variants(exp):
+        data = data_spec(arm)
         task = task_of(data)
         tasks.append(task)
         stored = series.stored(task, arm["head"], imbalanced=data.imbalance != 1,
@@ -189,6 +194,8 @@ def _validate(raw: dict, text: str, source: str) -> None:
         raise ConfigError(f"{source}: [experiment] needs a name, e.g. name = \"digits-ce-vs-mse\"")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", exp["name"]):
         raise _fail(text, source, "experiment", "name", "use letters, digits, '-', '_' and '.' only")
+    if len(exp["name"]) > validate.MAX_NAME:
+        raise _fail(text, source, "experiment", "name", f"at most {validate.MAX_NAME} characters, got {len(exp['name'])}")
     _check_keys(raw, text, source, "experiment", exp, EXPERIMENT_KEYS)
     _check_keys(raw, text, source, "data", raw.get("data", {}), DATA_KEYS)
     _check_keys(raw, text, source, "model", raw.get("model", {}), tuple(MODEL_DEFAULTS))
@@ -211,8 +218,24 @@ def _validate(raw: dict, text: str, source: str) -> None:
         for sec in preset:
             if sec not in ("data", "model", "train"):
                 raise ConfigError(f"{source}: [presets.{name}] may set data, model or train, not {sec!r}")
-    for plan in expand(Experiment(exp["name"], "", (), raw, source), preset=None, validate_only=True):
-        _validate_arm(plan.arm, text, source)
+            valid = {"data": DATA_KEYS, "model": tuple(MODEL_DEFAULTS), "train": tuple(TRAIN_DEFAULTS)}[sec]
+            _check_keys(raw, text, source, f"presets.{name}.{sec}", preset[sec], valid)
+    draft = Experiment(exp["name"], "", (), raw, source)
+    for preset in (None, *PRESETS):
+        where = ([f"presets.{preset}.{sec}" for sec in ("train", "model", "data")] if preset else []) + \
+            ["train", "model", "data", "arms"]
+        try:
+            arms = _arms(draft, preset, None, None)
+            for merged, extra in arms:
+                _seeds(draft, merged["train"]["seeds"])
+                for cfg in _samples(merged, extra):
+                    _validate_arm(cfg, text, source, where)
+        except ConfigError as e:
+            if preset and not str(e).startswith(source):
+                raise ConfigError(f"{source}: [presets.{preset}]: {e}") from None
+            if not str(e).startswith(source):
+                raise ConfigError(f"{source}: {e}") from None
+            raise
 
 
 def _check_keys(raw, text, source, section: str, table: Any, valid: tuple[str, ...]) -> None:
@@ -223,8 +246,8 @@ def _check_keys(raw, text, source, section: str, table: Any, valid: tuple[str, .
             raise _fail(text, source, section, key, f"unknown key; valid keys: {', '.join(valid)}")
 
 
-def _validate_arm(arm: dict, text: str, source: str) -> None:
-    """Type and range checks of one expanded arm."""
+def _validate_arm(arm: dict, text: str, source: str, where: list[str] = ("train", "model", "arms")) -> None:
+    """Type, range and finiteness checks of one merged arm; the message names the file and line."""
     from core import nets, optim
     from core.data import validate_spec
 
@@ -235,21 +258,17 @@ def _validate_arm(arm: dict, text: str, source: str) -> None:
         raise _fail(text, source, "arms", "head",
                     f"loss {loss!r} does not work with head {head!r}; valid heads for {loss}: "
                     f"{', '.join(losses.VALID_HEADS[loss])}")
-    t = arm["train"]
-    for key, kind in (("lr", float), ("epochs", int), ("momentum", float)):
-        if not isinstance(t[key], (int, float)) or isinstance(t[key], bool) or t[key] < 0 or (kind is int and t[key] != int(t[key])):
-            raise _fail(text, source, "train", key, f"must be a non-negative {kind.__name__}, got {t[key]!r}")
-    if not (isinstance(t["batch_size"], int) and t["batch_size"] > 0) and t["batch_size"] != "full":
-        raise _fail(text, source, "train", "batch_size", f"must be a positive integer or \"full\", got {t['batch_size']!r}")
-    if t["dtype"] not in ("float32", "float64"):
-        raise _fail(text, source, "train", "dtype", f"must be \"float32\" or \"float64\", got {t['dtype']!r}")
+    try:
+        validate.check_arm(arm)
+    except validate.Invalid as e:
+        section = next((w for w in where if w.split(".")[-1] == e.section and _line_of(text, w, e.key)), e.section)
+        raise _fail(text, source, section, e.key, e.message) from None
     try:
         validate_spec(data_spec(arm))
+        validate.check_task(arm)
         nets.validate(net_spec(arm))
         optim.validate(optim_spec(arm))
-    except ConfigError as e:
-        raise ConfigError(f"{source}: {e}") from None
-    except Exception as e:  # DataError and friends
+    except Exception as e:  # ConfigError, DataError and friends
         raise ConfigError(f"{source}: {e}") from None
 
 
@@ -263,21 +282,81 @@ def catalogue() -> dict[str, Experiment]:
     return out
 
 
+def catalogue_names() -> set[str]:
+    """The catalogue's experiment names (each file is named for its experiment), without parsing it."""
+    return {entry.name[:-5] for entry in resources.files("core.catalogue").iterdir() if entry.name.endswith(".toml")}
+
+
 def resolve(names: list[str], configs: list[str | Path] = ()) -> list[Experiment]:
     """Experiments by catalogue name plus user files; no names and no files means the whole catalogue."""
-    if configs and not names:  # parsing the catalogue's 12 files costs ~0.2 s: only when needed
-        return [load_file(c) for c in configs]
-    cat = catalogue()
+    # parsing the catalogue's 12 files costs ~0.2 s: only when names are given or no file is
+    cat = catalogue() if names or not configs else {}
     unknown = [n for n in names if n not in cat]
     if unknown:
         raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(cat)}")
-    chosen = [cat[n] for n in names] + [load_file(c) for c in configs]
+    files = [load_file(c) for c in configs]
+    chosen = [cat[n] for n in names] + files
+    seen: dict[str, str] = {}
+    for e in chosen:
+        if e.name in seen:
+            raise ConfigError(f"experiment {e.name!r} is given twice ({seen[e.name]} and {e.source}): "
+                              "give each experiment once")
+        seen[e.name] = e.source
     return chosen or list(cat.values())
+
+
+def differences(stored: Any, given: Any, path: str = "") -> list[str]:
+    """Where two experiment specs differ, as "key: stored → given" phrases (dotted keys)."""
+    if isinstance(stored, dict) and isinstance(given, dict):
+        out = []
+        for key in sorted(set(stored) | set(given), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in stored:
+                out.append(f"{sub}: (none) → {given[key]!r}")
+            elif key not in given:
+                out.append(f"{sub}: {stored[key]!r} → (none)")
+            else:
+                out += differences(stored[key], given[key], sub)
+        return out
+    if isinstance(stored, list) and isinstance(given, list) and len(stored) == len(given):
+        return [d for i, (a, b) in enumerate(zip(stored, given, strict=True))
+                for d in differences(a, b, f"{path}[{i}]")]
+    return [] if stored == given else [f"{path}: {stored!r} → {given!r}"]
 
 
 def expand(exp: Experiment, preset: str | None = "quick", seeds: int | None = None,
            epochs: int | None = None, validate_only: bool = False) -> list[RunPlan]:
     """Every (arm, seed) of an experiment under a preset and CLI overrides."""
+    plans = []
+    for merged, extra in _arms(exp, preset, seeds, epochs):
+        for cfg in _grid(merged, extra):
+            n_seeds = _seeds(exp, cfg["train"].pop("seeds"))
+            cfg["experiment"] = exp.name
+            h = arm_hash(cfg)
+            for seed in range(1 if validate_only else n_seeds):
+                plans.append(RunPlan(exp.name, cfg, h, seed))
+    return plans
+
+
+def count(exp: Experiment, preset: str | None = "quick", seeds: int | None = None,
+          epochs: int | None = None) -> int:
+    """How many runs `expand` would plan, computed without expanding the grid."""
+    total = 0
+    for merged, extra in _arms(exp, preset, seeds, epochs):
+        combos = math.prod(len(values) for _, _, values in _axes(merged, extra))
+        total += combos * _seeds(exp, merged["train"]["seeds"])
+    return total
+
+
+def _seeds(exp: Experiment, n_seeds: Any) -> int:
+    if not isinstance(n_seeds, int) or isinstance(n_seeds, bool) or n_seeds < 1:
+        raise ConfigError(f"{exp.source}: [train] seeds must be a positive integer (a count), got {n_seeds!r}")
+    return n_seeds
+
+
+def _arms(exp: Experiment, preset: str | None, seeds: int | None,
+          epochs: int | None) -> list[tuple[dict, dict]]:
+    """Per [[arms]] table: its merged data/model/train sections and its own arm-level keys."""
     if preset is not None and preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
     if seeds is not None and seeds < 1:
@@ -294,7 +373,7 @@ def expand(exp: Experiment, preset: str | None = "quick", seeds: int | None = No
         base["train"]["seeds"] = seeds
     if epochs is not None:
         base["train"]["epochs"] = epochs
-    plans = []
+    out = []
     for arm in raw["arms"]:
         merged = {sec: dict(tab) for sec, tab in base.items()}
         for key, value in arm.items():
@@ -302,36 +381,62 @@ def expand(exp: Experiment, preset: str | None = "quick", seeds: int | None = No
             if sec:
                 merged[sec][key] = value
         extra = {k: v for k, v in arm.items() if k in ("loss", "head", "label", "class_weights", *LOSS_PARAM_KEYS)}
-        for cfg in _grid(merged, extra):
-            n_seeds = cfg["train"].pop("seeds")
-            if not isinstance(n_seeds, int) or isinstance(n_seeds, bool) or n_seeds < 1:
-                raise ConfigError(f"{exp.source}: [train] seeds must be a positive integer (a count), got {n_seeds!r}")
-            cfg["experiment"] = exp.name
-            h = arm_hash(cfg)
-            for seed in range(1 if validate_only else n_seeds):
-                plans.append(RunPlan(exp.name, cfg, h, seed))
-    return plans
+        out.append((merged, extra))
+    return out
 
 
-def _grid(merged: dict, extra: dict) -> list[dict]:
-    """Expand list values (lists of lists for list-valued keys) into one config per combination."""
+def _axes(merged: dict, extra: dict) -> list[tuple[str | None, str, list]]:
+    """The grid's axes: (section or None for arm keys, key, values) of every list value that is a grid."""
     axes: list[tuple[str | None, str, list]] = []
     for sec, table in [*merged.items(), (None, extra)]:
         for key, value in table.items():
-            if key in NO_GRID or not isinstance(value, list):
+            if key in NO_GRID or not isinstance(value, list) or key == "w":
                 continue
-            is_grid = value and all(isinstance(v, list) for v in value) if key in LIST_VALUED else True
-            if is_grid and key not in ("w",):
+            if not value:
+                if key in LIST_VALUED:
+                    continue  # e.g. hidden = []: one value, no hidden layer
+                raise ConfigError(f"[{sec or 'arms'}] {key}: an empty list plans no runs; give a value or a "
+                                  "list of values")
+            if key not in LIST_VALUED or all(isinstance(v, list) for v in value):
                 axes.append((sec, key, value))
-    out = []
-    for combo in itertools.product(*(vals for _, _, vals in axes)) if axes else [()]:
-        cfg = {sec: dict(tab) for sec, tab in merged.items()}
-        top = dict(extra)
-        for (sec, key, _), value in zip(axes, combo, strict=True):
-            (cfg[sec] if sec else top)[key] = value
-        top.setdefault("label", default_label(top))
-        out.append({**cfg, **top})
-    return out
+    return axes
+
+
+def _combo(merged: dict, extra: dict, axes: list, combo: tuple) -> dict:
+    cfg = {sec: dict(tab) for sec, tab in merged.items()}
+    top = dict(extra)
+    for (sec, key, _), value in zip(axes, combo, strict=True):
+        (cfg[sec] if sec else top)[key] = value
+    top.setdefault("label", default_label(top))
+    return {**cfg, **top}
+
+
+def _grid(merged: dict, extra: dict) -> Iterator[dict]:
+    """One config per combination of the grid's axes, lazily."""
+    axes = _axes(merged, extra)
+    for combo in itertools.product(*(vals for _, _, vals in axes)):
+        yield _combo(merged, extra, axes, combo)
+
+
+def _data_and_arm_variants(exp: Experiment) -> Iterator[dict]:
+    """One config per combination of the grid's data and arm-level axes (loss, head, label, loss
+    parameters), other axes at their first value: every data set, task, head and label a grid
+    holds, without expanding its learning rates or widths."""
+    for merged, extra in _arms(exp, None, None, None):
+        axes = [a for a in _axes(merged, extra) if a[0] in ("data", None)]
+        for combo in itertools.product(*(vals for _, _, vals in axes)):
+            yield _combo(merged, extra, axes, combo)
+
+
+def _samples(merged: dict, extra: dict) -> Iterator[dict]:
+    """Configs that together show every value of every axis (the first combination, then each axis's
+    other values one at a time): what parsing checks, whatever the size of the grid."""
+    axes = _axes(merged, extra)
+    first = tuple(vals[0] for _, _, vals in axes)
+    yield _combo(merged, extra, axes, first)
+    for i, (_, _, vals) in enumerate(axes):
+        for value in vals[1:]:
+            yield _combo(merged, extra, axes, (*first[:i], value, *first[i + 1:]))
 
 
 def default_label(arm: dict) -> str:
@@ -364,7 +469,12 @@ def net_spec(arm: dict):
     b = tuple(m["b"]) if isinstance(m["b"], list) else (None if m["b"] is None else (m["b"],))
     return NetSpec(n_inputs=1 if w is None else len(w), n_outputs=1 if b is None else len(b),
                    hidden=tuple(m["hidden"]), activation=m["activation"], init=m["init"],
-                   init_scale=float(m["init_scale"]), w=w, b=b)
+                   init_scale=_float_if_number(m["init_scale"]), w=w, b=b)
+
+
+def _float_if_number(value: Any) -> Any:
+    """A number as float; anything else as it is, for the validation to name it."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def optim_spec(arm: dict):

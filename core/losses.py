@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -56,7 +57,15 @@ class Loss(abc.ABC):
 def _flat_index(y: np.ndarray, c: int) -> np.ndarray:
     """Positions i·c + y_i of the true classes in a C-contiguous (n, c) array raveled."""
     # Flat take/assign is 3-5x faster than a[np.arange(n), y] fancy indexing.
-    return np.arange(len(y)) * c + y
+    return _row_starts(len(y), c) + y
+
+
+@lru_cache(maxsize=64)
+def _row_starts(n: int, c: int) -> np.ndarray:
+    """The read-only positions i·c (n,) where the rows of a C-contiguous (n, c) array start."""
+    starts = np.arange(n) * c
+    starts.setflags(write=False)
+    return starts
 
 
 def _true(a: np.ndarray, y: np.ndarray) -> np.ndarray:

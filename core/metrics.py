@@ -21,7 +21,11 @@ def confusion(pred: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
 
 def balanced_accuracy(pred: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
     """Mean recall over the classes present in y, per model (scikit-learn's balanced_accuracy_score)."""
-    cm = confusion(pred, y, n_classes)
+    return balanced_accuracy_of(confusion(pred, y, n_classes))
+
+
+def balanced_accuracy_of(cm: np.ndarray) -> np.ndarray:
+    """Balanced accuracy per model from its confusion counts (K, true, predicted)."""
     support = cm.sum(axis=2)
     present = support > 0
     recall = np.divide(np.diagonal(cm, axis1=1, axis2=2), support, out=np.zeros(support.shape), where=present)
@@ -30,7 +34,11 @@ def balanced_accuracy(pred: np.ndarray, y: np.ndarray, n_classes: int) -> np.nda
 
 def macro_f1(pred: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
     """Unweighted mean F1 over the classes present in y or pred, per model (zero_division=0)."""
-    cm = confusion(pred, y, n_classes)
+    return macro_f1_of(confusion(pred, y, n_classes))
+
+
+def macro_f1_of(cm: np.ndarray) -> np.ndarray:
+    """Macro-F1 per model from its confusion counts (K, true, predicted)."""
     tp = np.diagonal(cm, axis1=1, axis2=2).astype(float)
     denom = cm.sum(axis=2) + cm.sum(axis=1)
     f1 = np.divide(2 * tp, denom, out=np.zeros(tp.shape), where=denom > 0)
@@ -39,7 +47,11 @@ def macro_f1(pred: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
 
 def class_recall(pred: np.ndarray, y: np.ndarray, n_classes: int, cls: int) -> np.ndarray:
     """Recall of one class per model."""
-    cm = confusion(pred, y, n_classes)
+    return class_recall_of(confusion(pred, y, n_classes), cls)
+
+
+def class_recall_of(cm: np.ndarray, cls: int) -> np.ndarray:
+    """Recall of class cls per model from its confusion counts (K, true, predicted); NaN if it has no sample."""
     support = cm[:, cls].sum(axis=1)
     return np.divide(cm[:, cls, cls], support, out=np.full(support.shape, np.nan), where=support > 0)
 

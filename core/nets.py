@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
@@ -45,8 +47,10 @@ def validate(spec: NetSpec) -> None:
         raise ConfigError(f"unknown init {spec.init!r}; valid: {', '.join(INITS)}")
     if any(h < 1 for h in spec.hidden):
         raise ConfigError(f"hidden widths must be positive integers, got {list(spec.hidden)}")
-    if not spec.init_scale > 0:
-        raise ConfigError(f"init_scale must be positive, got {spec.init_scale}")
+    scale = spec.init_scale
+    if isinstance(scale, bool) or not isinstance(scale, Real) or not (math.isfinite(scale) and scale > 0):
+        raise ConfigError(f"init_scale must be a positive number (1 keeps the initialisation's own "
+                          f"scale), got {scale!r}.")
     if spec.init == "explicit":
         if spec.hidden or spec.w is None or spec.b is None:
             raise ConfigError("init = 'explicit' needs w and b and a network without hidden layers")
@@ -66,7 +70,8 @@ def init_params(spec: NetSpec, rngs: list[np.random.Generator], dtype=np.float32
         W = np.empty((len(rngs), fan_in, fan_out), dtype=dtype)
         b = np.empty((len(rngs), fan_out), dtype=dtype)
         for k, rng in enumerate(rngs):
-            W[k], b[k] = _init_layer(spec, rng, fan_in, fan_out)
+            with np.errstate(over="ignore"):  # weights beyond the dtype's range: the run diverges at epoch 0
+                W[k], b[k] = _init_layer(spec, rng, fan_in, fan_out)
         params += [W, b]
     return params
 

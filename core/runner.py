@@ -6,6 +6,7 @@ compute `run_stack`, and the parent saves each stack's runs as their results com
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -18,12 +19,15 @@ from typing import Any
 
 import core
 from core import experiments as ex
+from core import validate
+from core.adaptive import KEY as DESIGN_KEY
 from core.data import prepare
-from core.errors import LossdbError
+from core.errors import ConfigError, LossdbError
 from core.executors import InlineExecutor
 from core.experiments import Experiment, RunPlan
 from core.provenance import versions
 from core.store import NewRun, Store
+from core.store.engine import dumps
 from core.train import ModelSpec, RunResult, StackSpec, train_stack
 
 
@@ -44,9 +48,27 @@ class WorkerLost(LossdbError):
 
 
 def plan(exps: Iterable[Experiment], preset: str = "quick", seeds: int | None = None,
-         epochs: int | None = None) -> list[RunPlan]:
-    """Every run of the given experiments under a preset and overrides."""
-    return [p for e in exps for p in ex.expand(e, preset, seeds, epochs)]
+         epochs: int | None = None, limits: validate.Limits = validate.LIMITS) -> list[RunPlan]:
+    """Every run of the given experiments under a preset and overrides, each arm validated and the
+    whole within `limits` (refused before anything is expanded or stored)."""
+    exps = list(exps)
+    validate.check_count(sum(ex.count(e, preset, seeds, epochs) for e in exps), limits)
+    plans = [p for e in exps for p in ex.expand(e, preset, seeds, epochs)]
+    arms: dict[str, dict[str, Any]] = {}
+    for p in plans:
+        if p.arm_hash not in arms:
+            arms[p.arm_hash] = p.arm
+            try:
+                validate.check_arm(p.arm)
+                validate.check_task(p.arm)
+                validate.check_scale(p.arm, limits)
+            except ConfigError as e:
+                raise ConfigError(f"experiment {p.experiment!r}, arm {p.arm['label']!r}: {e}") from None
+    sizes: dict[str, list[Any]] = {}
+    for p in plans:
+        sizes.setdefault(p.experiment + p.stack_key, [p.arm, 0])[1] += 1
+    validate.check_stacks([(arm, k) for arm, k in sizes.values()], limits)
+    return plans
 
 
 def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
@@ -59,7 +81,7 @@ def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
     for p in plans:
         groups.setdefault((p.experiment, p.stack_key), []).append(p)
     out = list(groups.values())
-    if workers <= 1 or len(out) >= workers:
+    if workers <= 1 or not out or len(out) >= workers:
         return out
     parts_each = -(-workers // len(out))
     split: list[list[RunPlan]] = []
@@ -96,7 +118,50 @@ def check_data(plans: Sequence[RunPlan]) -> None:
         spec = ex.data_spec(p.arm)
         if str(spec.dataset).startswith("csv:") and repr(spec) not in seen:
             seen.add(repr(spec))
-            prepare(spec, p.seed)
+            task = prepare(spec, p.seed).task
+            for q in plans:
+                if repr(ex.data_spec(q.arm)) == repr(spec):
+                    validate.check_head(q.arm["head"], task, spec.dataset)
+
+
+def check_names(exps: Sequence[Experiment], force: bool = False) -> None:
+    """Refuse a user file that takes a catalogue experiment's name with another definition (unless
+    `force`): its runs would join that claim's verdicts; the message says how the two differ."""
+    reserved = ex.catalogue_names()
+    for e in exps:
+        if force or e.source.startswith("catalogue:") or e.name not in reserved:
+            continue
+        diff = ex.differences(_plain(ex.catalogue()[e.name].spec), _plain(e.spec))
+        if diff:
+            raise ConfigError(f"{e.source}: the name {e.name!r} belongs to a catalogue experiment, which yours "
+                              f"changes ({_listed(diff)}): give yours its own name, or pass --force to run it "
+                              "under that name")
+
+
+def _plain(spec: dict[str, Any]) -> Any:
+    """A spec as the store keeps it (JSON), so that stored and given specs compare equal when they are."""
+    return json.loads(dumps(spec))
+
+
+def _listed(diff: list[str]) -> str:
+    """The first differences, and how many more."""
+    more = f" and {len(diff) - 3} more" if len(diff) > 3 else ""
+    return "; ".join(diff[:3]) + more
+
+
+def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -> None:
+    """Refuse a user file whose experiment is stored under the same name with a different spec
+    (unless `force`): its runs would join another definition's; the message says how they differ."""
+    for e in exps:
+        if e.source.startswith("catalogue:") or force:
+            continue
+        stored = store.experiment_spec(e.name)
+        if stored is None:
+            continue
+        diff = ex.differences(_without_design(stored), _without_design(_plain(e.spec)))
+        if diff:
+            raise ConfigError(f"{e.source}: experiment {e.name!r} is stored with a different definition "
+                              f"({_listed(diff)}): rename it, or pass --force to replace it")
 
 
 def pending(store: Store, plans: list[RunPlan], force: bool = False) -> list[RunPlan]:
@@ -164,7 +229,7 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
     """
     summary = RunSummary(planned=len(todo))
     for e in exps:
-        store.upsert_experiment(e.name, e.description, e.spec)
+        store.upsert_experiment(e.name, e.description, _keep_design(store, e))
     executor = executor or InlineExecutor()
     queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers))
     in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}
@@ -202,3 +267,19 @@ def _tally(summary: RunSummary, runs: list[NewRun]) -> None:
         setattr(summary, r.status, getattr(summary, r.status) + 1)
         if r.error and r.error.splitlines()[0] not in summary.errors:
             summary.errors.append(r.error.splitlines()[0])
+
+
+def _without_design(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec without its sequential design (core.adaptive): seeds added later do not change a definition."""
+    return {k: v for k, v in spec.items() if k != DESIGN_KEY}
+
+
+def _keep_design(store: Store, e: Experiment) -> dict[str, Any]:
+    """The spec to store: a sequential design stored earlier is kept, since the stored runs were
+    judged look by look under it (a plain `lossdb run` does not undo `--until-decided`)."""
+    spec = e.spec
+    if DESIGN_KEY in spec:
+        return spec
+    old = store.experiment_spec(e.name) or {}
+    return {**spec, DESIGN_KEY: old[DESIGN_KEY]} if DESIGN_KEY in old else spec
+

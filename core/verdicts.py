@@ -34,6 +34,7 @@ from core.adaptive import Design
 from core.analysis import area_under, best_epoch, epochs_to, flat_config, runs_frame
 from core.arms import Arm
 from core.claims import CLAIMS, Claim, Test
+from core.datasets import is_deterministic
 from core.findings import analytic_sentence, sentence
 from core.outcomes import ALPHA, VERDICTS, Look, Verdict  # noqa: F401  (re-exported)
 from core.status import DONE_STATUSES
@@ -46,14 +47,6 @@ ANALYTIC_HEADS = {"ce": "softmax", "mse": "softmax", "mae": "softmax", "hinge": 
                   "focal": "softmax", "gce": "softmax", "huber": "softmax"}
 BASE = ("id", "experiment", "arm", "arm_spec", "label", "lr", "seed", "status", "epochs", "config",
         "condition", "condition_keys")
-
-
-def is_deterministic(dataset: str) -> bool:
-    """True for a dataset whose runs cannot vary between seeds (interim: the one-sample neuron)."""
-    from core.datasets import DATASETS
-
-    info = DATASETS.get(dataset)
-    return info is not None and info.kind == "neuron"
 
 
 def analytic_curves(p_true: np.ndarray, losses: tuple[str, ...] = ("ce", "mse", "mae", "hinge", "focal"),

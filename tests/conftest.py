@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+import cli.main
 from core.store import Store, open_store
 
 PG_ENV = "LOSSDB_TEST_PG_URL"
@@ -76,6 +78,15 @@ def keep_main_module() -> Iterator[None]:
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+
+
+@pytest.fixture(scope="session")
+def quick_catalogue_db(tmp_path_factory) -> tuple[str, str]:
+    """A SQLite file holding a real `lossdb run --preset quick` of the whole catalogue, and its output."""
+    db = tmp_path_factory.mktemp("catalogue") / "lossdb.db"
+    result = CliRunner().invoke(cli.main.app, ["run", "--preset", "quick", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return str(db), result.output
 
 
 NEWCOMER_GRID = """

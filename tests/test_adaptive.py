@@ -53,6 +53,8 @@ def test_until_decided_ends_decided_or_at_the_maximum_and_a_second_run_adds_noth
     assert first.exit_code == 0, first.output
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0 and "0 finished, 0 diverged" in second.output
+    plain = CliRunner().invoke(app, ["run", "margin", "--preset", "quick", "--epochs", "4", "--db", db])
+    assert plain.exit_code == 0, plain.output  # a plain rerun neither refuses nor forgets the design
     rows = json.loads(CliRunner().invoke(app, ["compare", "-e", "margin", "--format", "json", "--db", db]).output)
     head = next(r for r in rows if r["claim"] == "margin")
     assert head["verdict"] != "inconclusive" or head["looks"][-1]["n"] <= 6

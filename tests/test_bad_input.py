@@ -68,7 +68,7 @@ CASES = [
     Case("malformed toml line", ("run", "--config", "{dir}/x.toml"), "(at line 3, column",
          (("x.toml", "[experiment]\nname = \"a\"\nepochs 3\n"),)),
     Case("wrong value", ("run", "--config", "{dir}/x.toml"),
-         "{dir}/x.toml, line 6: [train] epochs: must be a non-negative int, got 'ten'",
+         "{dir}/x.toml, line 6: [train] epochs: must be a whole number ≥ 1, got 'ten'",
          (("x.toml", toml(epochs='"ten"')),)),
     Case("missing experiment file", ("run", "--config", "{dir}/absent.toml"),
          "cannot read experiment file {dir}/absent.toml"),

@@ -7,9 +7,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-import cli.main
 from core import experiments as ex
 from core.store import open_store
 
@@ -127,15 +125,6 @@ def test_imbalance_has_weighted_and_unweighted_ce_and_mse_and_focal_under_their_
 # ---------------------------------------------------------------- the whole quick catalogue, once
 
 
-@pytest.fixture(scope="module")
-def quick_catalogue_db(tmp_path_factory) -> tuple[str, str]:
-    """A SQLite file holding a real `lossdb run --preset quick` of the whole catalogue, and its output."""
-    db = tmp_path_factory.mktemp("catalogue") / "lossdb.db"
-    result = CliRunner().invoke(cli.main.app, ["run", "--preset", "quick", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return str(db), result.output
-
-
 @pytest.mark.slow
 def test_the_quick_catalogue_runs_every_planned_run_without_failures(quick_catalogue_db):
     db, output = quick_catalogue_db
@@ -182,3 +171,11 @@ def test_the_quick_catalogue_keeps_a_reliability_diagram_with_each_finished_cali
         gap = sum(c * abs(a - f) for c, a, f in zip(diagram["count"], diagram["accuracy"],
                                                      diagram["confidence"], strict=True) if c)
         assert math.isclose(gap / sum(diagram["count"]), r.summary["test_ece"], rel_tol=1e-9, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["convergence", "binary"])
+def test_the_full_preset_varies_scaling_and_initial_scale_and_the_quick_one_keeps_the_defaults(name):
+    setups = {p: {(p_.arm["data"].get("scale", "standard"), p_.arm["model"]["init_scale"])
+                  for p_ in ex.expand(ex.catalogue()[name], p)} for p in ("quick", "full")}
+    assert setups["quick"] == {("standard", 1.0)}
+    assert setups["full"] == {(s, i) for s in ("standard", "minmax") for i in (1.0, 0.5)}

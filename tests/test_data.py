@@ -461,3 +461,50 @@ def test_csv_is_read_again_after_it_changes(tmp_path):
     assert len(prepare(spec, seed=0).y_test) == 8
     classes_csv(tmp_path, n=60)
     assert len(prepare(spec, seed=0).y_test) == 12
+
+
+# ---------------------------------------------------------------- feature scaling ([data] scale)
+
+
+def test_minmax_scaling_maps_every_training_column_onto_0_1():
+    X = prepare(DataSpec("wine", scale="minmax"), seed=0, dtype=np.float64).X_train
+    np.testing.assert_allclose(X.min(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(X.max(axis=0), 1, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", ["standard", "minmax"])
+def test_feature_scaling_is_fitted_on_the_training_split_and_applied_to_every_split(scale):
+    raw = prepare(DataSpec("wine", scale="none"), seed=2, dtype=np.float64)
+    scaled = prepare(DataSpec("wine", scale=scale), seed=2, dtype=np.float64)
+    if scale == "standard":
+        shift, spread = raw.X_train.mean(axis=0), raw.X_train.std(axis=0)
+    else:
+        shift, spread = raw.X_train.min(axis=0), np.ptp(raw.X_train, axis=0)
+    for part in ("X_train", "X_val", "X_test"):
+        np.testing.assert_allclose(getattr(scaled, part), (getattr(raw, part) - shift) / spread, atol=1e-12)
+
+
+def test_no_scaling_keeps_the_features_as_loaded():
+    from sklearn.datasets import load_iris
+
+    p = prepare(DataSpec("iris", scale="none"), seed=1, dtype=np.float64)
+    rows = {tuple(r) for r in load_iris().data}
+    assert all(tuple(r) in rows for part in (p.X_train, p.X_val, p.X_test) for r in part)
+
+
+@pytest.mark.parametrize("spec, message", [
+    (DataSpec("iris", scale="robust"), "scale must be one of 'standard', 'minmax', 'none', got 'robust'."),
+    (DataSpec("neuron", scale="minmax"), "scale does not apply to the one-sample 'neuron' dataset"),
+], ids=["unknown", "neuron"])
+def test_a_bad_scale_is_refused_in_one_sentence(spec, message):
+    import re
+
+    with pytest.raises(DataError, match=re.escape(message)):
+        validate_spec(spec)
+
+
+def test_only_the_one_sample_neuron_declares_itself_deterministic():
+    from core.datasets import DATASETS, is_deterministic
+
+    assert [name for name in DATASETS if is_deterministic(name)] == ["neuron"]
+    assert not is_deterministic("csv:data.csv") and not is_deterministic("mnist")

@@ -124,3 +124,20 @@ def test_every_catalogue_file_loads_and_expands():
     assert "convergence" in cat
     for exp in cat.values():
         assert ex.expand(exp, "quick") and ex.expand(exp, "full")
+
+
+def test_scale_and_init_scale_are_grid_keys_of_any_experiment():
+    text = ISSUE_EXAMPLE.replace('dataset = "digits"', 'dataset = "digits"\nscale = ["standard", "minmax", "none"]')
+    text = text.replace('activation = "sigmoid"', 'activation = "sigmoid"\ninit_scale = [1.0, 0.5]')
+    plans = ex.expand(ex.parse(text, "x.toml"), None, seeds=1)
+    setups = {(p.arm["data"]["scale"], p.arm["model"]["init_scale"]) for p in plans}
+    assert setups == {(s, i) for s in ("standard", "minmax", "none") for i in (1.0, 0.5)}
+    from core.runner import stacks
+
+    assert len(stacks(plans)) == 6  # each setup trains as its own stack
+
+
+def test_a_bad_init_scale_is_refused_in_one_sentence():
+    with pytest.raises(ConfigError, match=r"init_scale must be a positive number .*, got 'big'\.$"):
+        ex.parse(ISSUE_EXAMPLE.replace('activation = "sigmoid"', 'activation = "sigmoid"\ninit_scale = "big"'),
+                 "x.toml")

@@ -221,7 +221,7 @@ def test_save_runs_refuses_a_batch_holding_one_run_twice(stored_experiment: Stor
 
 
 def test_save_runs_refuses_an_unknown_experiment(stored_experiment: Store) -> None:
-    with pytest.raises(StoreError, match="experiment nope is not in"):
+    with pytest.raises(StoreError, match="experiment nope is no longer in"):
         stored_experiment.save_runs([make_run(experiment="nope")])
 
 

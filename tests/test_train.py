@@ -47,13 +47,25 @@ def test_arms_with_the_same_seed_start_from_the_same_weights():
     assert a.metrics["test_nll"][0] == b.metrics["test_nll"][0]
 
 
-def test_a_diverging_model_stops_with_its_curve_and_the_others_go_on():
+def test_a_diverging_model_keeps_its_curve_up_to_the_last_finite_epoch_and_the_others_go_on():
     models = [ModelSpec("mse", "linear", 1e4, seed=0), ModelSpec("ce", "softmax", 0.5, seed=0)]
     bad, good = train_stack(_stack(models, epochs=20))
     assert bad.status == "diverged" and good.status == "finished"
-    assert len(bad.metrics["train_loss"]) == bad.diverged_epoch + 1 <= 20
-    assert not np.isfinite(bad.metrics["train_loss"][-1])
+    assert 1 <= bad.diverged_epoch <= 20 and bad.epochs == bad.diverged_epoch - 1
+    for name, values in bad.metrics.items():
+        assert len(values) == bad.diverged_epoch, name  # epochs 0 … diverged_epoch − 1
+        assert np.isfinite(values).all(), name
     assert len(good.metrics["train_loss"]) == 21 and good.metrics["test_accuracy"][-1] > 0.8
+
+
+def test_a_model_whose_loss_blows_up_without_overflowing_is_diverged():
+    # float64 and a rate just past stability: the loss grows geometrically but stays finite for long
+    models = [ModelSpec("mse", "linear", 2.5, seed=0)]
+    r = train_stack(_stack(models, data=DataSpec("diabetes"), net=NetSpec(0, 0), epochs=40, batch=None))[0]
+    assert r.status == "diverged"
+    start = r.metrics["train_loss"][0]
+    assert (r.metrics["train_loss"] <= 1e6 * max(1.0, start)).all()
+    assert np.isfinite(r.metrics["test_rmse"]).all() and r.metrics["test_rmse"][-1] < 1e6
 
 
 def test_every_epoch_records_the_classification_yardsticks():

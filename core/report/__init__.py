@@ -13,7 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from core import jsontext
 from core.errors import ConfigError
+from core.outfiles import check_target, write_atomic
 from core.report import figures
 from core.report.model import SCHEMA_VERSION, ReportData, as_json, build
 
@@ -53,7 +55,7 @@ def files(data: ReportData, fmt: str, name: str = DEFAULT_STEM, interactive: boo
     _check(fmt, interactive)
     main = name + EXTENSIONS[fmt]
     if fmt == "json":
-        text = json.dumps(as_json(data), indent=2, ensure_ascii=False, allow_nan=False)
+        text = jsontext.dumps(as_json(data), indent=2)
         return {main: (text + "\n").encode()}
     svgs = svgs if svgs is not None else figures.svgs(data.charts)
     if fmt == "html":
@@ -82,19 +84,25 @@ def target(fmt: str, out: Path | None) -> Path:
     return out if out.suffix else out.with_name(out.name + ext)
 
 
-def write(data: ReportData, fmt: str, out: Path | None = None, interactive: bool = False) -> Path:
-    """Write the report (and, for Markdown, its chart files beside it); returns the main file's path."""
+def write(data: ReportData, fmt: str, out: Path | None = None, interactive: bool = False, *,
+          force: bool = False, protected: tuple[Path | None, ...] = ()) -> Path:
+    """Write the report (and, for Markdown, its chart files beside it); returns the main file's path.
+
+    Never over a `protected` file (the database it was built from), nor over an existing file
+    unless `force`; each file is written under a temporary name and renamed when complete.
+    """
     _check(fmt, interactive)
     path = target(fmt, out)
-    if not path.parent.is_dir():
-        raise ConfigError(f"cannot write {path}: the folder {path.parent} does not exist")
+    check_target(path, force=force, protected=protected)
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     produced = files(data, fmt, stem, interactive)
     for rel, content in produced.items():
         dest = path if rel == next(iter(produced)) else path.parent / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
-            dest.write_bytes(content)
+            if dest != path:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                check_target(dest, force=True, protected=protected)
+            write_atomic(dest, content)
         except OSError as e:
             raise ConfigError(f"cannot write {dest}: {e.strerror or e}") from None
     return path

@@ -151,7 +151,13 @@ def live_spec(chart: Chart) -> dict[str, Any]:
 
 
 def _script_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    # Inside <script> the HTML parser looks for "</script" and "<!--" before JavaScript sees the
+    # text: escape <, > and & so no label can end or comment out the script; U+2028/2029 end
+    # lines in older JavaScript. Each is a \\u sequence, which JSON and JavaScript read back as is.
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
 
 
 def _interactive(data: ReportData) -> str:

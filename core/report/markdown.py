@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from core.report.model import ReportData, Section
@@ -18,10 +19,38 @@ from core.report.view import (
     summary_table,
 )
 
+# Characters that make Markdown (GFM: emphasis, math, strike-through, tables, headings) or HTML out
+# of plain text; each is written backslash-escaped, or as an entity for <, > and &. A link or an
+# image needs "](" or "][": escaping that "]" is enough, so "[−3.8, 3.8]" stays as it reads.
+_MARKDOWN = re.compile(r"([\\`*_#|~$]|\](?=[(\[]))")
+_LINE_START = re.compile(r"^(\s*)(?:([-+=\[])|(\d+)\.(?=\s|$))", re.MULTILINE)
+_CODE = re.compile(r"(`[^`\n]+`)")
 
-def cell(text: str) -> str:
-    """A table cell: pipes escaped, line breaks as spaces."""
-    return text.replace("|", "\\|").replace("\n", " ")
+
+def text(value: str, in_table: bool = False, block: bool = False) -> str:
+    """User-supplied text as literal Markdown: no HTML, links, images, headings, lists or math,
+    whatever it holds; `code` spans (inert in Markdown) are kept, pipes escaped in a table's.
+    A `block` (a paragraph of its own) also has the list and heading markers that start its lines escaped."""
+    parts = _CODE.split(value)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a code span: its content is shown as is, HTML included
+            out.append(part.replace("|", "\\|") if in_table else part)
+            continue
+        part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        part = _MARKDOWN.sub(r"\\\1", part)
+        out.append(_LINE_START.sub(_line_start, part) if block else part)
+    return "".join(out)
+
+
+def _line_start(m: re.Match[str]) -> str:
+    """A list or heading marker at the start of a line, escaped: \\- item, 1\\. item."""
+    return f"{m.group(1)}\\{m.group(2)}" if m.group(2) else f"{m.group(1)}{m.group(3)}\\."
+
+
+def cell(value: str) -> str:
+    """A table cell: literal text on one line (pipes escaped)."""
+    return text(value.replace("\n", " "), in_table=True)
 
 
 def table(t: Table, bold: int | None = None) -> str:
@@ -48,19 +77,20 @@ def anchor(text: str) -> str:
 def section(s: Section, files: str) -> list[str]:
     """One experiment's section; charts link to `files`/<id>.svg."""
     intro = section_intro(s)
-    out = [f"## Experiment: {s.name}", "", intro["description"], ""]
+    out = [f"## Experiment: {text(s.name)}", "", text(intro["description"], block=True), ""]
     if intro["protocol"]:
-        out += [intro["protocol"], ""]
-    out += [f"_{intro['claims']} {intro['status']}._", "", "### Protocol", "", kv(settings_table(s)), ""]
+        out += [text(intro["protocol"], block=True), ""]
+    out += [f"_{text(intro['claims'])} {text(intro['status'])}._", "", "### Protocol", "", kv(settings_table(s)), ""]
     if not s.conditions:
         out += ["> No run of this experiment finished, so it has no charts or final metrics.", ""]
     for cond in s.conditions:
-        out += [f"### {cond.name}", ""]
+        out += [f"### {text(cond.name)}", ""]
         for c in cond.charts:
-            out += [f"![{c.metric}, {cond.name}]({quote(files)}/{quote(c.id)}.svg)", "", f"_{c.caption}_", ""]
+            out += [f"![{text(c.metric)}, {text(cond.name)}]({quote(files)}/{quote(c.id)}.svg)", "",
+                    f"_{text(c.caption)}_", ""]
         out += [table(arm_table(cond)), ""]
         if has_chosen_mark(cond):
-            out += [f"{CHOSEN_NOTE} Final metrics are mean ± sd across seeds.", ""]
+            out += [f"{text(CHOSEN_NOTE)} Final metrics are mean ± sd across seeds.", ""]
     if s.charts_left_out:
         out += [f"{s.charts_left_out} more charts of this experiment are left out to keep the report short; "
                 "the dashboard's Convergence page draws every one.", ""]
@@ -72,14 +102,14 @@ def section(s: Section, files: str) -> list[str]:
 def render(data: ReportData, files: str) -> str:
     """The report as Markdown whose images are `files`/<chart id>.svg (relative to the .md file)."""
     toc = ["- [Abstract](#abstract)", "- [Summary comparison](#summary-comparison)"]
-    toc += [f"- [Experiment: {s.name}](#{anchor('Experiment: ' + s.name)})" for s in data.sections]
+    toc += [f"- [Experiment: {text(s.name)}](#{anchor('Experiment: ' + s.name)})" for s in data.sections]
     toc.append("- [Provenance](#provenance)")
-    out = [f"# {data.title}", "", f"_{data.date} · lossdb {data.provenance.lossdb_version}_", "", *toc, "",
-           "## Abstract", "", data.abstract, "", "## Summary comparison", "",
+    out = [f"# {text(data.title)}", "", f"_{text(data.date)} · lossdb {text(data.provenance.lossdb_version)}_", "",
+           *toc, "", "## Abstract", "", text(data.abstract, block=True), "", "## Summary comparison", "",
            table(summary_table(data), bold=1), ""]
     missing = not_run_text(data)
     if missing:
-        out += [missing, ""]
+        out += [text(missing, block=True), ""]
     if not data.sections:
         out += ["> The database holds no runs of the selected experiments yet: `lossdb run --preset quick` "
                 "fills it in about a minute.", ""]

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from core import jsontext
 from core.report.model import ReportData, Section
 from core.report.view import (
     CHOSEN_NOTE,
@@ -61,7 +62,7 @@ def _sources(root: Path, data: ReportData, svgs: dict[str, str]) -> Path:
     (root / "charts").mkdir()
     for chart_id, svg in svgs.items():
         (root / "charts" / f"{chart_id}.svg").write_text(svg, encoding="utf-8")
-    (root / "data.json").write_text(json.dumps(document(data), ensure_ascii=False), encoding="utf-8")
+    (root / "data.json").write_text(jsontext.dumps(document(data)), encoding="utf-8")
     main = root / TEMPLATE
     main.write_text(template, encoding="utf-8")
     return main

@@ -7,6 +7,7 @@ import math
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,8 +45,15 @@ def resolve_url(db: str | None) -> str:
         raise StoreError(
             "the database location is empty: pass a file path or a URL such as sqlite:///lossdb.db"
         )
+    try:
+        db.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError("the database location holds bytes that are not UTF-8 text: "
+                         "rename the file or pass another --db") from None
     if "://" not in db:
-        return "sqlite:///" + str(Path(db).expanduser().absolute())
+        # A path is a path: '%', '?' and '#' in it are characters of the file name, not URL syntax.
+        return URL.create("sqlite", database=str(Path(db).expanduser().absolute())).render_as_string(
+            hide_password=False)
     try:
         url = make_url(db)
         url.get_dialect()
@@ -66,12 +74,57 @@ def resolve_url(db: str | None) -> str:
     return db
 
 
+# Query parameters that carry a credential in the URLs SQLAlchemy's drivers accept (libpq's
+# password, sslpassword; ODBC's PWD; tokens and keys of cloud drivers).
+SECRET_KEYS = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.IGNORECASE)
+
+
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ***."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+    """The URL with every credential replaced by ***: the password of user:password@ (even one
+    holding an unencoded '@' or ':') and any query parameter that names a password, token or key."""
+    head, sep, query = url.partition("?")
+    scheme, found, rest = head.partition("://")
+    if found and not scheme.startswith("sqlite"):  # a SQLite URL holds a path, no credentials
+        at = rest.rfind("@")
+        if at >= 0:
+            userinfo = rest[:at]
+            user, colon, _ = userinfo.partition(":")
+            rest = (f"{user}:***" if colon else userinfo) + rest[at:]
+        head = scheme + found + rest
+    if sep:
+        query = "&".join(_mask_param(p) for p in query.split("&"))
+    return head + sep + query
+
+
+def _mask_param(param: str) -> str:
+    """`key=value` with the value masked when the key names a credential."""
+    key, eq, _ = param.partition("=")
+    return f"{key}=***" if eq and SECRET_KEYS.search(key) else param
+
+
+def secrets_of(url: str) -> list[str]:
+    """The credential strings in a URL (as written and decoded), to scrub from driver messages."""
+    from urllib.parse import unquote
+
+    found = []
+    head, _, query = url.partition("?")
+    _, sep, rest = head.partition("://")
+    if sep and "@" in rest:
+        _, colon, password = rest[: rest.rfind("@")].partition(":")
+        if colon and password:
+            found.append(password)
+    for param in query.split("&") if query else []:
+        key, eq, value = param.partition("=")
+        if eq and value and SECRET_KEYS.search(key):
+            found.append(value)
+    return [v for s in found for v in {s, unquote(s)} if len(v) >= 3]
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` with every credential of `url` replaced by ***."""
+    for secret in sorted(secrets_of(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -191,9 +244,25 @@ def enable_wal(engine: Engine) -> None:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
-        mode = raw.execute("PRAGMA journal_mode").fetchone()
-        if mode is not None and str(mode[0]).lower() not in ("wal", "memory"):
-            raw.execute("PRAGMA journal_mode = WAL")
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        delay = 0.005
+        while True:
+            try:
+                mode = raw.execute("PRAGMA journal_mode").fetchone()
+                if mode is None or str(mode[0]).lower() in ("wal", "memory"):
+                    return
+                raw.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                # Changing the journal mode needs the file to itself and SQLite answers "locked"
+                # at once, without its busy handler, while another connection reads or migrates
+                # it (several processes opening a new file together): wait and retry.
+                if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
 
 @contextmanager
@@ -217,7 +286,7 @@ def translate_error(exc: BaseException, url: str) -> StoreError:
     """One sentence for a database failure: not a database, read-only, locked, full, unreachable…"""
     where = describe(url)
     orig = getattr(exc, "orig", None) or exc
-    detail = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    detail = scrub((str(orig).strip().splitlines() or [type(orig).__name__])[0], url)
     low = detail.lower()
     if "not a database" in low or "file is encrypted" in low:
         return StoreError(

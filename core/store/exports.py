@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,9 @@ from typing import Any, TextIO
 
 from sqlalchemy import ColumnElement, select
 
+from core import jsontext
 from core.errors import ConfigError, StoreError
+from core.outfiles import atomic_open
 
 from .models import Experiment, Metric, Run, RunSummary
 from .records import RunRecord
@@ -30,11 +31,7 @@ RUN_FIELDS = (
 METRIC_FIELDS = ("run_id", "name", "epoch", "value")
 
 
-def json_number(value: float | None) -> float | str | None:
-    """A float for JSON: NaN and ±inf become the strings "nan", "inf" and "-inf" (JSON has no such numbers)."""
-    if value is None or math.isfinite(value):
-        return value
-    return str(value)
+json_number = jsontext.number  # NaN and ±inf as "nan", "inf", "-inf": the export's documented form
 
 
 def run_as_dict(r: RunRecord) -> dict[str, Any]:
@@ -121,9 +118,9 @@ def export(store: Store, out: Path, fmt: str, experiment: str | None = None) -> 
     try:
         out.mkdir(parents=True, exist_ok=True)
         runs_path, metrics_path = out / f"runs.{fmt}", out / f"metrics.{fmt}"
-        with runs_path.open("w", newline="", encoding="utf-8") as fh:
+        with atomic_open(runs_path, "w", newline="", encoding="utf-8") as fh:
             n_runs = _write_runs(store, fh, fmt, experiment)
-        with metrics_path.open("w", newline="", encoding="utf-8") as fh:
+        with atomic_open(metrics_path, "w", newline="", encoding="utf-8") as fh:
             n_metrics = _write_metrics(store, fh, fmt, experiment)
     except OSError as exc:
         raise StoreError(f"cannot write the export to {out}: {exc.strerror or exc}") from None
@@ -135,7 +132,7 @@ def _write_runs(store: Store, fh: TextIO, fmt: str, experiment: str | None) -> i
     n = 0
     if fmt == "jsonl":
         for record in iter_runs(store, experiment):
-            fh.write(json.dumps(run_as_dict(record), allow_nan=False) + "\n")
+            fh.write(jsontext.dumps(run_as_dict(record)) + "\n")
             n += 1
         return n
     names = summary_names(store)
@@ -144,7 +141,7 @@ def _write_runs(store: Store, fh: TextIO, fmt: str, experiment: str | None) -> i
     for record in iter_runs(store, experiment):
         row = run_as_dict(record)
         writer.writerow(
-            [*(row[f] for f in RUN_FIELDS), json.dumps(row["config"]), json.dumps(row["extras"])]
+            [*(row[f] for f in RUN_FIELDS), jsontext.dumps(row["config"]), jsontext.dumps(row["extras"])]
             + [record.summary.get(name, "") for name in names]
         )
         n += 1

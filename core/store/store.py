@@ -89,6 +89,11 @@ class Store:
             )
             return int(session.execute(stmt.returning(Experiment.id)).scalar_one())
 
+    def experiment_spec(self, name: str) -> dict[str, Any] | None:
+        """The stored spec of experiment `name`, or None if it is not stored."""
+        with self._session() as session:
+            return session.execute(select(Experiment.spec).where(Experiment.name == name)).scalar_one_or_none()
+
     def finished_keys(self, experiment: str, engine_version: str) -> set[tuple[str, int]]:
         """{(arm_hash, seed)} of the experiment's runs that finished or diverged under this engine."""
         stmt = (
@@ -218,7 +223,8 @@ class Store:
         missing = sorted(names - found.keys())
         if missing:
             raise StoreError(
-                f"experiment {missing[0]} is not in {describe(self.url)}: store it with upsert_experiment first"
+                f"experiment {missing[0]} is no longer in {describe(self.url)} (deleted while this command ran?): "
+                "run the command again to store it anew"
             )
         return found
 

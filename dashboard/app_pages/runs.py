@@ -66,10 +66,10 @@ run_id = st.selectbox("Run", ids, index=ids.index(overlay[-1]) if overlay[-1] in
                       key="runs_detail")
 links.publish(LINKED)
 record, series = loaders.run_detail(src.url, src.token, int(run_id))
-# user-given names (labels, experiments, errors) are shown as text: never read as Markdown
+# st.text, not st.markdown: a label is the user's text, never links, math or HTML.
 st.text(f"#{record.id} {record.config.get('label', record.loss + '/' + record.head)} · "
         f"{record.experiment} · {record.dataset} · lr {record.lr:g} · seed {record.seed} · "
-        f"{record.status}" + (f" at epoch {record.diverged_epoch}" if record.diverged_epoch else ""))
+        f"{record.status}" + (f" at epoch {record.diverged_epoch}" if record.diverged_epoch is not None else ""))
 if record.error:
     st.error("This run failed with:")
     st.code(record.error, language=None)
