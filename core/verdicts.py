@@ -195,6 +195,7 @@ class _Pairs:
     resolution: float
     horizon: float | None = None
     seeds: np.ndarray | None = None  # the seed of each pair, in order
+    alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
 
     def first_seeds(self, n: int) -> _Pairs:
         """The pairs of seeds 0 … n − 1 (what a sequential look at n seeds saw)."""
@@ -383,9 +384,10 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
                 diverged=diverged, deterministic=deterministic, illustration=test.illustration,
                 notes=tuple(notes))
     unconverged = bool(test.must_converge and notes and "not converged" in notes[0])
-    v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA, design)
     if plan.mode == "tuned" and (len(plan.tied[0]) > 1 or len(plan.tied[1]) > 1):
-        v = _fragility(v, test, cells, fa, oa, plan, cache, deterministic, label_f, label_o)
+        pairs = replace(pairs, alternatives=_alternatives(test, cells, fa, oa, plan, cache, deterministic,
+                                                          label_f, label_o))
+    v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA, design)
     if test.lr_range and plan.mode == "tuned":
         ranges = [_lr_range(group[group["arm"] == arm], label) for arm, label in ((fa, label_f), (oa, label_o))]
         v = replace(v, notes=v.notes + tuple(ranges))
@@ -410,9 +412,10 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     p = 1.0
     if outcome != "inconclusive":
         p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
+    fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks else ""
     out = replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
                   n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
-                  seeds_needed_capped=capped, p_value=p, looks=looks)
+                  seeds_needed_capped=capped, p_value=p, looks=looks, fragile=fragile)
     return replace(out, finding=sentence(out))
 
 
@@ -564,9 +567,10 @@ def _lr_text(plan: _Plan) -> str:
     return f"tuned ({show[0]} vs {show[1]})"
 
 
-def _fragility(v: Verdict, test: Test, cells: dict, fa: str, oa: str, plan: _Plan, cache: _Curves,
-               deterministic: bool, label_f: str, label_o: str) -> Verdict:
-    """Would a rate tied with the chosen one on validation change the outcome? Say which."""
+def _alternatives(test: Test, cells: dict, fa: str, oa: str, plan: _Plan, cache: _Curves, deterministic: bool,
+                  label_f: str, label_o: str) -> tuple[tuple[str, float, _Pairs], ...]:
+    """The pairs each rate tied with a chosen one on validation would give (label, rate, pairs)."""
+    out = []
     for side, label in enumerate((label_f, label_o)):
         for alt in plan.tied[side]:
             rates = {s: ((alt, r[1]) if side == 0 else (r[0], alt)) for s, r in plan.rates.items()}
@@ -576,12 +580,19 @@ def _fragility(v: Verdict, test: Test, cells: dict, fa: str, oa: str, plan: _Pla
             a_runs = [cells[(fa, rates[s][0])][s] for s in seeds]
             b_runs = [cells[(oa, rates[s][1])][s] for s in seeds]
             pairs, *_ = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
-            other = _judge(v, pairs, v.alpha)
-            if other.verdict != v.verdict:
-                why = (f"fragile: {label} at rate {alt:g}, tied with the chosen rate on validation, "
-                       f"would make it {other.verdict}")
-                return replace(v, fragile=why)
-    return v
+            out.append((label, alt, pairs))
+    return tuple(out)
+
+
+def _fragile(v: Verdict, outcome: str, alternatives: tuple, alpha: float) -> str:
+    """Why a tied rate would change the outcome at this level, or ""."""
+    for label, alt, pairs in alternatives:
+        est = _estimate(pairs, v.ratio, alpha)
+        other = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
+        if other != outcome:
+            return (f"fragile: {label} at rate {alt:g}, tied with the chosen rate on validation, "
+                    f"would make it {other}")
+    return ""
 
 
 def _lr_range(runs: pd.DataFrame, label: str, tolerance: float = 0.02) -> str:

@@ -158,14 +158,23 @@ def test_the_rate_is_chosen_on_seeds_other_than_those_that_measure(tmp_path):
 
 
 def test_a_tie_on_validation_that_would_change_the_verdict_is_reported_as_fragile(tmp_path):
+    # ce is as good on validation at 0.1 and 2 (tied), but its test accuracy at 2 is far lower
+    db = f"sqlite:///{tmp_path / 'f.db'}"
     rng = np.random.default_rng(3)
-    ce = {0.1: list(0.9 + rng.normal(0, 0.01, 8)), 2.0: list(0.9 + rng.normal(0, 0.01, 8))}
-    mse = {0.1: list(0.7 + rng.normal(0, 0.01, 8)), 2.0: list(0.9 + rng.normal(0, 0.01, 8))}
-    db = _two_rates(tmp_path, ce, {0.1: mse[0.1], 2.0: mse[2.0]})
-    db_rows = _judge(db)
-    row = next(v for v in db_rows if v.lr_mode == "tuned" and v.claim == "classification-accuracy")
-    assert row.verdict in ("supported", "inconclusive", "equivalent")
-    assert not row.fragile or "tied with the chosen rate" in row.fragile
+    runs = []
+    for seed in range(8):
+        val = 0.9 + rng.normal(0, 0.01)  # the same at both rates: a tie
+        for lr, test_acc in ((0.1, 0.9), (2.0, 0.7)):
+            runs.append(_run("binary", "ce", "sigmoid", "moons", lr, seed,
+                             {"val_accuracy": [0, val], "test_accuracy": [0, test_acc + rng.normal(0, 0.005)]}))
+            runs.append(_run("binary", "mse", "sigmoid", "moons", lr, seed,
+                             {"val_accuracy": [0, 0.6 if lr == 2.0 else 0.8],
+                              "test_accuracy": [0, 0.8 + rng.normal(0, 0.005)]}))
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.lr_mode == "tuned" and v.claim == "classification-accuracy")
+    assert row.verdict == "supported" and row.lrs[0] == 0.1
+    assert "ce/sigmoid at rate 2, tied with the chosen rate on validation, would make it contradicted" in row.fragile
+    assert "fragile" in row.finding
 
 
 def test_diverged_runs_leave_the_comparison_and_are_counted(tmp_path):
