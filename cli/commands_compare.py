@@ -21,7 +21,7 @@ def compare(
     experiment: Annotated[list[str] | None, typer.Option(
         "--experiment", "-e", help="Only claims tested by this experiment (repeatable).")] = None,
     claim: Annotated[list[str] | None, typer.Option(
-        "--claim", "-c", help="Only this claim (repeatable), e.g. convergence.")] = None,
+        "--claim", help="Only this claim (repeatable), e.g. convergence.")] = None,
     dataset: Annotated[str | None, typer.Option(
         "--dataset", "-d", help="Only the claims judged on this user's data (the CSV's name, e.g. mydata).")] = None,
     verdict: Annotated[list[str] | None, typer.Option(

@@ -17,7 +17,7 @@ ROOT = get_command(app)
 # `lossdb compare -c` means --claim while `lossdb run -c` means --config: the lead's call (compare is
 # theirs); nothing else is exempt.
 PENDING_SHORT: set[tuple[str, str]] = set()
-CONFLICT_PENDING = {"-c": {"--claim", "--config"}}
+CONFLICT_PENDING: dict[str, set[str]] = {}  # no short flag means two things
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:

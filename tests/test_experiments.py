@@ -138,6 +138,6 @@ def test_scale_and_init_scale_are_grid_keys_of_any_experiment():
 
 
 def test_a_bad_init_scale_is_refused_in_one_sentence():
-    with pytest.raises(ConfigError, match=r"init_scale must be a positive number .*, got 'big'\.$"):
+    with pytest.raises(ConfigError, match=r"init_scale: must be a number in \(0, 100\], got 'big'$"):
         ex.parse(ISSUE_EXAMPLE.replace('activation = "sigmoid"', 'activation = "sigmoid"\ninit_scale = "big"'),
                  "x.toml")

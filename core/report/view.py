@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core import present
+from core import display, present
 from core.numbers import MISSING, lr_text, mean_sd, plural
 from core.report.model import Condition, ReportData, Section
 
@@ -28,7 +28,7 @@ def summary_table(data: ReportData) -> Table:
 
 def arm_table(cond: Condition) -> Table:
     """Per arm and learning rate: runs, then each final metric as mean ± sd across seeds."""
-    head = ("arm", "lr", "runs", *cond.metrics)
+    head = ("arm", "lr", "runs", *(display.title(m) for m in cond.metrics))
     rows = []
     for a in cond.arms:
         runs = str(a.runs) + "".join(f", {n} {s}" for s, n in sorted(a.statuses.items()) if s != "finished")

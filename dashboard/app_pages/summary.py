@@ -87,7 +87,8 @@ for what in dict.fromkeys(v.metric for v in evidence):
         continue
     frame = views.evidence_frame(measured)
     ratio = measured[0].ratio
-    st.altair_chart(charts.evidence_chart(frame, label="comparison", ratio=ratio), width="stretch")
+    st.altair_chart(charts.evidence_chart(frame, label="comparison", ratio=ratio, favoured=measured[0].arms[0],
+                                          other=measured[0].arms[1]), width="stretch")
     with st.expander(f"{len(measured)} comparisons as a table"):
         st.dataframe(views.styled(frame), hide_index=True)
     metric = views.measured_metric(claim, measured[0].experiment, what, declared)
