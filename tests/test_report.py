@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from cli.commands_report import command_line
 from cli.main import app
-from core import analysis
+from core import analysis, display
 from core import report as reports
 from core.numbers import mean_sd, num
 from core.present import effect_ci
@@ -232,7 +232,7 @@ def test_html_arm_table_shows_the_analysis_mean_and_sd(page, document, runs):
     cond = document["experiments"][0]["conditions"][0]
     table = next(rows for cls, rows in page.tables if cls == "arms")
     head, body = table[0], table[1:]
-    col = head.index(cond["metrics"][0])
+    col = head.index(display.title(cond["metrics"][0]))
     used = runs[runs["status"].isin(["finished", "diverged"]) & (runs["condition"] == cond["condition"])]
     for row, arm in zip(body, cond["arms"], strict=True):
         values = used.loc[(used["label"] == arm["label"]) & (used["lr"] == arm["lr"]), cond["metrics"][0]]
