@@ -425,11 +425,11 @@ def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[es
     plan = sequential.Plan(alpha, design.max_seeds, design.spending, ())
     at, last = None, 1
     for n in design.looks(int(pairs.seeds.max()) + 1 if pairs.seeds.size else 0):
-        sub = pairs.first_seeds(n)
-        if sub.first.size <= last:  # looks need new pairs (a round whose seeds all diverged adds none)
+        est = _estimate(pairs.first_seeds(n), v.ratio, alpha)
+        if est.n <= last:  # looks need new pairs (a round whose seeds all diverged adds none)
             continue
-        last = sub.first.size
-        plan, at = plan.look(_estimate(sub, v.ratio, alpha), v.min_effect, v.kind)
+        last = est.n
+        plan, at = plan.look(est, v.min_effect, v.kind)
         if plan.decided:
             break
     if at is None:
