@@ -165,7 +165,7 @@ def _install_failing_trigger(url: str) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON metrics WHEN NEW.name = 'boom' "
+                "CREATE TRIGGER boom BEFORE INSERT ON series WHEN NEW.name = 'boom' "
                 "BEGIN SELECT RAISE(ABORT, 'boom refused'); END"
             )
         else:
@@ -174,7 +174,7 @@ def _install_failing_trigger(url: str) -> None:
                 "RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
             )
             conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON metrics FOR EACH ROW EXECUTE FUNCTION boom()"
+                "CREATE TRIGGER boom BEFORE INSERT ON series FOR EACH ROW EXECUTE FUNCTION boom()"
             )
     engine.dispose()
 

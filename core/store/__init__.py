@@ -6,10 +6,18 @@ Only this package imports SQLAlchemy; callers get plain frozen records and panda
 from __future__ import annotations
 
 from core.store import migrate as _migrate
-from core.store.engine import DEFAULT_URL, make_engine, mask_url, resolve_url
+from core.store.engine import (
+    DEFAULT_URL,
+    ENV_VAR,
+    describe,
+    make_engine,
+    mask_url,
+    resolve_url,
+    sqlite_path,
+)
 from core.store.exports import FORMATS as EXPORT_FORMATS
 from core.store.exports import ExportResult, export, iter_metrics, iter_runs, run_as_dict
-from core.store.migrate import Upgrade
+from core.store.migrate import Upgrade, known_revisions
 from core.store.models import DONE_STATUSES, STATUSES
 from core.store.records import NewRun, RunRecord
 from core.store.store import Store
@@ -17,6 +25,7 @@ from core.store.store import Store
 __all__ = [
     "DEFAULT_URL",
     "DONE_STATUSES",
+    "ENV_VAR",
     "EXPORT_FORMATS",
     "STATUSES",
     "ExportResult",
@@ -25,14 +34,17 @@ __all__ = [
     "Store",
     "Upgrade",
     "current",
+    "describe",
     "export",
     "head_revision",
     "iter_metrics",
     "iter_runs",
+    "known_revisions",
     "mask_url",
     "open_store",
     "resolve_url",
     "run_as_dict",
+    "sqlite_path",
     "upgrade",
 ]
 
