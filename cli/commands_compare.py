@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cli.options import DbOption
-from core.claims import CLAIMS, Verdict, evaluate, summary
 from core.errors import ConfigError
-from core.store import open_store
+
+if TYPE_CHECKING:
+    from core.claims import Verdict
 
 FORMATS = ("table", "markdown", "json")
 COLOURS = {"supported": "green", "contradicted": "red", "inconclusive": "yellow", "not run": "dim"}
@@ -30,6 +29,9 @@ def compare(
 
     Example: lossdb run --preset quick && lossdb compare --format markdown
     """
+    from core.claims import CLAIMS, evaluate, summary
+    from core.store import open_store
+
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     known = sorted({e for c in CLAIMS.values() for e in c.experiments})
@@ -70,6 +72,9 @@ def markdown(rows: list[Verdict], all_conditions: bool = False) -> str:
 
 
 def _table(rows: list[Verdict], all_conditions: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="lossdb: the claims, measured", show_lines=True, expand=True)
     table.add_column("claim", ratio=2)
     table.add_column("arms and values", ratio=2)

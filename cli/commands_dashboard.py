@@ -12,8 +12,6 @@ import typer
 
 from cli.options import DbOption
 from core.errors import ConfigError
-from core.store import open_store, resolve_url
-from core.store.engine import ENV_VAR, describe
 
 
 def app_path() -> Path:
@@ -45,6 +43,8 @@ def dashboard(
 
     Example: lossdb dashboard --db lossdb.db --port 8502
     """
+    from core.store import ENV_VAR, describe, open_store, resolve_url
+
     url = resolve_url(db)
     open_store(url, create=False, read_only=True).close()
     command = streamlit_command(app_path(), url, host, port)

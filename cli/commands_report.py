@@ -9,10 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.options import DbOption
-from core.claims import CLAIMS
 from core.errors import ConfigError
-from core.experiments import catalogue
-from core.store import mask_url, open_store, resolve_url
 
 
 def report(
@@ -34,6 +31,9 @@ def report(
     Example: lossdb run --preset quick && lossdb report --format pdf --out report.pdf
     """
     from core import report as reports  # imported on use: Altair and Typst would slow every command
+    from core.claims import CLAIMS
+    from core.experiments import catalogue
+    from core.store import open_store, resolve_url
 
     if fmt not in reports.FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
@@ -55,6 +55,7 @@ def command_line(experiments: list[str], fmt: str, out: Path | None, interactive
                  url: str) -> str:
     """The command that makes this report again (the database URL with its password masked)."""
     from core import report as reports
+    from core.store import mask_url
 
     args = ["lossdb", "report"]
     for name in experiments:

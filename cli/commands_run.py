@@ -7,17 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from cli.options import DbOption
-from core import experiments as ex
-from core import runner
-from core.executors import open_executor
-from core.store import mask_url, open_store
-
-err = Console(stderr=True)
 
 
 def run(
@@ -38,6 +29,15 @@ def run(
 
     Example: lossdb run convergence --preset quick --seeds 5 --jobs 2
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core import experiments as ex
+    from core import runner
+    from core.executors import open_executor
+    from core.store import mask_url, open_store
+
+    err = Console(stderr=True)
     started = time.perf_counter()
     exps = ex.resolve(experiments or [], config or [])
     plans = runner.plan(exps, preset, seeds, epochs)
@@ -68,6 +68,11 @@ def experiments(
 
     Example: lossdb experiments
     """
+    from rich.console import Console
+    from rich.table import Table
+
+    from core import experiments as ex
+
     table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description")
     for e in ex.catalogue().values():
         table.add_row(e.name, ", ".join(e.claims), str(len(ex.expand(e, "quick"))),

@@ -8,13 +8,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cli.options import DbOption
 from core.errors import ConfigError
-from core.losses import LOSSES
-from core.store import STATUSES, open_store, run_as_dict
 
 FORMATS = ("table", "json", "csv")
 
@@ -32,6 +28,9 @@ def runs(
 
     Example: lossdb runs --experiment convergence --loss ce --format json
     """
+    from core.losses import LOSSES
+    from core.store import STATUSES, open_store, run_as_dict
+
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     if status is not None and status not in STATUSES:
@@ -59,6 +58,9 @@ def _csv(rows: list[dict]) -> None:
 
 
 def _table(rows: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("id", "experiment", "dataset", "arm", "lr", "seed", "status", "test acc / rmse", "wall s")
     for r in rows:
         m = r["metrics"]

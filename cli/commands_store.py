@@ -7,22 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cli.options import DbOption
 from core.errors import ConfigError
-from core.store import (
-    EXPORT_FORMATS,
-    current,
-    export,
-    head_revision,
-    mask_url,
-    open_store,
-    run_as_dict,
-    upgrade,
-)
-from core.store.migrate import known_revisions
 
 SHOW_FORMATS = ("text", "json")
 PROVENANCE = ("engine_version", "lossdb_version", "numpy_version", "python_version", "git_commit")
@@ -40,6 +27,11 @@ def show(
 
     Example: lossdb show 12 --format json
     """
+    from rich.console import Console
+    from rich.table import Table
+
+    from core.store import open_store, run_as_dict
+
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
     with open_store(db, create=False, read_only=True) as store:
@@ -76,6 +68,8 @@ def export_runs(
 
     Example: lossdb export --format jsonl --out exported/
     """
+    from core.store import EXPORT_FORMATS, export, open_store
+
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
     with open_store(db, create=False, read_only=True) as store:
@@ -94,6 +88,8 @@ def delete(
 
     Example: lossdb delete 3 4 5 --yes   or   lossdb delete --experiment convergence
     """
+    from core.store import mask_url, open_store
+
     if bool(run_ids) == (experiment is not None):
         raise ConfigError("name the runs to delete (lossdb delete 3 4) or an experiment "
                           "(lossdb delete --experiment NAME), not both or neither")
@@ -127,6 +123,8 @@ def db_upgrade(db: DbOption = None) -> None:
 
     Example: lossdb db upgrade --db lossdb.db
     """
+    from core.store import upgrade
+
     result = upgrade(db)
     if result.before == result.after:
         typer.echo(f"already at schema {result.after}; nothing to do")
@@ -141,6 +139,8 @@ def db_current(db: DbOption = None) -> None:
 
     Example: lossdb db current --db lossdb.db
     """
+    from core.store import current, head_revision, known_revisions
+
     revision, head = current(db), head_revision()
     if revision == head:
         typer.echo(f"{revision} (up to date)")

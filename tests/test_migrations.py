@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import csv
-import io
-import math
 import hashlib
 import importlib.util
+import io
+import math
 import re
 import shutil
 import sqlite3
