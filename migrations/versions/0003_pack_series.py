@@ -11,10 +11,9 @@ Revises: 0002
 Create Date: 2026-12-01
 """
 
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
-
-import zlib
 
 import numpy as np
 import sqlalchemy as sa
