@@ -67,17 +67,25 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
 DATA = "series"
 
 
-@lru_cache(maxsize=128)
+PLACEHOLDER = "__lossdb_metric__"
+
+
 def _template(metric: str) -> str:
-    """The JSON of the report's convergence spec for `metric` with its data left out (named DATA).
+    """The JSON of the report's convergence spec for `metric` with its data left out (named DATA)."""
+    return _shape().replace(json.dumps(PLACEHOLDER), json.dumps(metric))
+
+
+@lru_cache(maxsize=1)
+def _shape() -> str:
+    """The convergence spec's JSON with PLACEHOLDER for the metric's name and no data.
 
     Building an Altair chart costs ~0.2 s, almost all of it Altair's own validation and copying;
-    the report draws dozens of charts that share a few specs, so each is built once per metric.
+    a report's dozens of charts differ only in their data and metric, so it is built once.
     """
     empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (("label", object), ("lr", float), ("epoch", int),
                           ("mean", float), ("sd", float), ("min", float), ("max", float), ("ci_low", float),
                           ("ci_high", float), ("n", int))})
-    layered = charts.convergence_chart(empty, metric, keys=("label", "lr"), band=BAND, title=metric)
+    layered = charts.convergence_chart(empty, PLACEHOLDER, keys=("label", "lr"), band=BAND, title=PLACEHOLDER)
     # legend below the plot: the chart stays one column wide on a phone and in a PDF column
     sized = layered.properties(width=WIDTH, height=HEIGHT)
     spec = sized.configure_legend(orient="bottom", columns=2, labelLimit=0).to_dict(validate=False)  # the chart functions are tested against the schema
@@ -89,9 +97,9 @@ def _template(metric: str) -> str:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a chart's data as JSON records, NaN as None (what Altair's to_values gives)."""
+    # astype(object) gives Python ints, floats and strings; NaN becomes None
     columns = {c: frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns}
-    plainer = {c: [plain(v) for v in values] for c, values in columns.items()}
-    return [dict(zip(plainer, row, strict=True)) for row in zip(*plainer.values(), strict=True)]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def svg(chart: Chart) -> str:
