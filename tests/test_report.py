@@ -22,6 +22,7 @@ from cli.main import app
 from core import analysis
 from core import report as reports
 from core.claims import evaluate, summary
+from core.report import figures
 from core.report.numbers import mean_sd, num
 from core.store import NewRun, open_store
 
@@ -360,3 +361,27 @@ def test_numbers_never_read_nan_or_none(value, shown):
 
 def test_shutil_finds_poppler_for_the_pdf_tests():
     assert shutil.which("pdftotext") and shutil.which("pdftoppm"), "apt-get install poppler-utils"
+
+
+def _tiny_chart(values: list[int]) -> figures.Chart:
+    spec = {"data": {"values": [{"x": i, "y": v} for i, v in enumerate(values)]}, "mark": "line",
+            "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}}
+    return figures.Chart("tiny", "exp", "", "y", "", spec, ())
+
+
+def test_a_rendered_chart_is_kept_and_reused_for_the_very_same_spec(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", str(tmp_path))
+    first = figures.svg(_tiny_chart([1, 2, 3]))
+    (kept,) = (tmp_path / "charts").glob("*.svg")
+    assert first.startswith("<svg") and kept.read_text() == first
+    kept.write_text("<svg>kept</svg>")
+    assert figures.svg(_tiny_chart([1, 2, 3])) == "<svg>kept</svg>"
+    assert figures.svg(_tiny_chart([1, 2, 4])).startswith("<svg xmlns")
+    assert len(list((tmp_path / "charts").glob("*.svg"))) == 2
+
+
+def test_an_empty_cache_setting_renders_every_chart_afresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert figures.svg(_tiny_chart([1, 2, 3])).startswith("<svg")
+    assert not list(tmp_path.rglob("*.svg"))
