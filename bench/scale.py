@@ -11,8 +11,8 @@ process's peak resident memory:
   compare      `lossdb compare`
   summary      the dashboard's Summary page, cold (a new process, empty caches), through AppTest
   report-FMT   `lossdb report --format FMT` (the chart cache off: every chart rendered)
-  reads        what a verdict pass reads: every summary, and one metric's series for every run,
-               against metrics_frame of that metric (the long frame the verdicts read today)
+  reads        what a verdict pass reads: every summary, and every series the claims' measures
+               need, through Store.series against metrics_frame (how verdicts._Curves reads today)
 
 Run: python -m bench.scale --source full.db [--factor 10] [--folder /tmp/lossdb-scale] [--repeat 5]
 Prints figures; asserts nothing.
@@ -47,16 +47,38 @@ print(f"{time.perf_counter() - start:.3f}")
 """
 READS_CHILD = """
 import sys, time
+import numpy as np
+import pandas  # imported before the clock starts, as every caller has it already
+from core.claims import CLAIMS
 from core.store import open_store
 store = open_store(sys.argv[1], create=False, read_only=True)
-ids = [r.id for r in store.iter_runs()]
+runs = list(store.iter_runs())
+by_experiment = {}
+for r in runs:
+    by_experiment.setdefault(r.experiment, []).append(r.id)
+needed = set()  # (experiment, metric) series the verdicts read (every measure but final values)
+for claim in CLAIMS.values():
+    for t in claim.tests:
+        if t.measure.kind not in ("final", "analytic"):
+            needed |= {(t.experiment, m) for m in (t.measure.metric, getattr(t.measure, "select", None)) if m}
+
+def long_way(ids, metric):  # what verdicts._Curves does today
+    frame = store.metrics_frame(ids, [metric])
+    run_ids = frame["run_id"].to_numpy()
+    starts = np.flatnonzero(np.diff(run_ids)) + 1
+    values = np.split(frame["value"].to_numpy(dtype=np.float64), starts)
+    firsts = run_ids[np.concatenate(([0], starts))] if len(run_ids) else []
+    return {int(r): v for r, v in zip(firsts, values)}
+
 out = []
-for label, read in (("summaries of every run and metric", lambda: store.summaries(ids)),
-                    ("series of test_accuracy, every run", lambda: store.series(ids, "test_accuracy")),
-                    ("metrics_frame of test_accuracy, every run", lambda: store.metrics_frame(ids, ["test_accuracy"]))):
+ids = [r.id for r in runs]
+start = time.perf_counter()
+frame = store.summaries(ids)
+out.append(f"every summary: {time.perf_counter() - start:.2f} s ({len(frame):,} rows)")
+for label, read in (("series", store.series), ("metrics_frame", long_way)):
     start = time.perf_counter()
-    got = read()
-    out.append(f"{label}: {time.perf_counter() - start:.3f} s ({len(got):,} rows or runs)")
+    n = sum(len(read(by_experiment.get(e, []), m)) for e, m in sorted(needed))
+    out.append(f"the verdicts' {len(needed)} series via {label}: {time.perf_counter() - start:.2f} s ({n:,} run series)")
 print("; ".join(out))
 """
 
