@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -116,3 +117,28 @@ def summaries_frame(
         frame[column] = numbers[:, i]
     frame["epochs"] = frame["epochs"].fillna(0).astype(np.int64)
     return frame
+
+
+def stream_long_rows(
+    conn: Connection, stmt: Select[Any], batch: int
+) -> Iterator[list[tuple[int, str, int, float]]]:
+    """Batches of about `batch` long rows unpacked from `stmt`'s (run_id, name, encoding, data)."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    raw: Any = conn.connection.driver_connection
+    # On PostgreSQL a named (server-side) cursor streams; SQLite's cursor always does.
+    postgres = conn.dialect.name == "postgresql"
+    cursor = raw.cursor(name="lossdb_export") if postgres else raw.cursor()
+    try:
+        cursor.execute(sql)
+        rows: list[tuple[int, str, int, float]] = []
+        while found := cursor.fetchmany(64):
+            for run_id, name, encoding, data in found:
+                values = unpack(encoding, bytes(data)).tolist()
+                rows += zip(repeat(run_id), repeat(name), range(len(values)), values)
+                if len(rows) >= batch:  # yield as soon as a batch is full: two batches at most alive
+                    yield rows
+                    rows = []
+        if rows:
+            yield rows
+    finally:
+        cursor.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import repeat
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -19,10 +18,10 @@ from core.errors import StoreError
 
 from .engine import connection, describe
 from .models import DONE_STATUSES, STATUSES, Experiment, Run, RunSummary, Series
-from .packing import pack, summarise, unpack
+from .packing import pack, summarise
 from .records import NewRun, RunRecord, checked_series, from_db, refuse_duplicates, to_utc
 from .rows import CHUNK, chunks, insert_sql, record, run_row
-from .series import long_frame, series_dict, series_rows, summaries_frame
+from .series import long_frame, series_dict, series_rows, stream_long_rows, summaries_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -331,27 +330,8 @@ class Store:
             stmt = stmt.join(Run, Series.run_id == Run.id).join(
                 Experiment, Run.experiment_id == Experiment.id
             ).where(Experiment.name == experiment)
-        stmt = stmt.order_by(Series.run_id, Series.name)
         with connection(self._engine, self.url) as conn:
-            sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-            raw: Any = conn.connection.driver_connection
-            # On PostgreSQL a named (server-side) cursor streams; SQLite's cursor always does.
-            postgres = conn.dialect.name == "postgresql"
-            cursor = raw.cursor(name="lossdb_export") if postgres else raw.cursor()
-            try:
-                cursor.execute(sql)
-                rows: list[tuple[int, str, int, float]] = []
-                while found := cursor.fetchmany(64):
-                    for run_id, name, encoding, data in found:
-                        values = unpack(encoding, bytes(data)).tolist()
-                        rows += zip(repeat(run_id), repeat(name), range(len(values)), values)
-                        if len(rows) >= batch:
-                            yield rows
-                            rows = []
-                if rows:
-                    yield rows
-            finally:
-                cursor.close()
+            yield from stream_long_rows(conn, stmt.order_by(Series.run_id, Series.name), batch)
 
     def get_run(self, run_id: int) -> RunRecord:
         """One stored run; an unknown id is an error that names it."""
