@@ -159,6 +159,8 @@ def test_summaries_of_chosen_metrics_come_one_row_per_run_and_metric(
     assert frame["run_id"].tolist() == ids and set(frame["name"]) == {"test_accuracy"}
     assert frame["final"].tolist() == [0.9] * 3 and frame["max_epoch"].tolist() == [3] * 3
     assert frame["mean"].tolist() == [pytest.approx(0.575)] * 3
+    assert stored_experiment.summaries(None, ["test_accuracy"]).equals(frame)
+    assert stored_experiment.series(None, "train_loss").keys() == set(ids)
 
 
 def test_metric_index_is_the_epoch_starting_at_zero(stored_experiment: Store) -> None:

@@ -41,14 +41,17 @@ def raw_rows(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def _by_ids(stmt: Select[Any], column: Any, ids: list[int]) -> Iterator[Select[Any]]:
-    """`stmt` restricted to `ids`, one statement per chunk of ids (bounded IN lists)."""
-    for chunk in chunks(ids):
+def _by_ids(stmt: Select[Any], column: Any, ids: Sequence[int] | None) -> Iterator[Select[Any]]:
+    """`stmt` restricted to `ids` (None: no restriction), one statement per chunk of ids."""
+    if ids is None:
+        yield stmt
+        return
+    for chunk in chunks(sorted({int(i) for i in ids})):
         yield stmt.where(column.in_(chunk))
 
 
 def series_rows(
-    conn: Connection, run_ids: Sequence[int], names: Sequence[str] | None
+    conn: Connection, run_ids: Sequence[int] | None, names: Sequence[str] | None
 ) -> list[tuple[int, str, int, str, bytes]]:
     """(run_id, name, epochs, encoding, data) of the given runs' series (of `names`, if given), by run and name."""
     stmt = select(Series.run_id, Series.name, Series.epochs, Series.encoding, Series.data)
@@ -56,7 +59,7 @@ def series_rows(
         stmt = stmt.where(Series.name.in_([str(n) for n in names]))
     stmt = stmt.order_by(Series.run_id, Series.name)
     out: list[tuple[int, str, int, str, bytes]] = []
-    for part in _by_ids(stmt, Series.run_id, sorted({int(i) for i in run_ids})):
+    for part in _by_ids(stmt, Series.run_id, run_ids):
         out += raw_rows(conn, part)
     return out
 
@@ -93,7 +96,7 @@ def long_frame(rows: list[tuple[int, str, int, str, bytes]]) -> pd.DataFrame:
 
 
 def summaries_frame(
-    conn: Connection, run_ids: Sequence[int], names: Sequence[str] | None
+    conn: Connection, run_ids: Sequence[int] | None, names: Sequence[str] | None
 ) -> pd.DataFrame:
     """The summary rows of the given runs (and metrics) as a frame; see Store.summaries."""
     import pandas as pd
@@ -103,7 +106,7 @@ def summaries_frame(
         stmt = stmt.where(RunSummary.name.in_([str(n) for n in names]))
     stmt = stmt.order_by(RunSummary.run_id, RunSummary.name)
     rows: list[tuple[Any, ...]] = []
-    for part in _by_ids(stmt, RunSummary.run_id, sorted({int(i) for i in run_ids})):
+    for part in _by_ids(stmt, RunSummary.run_id, run_ids):
         rows += raw_rows(conn, part)
     # numpy turns the tuples into floats in C, and None (NULL: NaN or no finite value) into nan
     numbers = np.array([r[2:] for r in rows], dtype=np.float64).reshape(-1, len(SUMMARY_FIELDS))

@@ -349,28 +349,31 @@ class Store:
         with connection(self._engine, self.url) as conn:
             return long_frame(series_rows(conn, [int(i) for i in run_ids], names))
 
-    def series(self, run_ids: Iterable[int], name: str) -> dict[int, np.ndarray]:
-        """{run_id: float64 values of metric `name` at epochs 0..E} for those of the runs that have it."""
+    def series(self, run_ids: Iterable[int] | None, name: str) -> dict[int, np.ndarray]:
+        """{run_id: float64 values of metric `name` at epochs 0..E} for those of the runs (None:
+        every run) that have it."""
         return self.series_by_name(run_ids, [name]).get(name, {})
 
     def series_by_name(
-        self, run_ids: Iterable[int], names: Sequence[str]
+        self, run_ids: Iterable[int] | None, names: Sequence[str]
     ) -> dict[str, dict[int, np.ndarray]]:
-        """{name: {run_id: float64 series (E+1,)}} of the given metrics of the given runs."""
+        """{name: {run_id: float64 series (E+1,)}} of the given metrics of the given runs (None: all)."""
+        ids = None if run_ids is None else [int(i) for i in run_ids]
         with connection(self._engine, self.url) as conn:
-            return series_dict(series_rows(conn, [int(i) for i in run_ids], names))
+            return series_dict(series_rows(conn, ids, names))
 
     def summaries(
-        self, run_ids: Iterable[int], names: Sequence[str] | None = None
+        self, run_ids: Iterable[int] | None, names: Sequence[str] | None = None
     ) -> pd.DataFrame:
-        """One row per run and metric (of `names`, if given), sorted by run_id and name: columns
-        run_id, name, final, min, max, min_epoch, max_epoch, mean, epochs.
+        """One row per run (None: every run) and metric (of `names`, if given), sorted by run_id and
+        name: columns run_id, name, final, min, max, min_epoch, max_epoch, mean, epochs.
 
         min/max and their first epochs are over the finite values (NaN when there is none); mean
         is over every epoch 0..E (the normalised area under the curve); NaN where a value is NaN.
         """
+        ids = None if run_ids is None else [int(i) for i in run_ids]
         with connection(self._engine, self.url) as conn:
-            return summaries_frame(conn, [int(i) for i in run_ids], names)
+            return summaries_frame(conn, ids, names)
 
     def metric_names(self) -> list[str]:
         """The names of every metric stored for at least one run, sorted."""
