@@ -221,9 +221,9 @@ def report_file(s: Store, request: ReportRequest, fmt: str, interactive: bool = 
     return reports.download(data, fmt, interactive, rendered)[1]
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)
 def _report_model(s: Store, request: ReportRequest) -> tuple[Any, Callable[[], dict[str, str]]]:
-    """The report's model, and its charts' SVGs rendered on first use, per request (kept for 4)."""
+    """The report's model, and its charts' SVGs rendered on first use, per request (the last two kept)."""
     from core import report as reports
     from core.report import figures
 
