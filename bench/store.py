@@ -1,7 +1,10 @@
-"""Store benchmark: metric rows per second through Store.save_runs against bare sqlite3, then export.
+"""Store benchmark: metric values per second through Store.save_runs against bare sqlite3 inserting
+the long format, the size of each, then export; and, with --layouts DB, the size each candidate
+layout of the per-epoch series would take for the series of a real database.
 
-Run: python -m bench.store [--runs 2000] [--epochs 100] [--metrics 12]. Prints figures; asserts nothing.
-The default load is the issue's: 2,000 runs × 100 epochs × 12 metrics = 2.4 M metric rows.
+Run: python -m bench.store [--runs 2000] [--epochs 100] [--metrics 12]
+     python -m bench.store --layouts lossdb.db     (e.g. after `lossdb run --preset quick`)
+Prints figures; asserts nothing. The default load is 2,000 runs × 100 epochs × 12 metrics = 2.4 M values.
 """
 
 from __future__ import annotations
@@ -56,28 +59,89 @@ def bench_store(runs: list[NewRun], path: Path) -> float:
         return time.perf_counter() - start
 
 
+LONG_TABLE = ("CREATE TABLE metrics (run_id INTEGER, name VARCHAR(64), epoch INTEGER, value FLOAT, "
+              "PRIMARY KEY (run_id, name, epoch)) WITHOUT ROWID")
+
+
+def long_rows(run_id: int, series: dict[str, np.ndarray]) -> list[tuple[int, str, int, float | None]]:
+    """The long-format rows of one run's series (NULL for NaN, as schema 0002 stored them)."""
+    rows: list[tuple[int, str, int, float | None]] = []
+    for name, values in series.items():
+        listed = [None if v != v else v for v in values.tolist()]
+        rows.extend(zip(repeat(run_id), repeat(name), range(len(listed)), listed))
+    return rows
+
+
 def bench_bare(runs: list[NewRun], path: Path) -> float:
-    """Seconds for sqlite3.executemany of the same metric rows into the same schema, same pragmas."""
-    with open_store(str(path)) as store:
-        store.upsert_experiment("bench", "store benchmark", {})
-        store.mark_running([replace(r, status="running", metrics={}) for r in runs])
+    """Seconds for sqlite3.executemany of the same values as long rows (schema 0002's layout)."""
     conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    ids = [row[0] for row in conn.execute("SELECT id FROM runs ORDER BY id")]
+    conn.execute(LONG_TABLE)
     sql = "INSERT INTO metrics (run_id, name, epoch, value) VALUES (?, ?, ?, ?)"
     start = time.perf_counter()
     for i in range(0, len(runs), BATCH):
-        rows: list[tuple[int, str, int, float | None]] = []
-        for run_id, run in zip(ids[i : i + BATCH], runs[i : i + BATCH], strict=True):
-            for name, series in run.metrics.items():
-                values = [None if v != v else v for v in series.tolist()]
-                rows.extend(zip(repeat(run_id), repeat(name), range(len(values)), values))
+        rows = [row for j, run in enumerate(runs[i : i + BATCH], start=i) for row in long_rows(j, run.metrics)]
         conn.execute("BEGIN")
         conn.executemany(sql, rows)
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return elapsed
+
+
+def layout_sizes(db: str) -> dict[str, float]:
+    """MB each candidate layout takes for every series of `db` (each built alone, then VACUUMed)."""
+    import zlib
+
+    from core.store import open_store as open_db
+    from core.store.packing import pack
+
+    with open_db(db, create=False, read_only=True) as store:
+        ids = [r.id for r in store.list_runs()]
+        by_name = store.series_by_name(ids, store.metric_names())
+    names = sorted(by_name)
+    per_run: dict[int, dict[str, np.ndarray]] = {}
+    for name in names:
+        for run_id, values in by_name[name].items():
+            per_run.setdefault(run_id, {})[name] = values
+    layouts = {
+        "long, name text, WITHOUT ROWID (schema 0002)": (LONG_TABLE, lambda r, s: long_rows(r, s)),
+        "long, integer metric id, WITHOUT ROWID": (
+            "CREATE TABLE m (run_id INTEGER, metric INTEGER, epoch INTEGER, value FLOAT, "
+            "PRIMARY KEY (run_id, metric, epoch)) WITHOUT ROWID",
+            lambda r, s: [(a, names.index(b), c, d) for a, b, c, d in long_rows(r, s)]),
+        "packed float64, WITHOUT ROWID": (
+            "CREATE TABLE p (run_id INTEGER, name TEXT, data BLOB, PRIMARY KEY (run_id, name)) WITHOUT ROWID",
+            lambda r, s: [(r, n, v.tobytes()) for n, v in s.items()]),
+        "packed float64, rowid table": (
+            "CREATE TABLE p (run_id INTEGER, name TEXT, data BLOB, PRIMARY KEY (run_id, name))",
+            lambda r, s: [(r, n, v.tobytes()) for n, v in s.items()]),
+        "packed float32 when exact else float64, rowid table": (
+            "CREATE TABLE p (run_id INTEGER, name TEXT, data BLOB, PRIMARY KEY (run_id, name))",
+            lambda r, s: [(r, n, pack(v)[1] if not pack(v)[0].endswith("z") else
+                           zlib.decompress(pack(v)[1])) for n, v in s.items()]),
+        "the same, zlib when smaller (chosen: schema 0003)": (
+            "CREATE TABLE p (run_id INTEGER, name TEXT, data BLOB, PRIMARY KEY (run_id, name))",
+            lambda r, s: [(r, n, pack(v)[1]) for n, v in s.items()]),
+    }
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="lossdb-layouts-") as folder:
+        for i, (label, (ddl, rows_of)) in enumerate(layouts.items()):
+            path = Path(folder) / f"{i}.db"
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute(ddl)
+            table = ddl.split()[2]
+            conn.execute("BEGIN")
+            for run_id, series in per_run.items():
+                rows = rows_of(run_id, series)
+                conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            conn.execute("COMMIT")
+            conn.execute("VACUUM")
+            conn.close()
+            out[label] = path.stat().st_size / 2**20
+    return out
 
 
 EXPORT_CHILD = """
@@ -103,32 +167,48 @@ def bench_export(db: Path, out: Path, fmt: str) -> dict[str, float]:
 
 
 def main() -> None:
-    """Parse the load's size, run the three measurements and print them."""
+    """Parse the load's size, run the measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--metrics", type=int, default=12)
+    parser.add_argument("--layouts", metavar="DB", help="size each series layout for this database's series")
     args = parser.parse_args()
+    if args.layouts:
+        values = 0
+        with open_store(args.layouts, create=False, read_only=True) as store:
+            values = store.counts()["metric_rows"]
+        print(f"series of {args.layouts}: {values:,} values")
+        for label, mb in layout_sizes(args.layouts).items():
+            print(f"{label:<55} {mb:7.1f} MB  {mb * 2**20 / values:5.1f} bytes a value")
+        return
     runs = synthetic_runs(args.runs, args.epochs, args.metrics)
     n_rows = args.runs * args.epochs * args.metrics
-    print(f"load: {args.runs} runs × {args.epochs} epochs × {args.metrics} metrics = {n_rows:,} metric rows")
+    print(f"load: {args.runs} runs × {args.epochs} epochs × {args.metrics} metrics = {n_rows:,} values")
     with tempfile.TemporaryDirectory(prefix="lossdb-bench-") as folder:
         tmp = Path(folder)
         bare = bench_bare(runs, tmp / "bare.db")
         lossdb = bench_store(runs, tmp / "lossdb.db")
-        print(f"bare sqlite3 executemany : {n_rows / bare:12,.0f} rows/s ({bare:.2f} s)")
-        print(f"Store.save_runs          : {n_rows / lossdb:12,.0f} rows/s ({lossdb:.2f} s, "
-              "with runs rows, summaries and checks)")
-        print(f"ratio lossdb / bare      : {bare / lossdb:.2f}  (target ≥ 0.5)")
+        print(f"bare sqlite3 executemany, long rows : {n_rows / bare:12,.0f} values/s ({bare:.2f} s); "
+              f"{(tmp / 'bare.db').stat().st_size / 2**20:.0f} MB")
+        print(f"Store.save_runs, packed series      : {n_rows / lossdb:12,.0f} values/s ({lossdb:.2f} s, "
+              f"with runs rows, summaries and checks); {db_mb(tmp / 'lossdb.db'):.0f} MB")
+        print(f"ratio lossdb / bare                 : {bare / lossdb:.2f}  (target ≥ 0.5)")
         del runs
         for fmt in ("csv", "jsonl"):
             figures = bench_export(tmp / "lossdb.db", tmp / f"export-{fmt}", fmt)
             grew = (figures["rss_after_kb"] - figures["rss_before_kb"]) / 1024
-            print(f"export {fmt:5s}             : {figures['rows'] / figures['seconds']:12,.0f} rows/s "
+            print(f"export {fmt:5s}                        : {figures['rows'] / figures['seconds']:12,.0f} rows/s "
                   f"({figures['seconds']:.2f} s); peak RSS {figures['rss_after_kb'] / 1024:.0f} MB, "
                   f"+{grew:.0f} MB during the export")
-        print(f"database size            : {(tmp / 'lossdb.db').stat().st_size / 2**20:.0f} MB; "
-              f"this process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        print(f"this process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+              "(random values: they compress worse than real curves)")
+
+
+def db_mb(path: Path) -> float:
+    """MB of a SQLite database with its WAL."""
+    wal = path.with_name(path.name + "-wal")
+    return (path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 2**20
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ def dashboard(
 
     Example: lossdb dashboard --db lossdb.db --port 8502
     """
+
     url = resolve_url(db)
     open_store(url, create=False, read_only=True).close()
     command = streamlit_command(app_path(), host, port)

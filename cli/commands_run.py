@@ -71,6 +71,14 @@ def run(
 
     Example: lossdb run --dataset csv:mydata.csv --target label --preset quick
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core import runner
+    from core.executors import open_executor
+    from core.store import open_store
+
+    err = Console(stderr=True)
     started = time.perf_counter()
     exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
     runner.check_names(exps, force)

@@ -47,6 +47,7 @@ def runs(
 
     Example: lossdb runs -e label-noise --sort -test_accuracy --limit 10
     """
+
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     if status is not None and status not in STATUSES:

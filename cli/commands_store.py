@@ -49,6 +49,9 @@ def show(
 
     Example: lossdb show 12 --format json
     """
+
+    from core.store import open_store
+
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
     check_run_ids([run_id])
@@ -122,6 +125,8 @@ def export_runs(
 
     Example: lossdb export --format jsonl --out exported/
     """
+    from core.store import EXPORT_FORMATS
+
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
     with open_store(db, create=False, read_only=True) as store, steps(f"exporting runs and metrics to {out}"):
@@ -142,6 +147,7 @@ def delete(
 
     Example: lossdb delete 3 4 5 --yes   or   lossdb delete --experiment convergence
     """
+
     if bool(run_ids) == (experiment is not None):
         raise ConfigError("name the runs to delete (lossdb delete 3 4) or an experiment "
                           "(lossdb delete --experiment NAME), not both or neither")
@@ -176,6 +182,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
     Example: lossdb db upgrade --db lossdb.db
     """
+
     result = upgrade(db)
     if result.before == result.after:
         typer.echo(f"already at schema {result.after}; nothing to do")
@@ -190,6 +197,7 @@ def db_current(db: DbOption = None) -> None:
 
     Example: lossdb db current --db lossdb.db
     """
+
     revision, head = current(db), head_revision()
     if revision == head:
         typer.echo(f"{revision} (up to date)")

@@ -143,14 +143,7 @@ def convergence_chart(
     seeds: per-run curves (keys…, run_id, epoch, value) drawn behind the means.
     """
     keys = list(keys)
-    data = band_limits(agg, band or "ci")
-    data = _finite(data, ["mean", "lo", "hi"])
-    data = smooth(data, keys, ["mean", "lo", "hi"], window)
-    data = thin(data, keys)
-    data[SERIES] = series_names(data, keys)
-    if log:
-        data = _positive(data, ["mean", "lo", "hi"])
-    data = data[[SERIES, "epoch", "mean", "lo", "hi", "n"]]
+    data = convergence_data(agg, keys, band=band, log=log, window=window)
     color = alt.Color(f"{SERIES}:N", title="arm", scale=PALETTE, legend=LINE_LEGEND)
     unlisted = alt.Color(f"{SERIES}:N", title="arm", scale=PALETTE, legend=None)  # the lines' legend serves
     x = alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS)
@@ -176,6 +169,21 @@ def convergence_chart(
     # independent legends: the band's and the seeds' are off, so the one legend shows the lines
     return alt.layer(*layers).resolve_legend(color="independent").properties(
         title=_title(title or display.label(metric), subtitle))
+
+
+def convergence_data(agg: pd.DataFrame, keys: Sequence[str] = ("label", "lr"), *,
+                     band: str | None = "ci", log: bool = False, window: int = 1) -> pd.DataFrame:
+    """What convergence_chart draws: columns series, epoch, mean, lo, hi (the band's limits), n;
+    non-finite values as NaN, smoothed over `window`, thinned, positive only for a log axis."""
+    keys = list(keys)
+    data = band_limits(agg, band or "ci")
+    data = _finite(data, ["mean", "lo", "hi"])
+    data = smooth(data, keys, ["mean", "lo", "hi"], window)
+    data = thin(data, keys)
+    data[SERIES] = series_names(data, keys)
+    if log:
+        data = _positive(data, ["mean", "lo", "hi"])
+    return data[[SERIES, "epoch", "mean", "lo", "hi", "n"]]
 
 
 def _seed_lines(seeds: pd.DataFrame, agg: pd.DataFrame, keys: list[str], metric: str,

@@ -176,12 +176,7 @@ class _Curves:
         """Every used run of the experiment with its series of this metric."""
         if (experiment, metric) not in self.cache:
             ids = [int(i) for i in self.frame.loc[self.frame["experiment"] == experiment, "id"]]
-            frame = self.store.metrics_frame(ids, [metric])  # sorted by run_id, then epoch
-            run_ids = frame["run_id"].to_numpy()
-            starts = np.flatnonzero(np.diff(run_ids)) + 1
-            values = np.split(frame["value"].to_numpy(dtype=np.float64), starts)
-            firsts = run_ids[np.concatenate(([0], starts))] if len(run_ids) else []
-            self.cache[(experiment, metric)] = {int(r): v for r, v in zip(firsts, values, strict=False)}
+            self.cache[(experiment, metric)] = self.store.series(ids, metric)
         return self.cache[(experiment, metric)]
 
 

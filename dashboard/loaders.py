@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -182,3 +185,50 @@ def metric_columns(frame: pd.DataFrame) -> list[str]:
     """The final-metric columns of a runs frame that hold at least one value, sorted."""
     fixed = set(analysis.RUN_COLUMNS)
     return sorted(c for c in frame.columns if c not in fixed and frame[c].notna().any())
+
+
+def report_name(fmt: str, interactive: bool = False) -> tuple[str, str]:
+    """(file name, MIME type) of one report download, known before the report is built."""
+    from core import report as reports
+
+    return reports.download_name(fmt, interactive), reports.MIME[fmt]
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """The report a visitor asked for: database, its state, experiments (empty: all) and title."""
+
+    url: str
+    token: Token
+    experiments: tuple[str, ...]
+    title: str
+
+    def builder(self, fmt: str, interactive: bool = False) -> Callable[[], bytes]:
+        """A callable for st.download_button: builds this format's bytes when the button is clicked."""
+        s = store(self.url)  # looked up here, in the script's thread; the callable runs in another
+        return lambda: report_file(s, self, fmt, interactive)
+
+
+_REPORT_LOCK = threading.Lock()
+
+
+def report_file(s: Store, request: ReportRequest, fmt: str, interactive: bool = False) -> bytes:
+    """The bytes of one report format (Markdown as a .zip), from the shared model and charts."""
+    from core import report as reports
+
+    with _REPORT_LOCK:  # two clicks at once build the model and charts once
+        data, svgs = _report_model(s, request)
+        rendered = None if fmt == "json" else svgs()
+    return reports.download(data, fmt, interactive, rendered)[1]
+
+
+@lru_cache(maxsize=2)
+def _report_model(s: Store, request: ReportRequest) -> tuple[Any, Callable[[], dict[str, str]]]:
+    """The report's model, and its charts' SVGs rendered on first use, per request (the last two kept)."""
+    from core import report as reports
+    from core.report import figures
+
+    line = command("lossdb report" + "".join(f" --experiment {e}" for e in request.experiments)
+                   + (f" --title {request.title!r}" if request.title else ""), request.url)
+    data = reports.build(s, list(request.experiments) or None, title=request.title or None, command=line)
+    return data, lru_cache(maxsize=1)(lambda: figures.svgs(data.charts))

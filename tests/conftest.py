@@ -18,6 +18,19 @@ from core.store import Store, open_store
 PG_ENV = "LOSSDB_TEST_PG_URL"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Rendered report charts go to a folder of the test session, never to the user's cache."""
+    folder = tmp_path_factory.mktemp("chart-cache")
+    before = os.environ.get("LOSSDB_CACHE_DIR")
+    os.environ["LOSSDB_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("LOSSDB_CACHE_DIR", None)
+    else:
+        os.environ["LOSSDB_CACHE_DIR"] = before
+
+
 def _fresh_pg_database() -> Iterator[str]:
     """A new, empty PostgreSQL database on the server of $LOSSDB_TEST_PG_URL, dropped afterwards."""
     server_url = os.environ.get(PG_ENV)

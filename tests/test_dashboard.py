@@ -238,3 +238,25 @@ def test_summary_filter_by_verdict_keeps_only_those_verdicts(summary):
     chosen = verdicts[0]
     summary.multiselect(key="sum_verdict").set_value([chosen]).run()
     assert set(summary.dataframe[0].value["verdict"]) == {chosen}
+
+
+def test_report_page_shows_every_download_at_once_and_builds_none(monkeypatch, quick_db):
+    at = open_app(monkeypatch, quick_db, "report")
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == [
+        "HTML (one file, opens offline)", "HTML, interactive charts", "PDF",
+        "Markdown with its charts (.zip)", "JSON (machine-readable)"]
+    assert all(b.proto.deferred_file_id for b in buttons)  # the bytes come only on a click
+
+
+def test_a_report_download_builds_its_format_when_asked(quick_db):
+    from core import report as reports
+    from dashboard import loaders
+
+    url = f"sqlite:///{quick_db}"
+    request = loaders.ReportRequest(url, loaders.token(url), ("convergence",), "Mine")
+    with open_store(url, create=False, read_only=True) as store:
+        document = json.loads(loaders.report_file(store, request, "json"))
+        html = loaders.report_file(store, request, "html").decode()
+    reports.validate(document)
+    assert document["title"] == "Mine" and "<svg" in html and "Mine" in html

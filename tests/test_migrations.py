@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import csv
 import hashlib
 import importlib.util
+import io
+import math
 import re
 import shutil
 import sqlite3
@@ -13,6 +16,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -21,15 +25,19 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from core.errors import SchemaOutdatedError, StoreError
-from core.store import current, head_revision, open_store, upgrade
+from core.store import current, export, head_revision, open_store, upgrade
 from core.store import migrate as store_migrate
 from core.store.models import Base
 
 REPO = Path(__file__).resolve().parents[1]
-TABLES = {"alembic_version", "experiments", "runs", "metrics", "run_summaries"}
+TABLES = {"alembic_version", "experiments", "runs", "series", "run_summaries"}
 # A real database written by `lossdb run --config tests/data/schema_0001.toml` at schema 0001.
 SAVED_0001 = REPO / "tests" / "data" / "schema_0001.db"
-DATA_TABLES = ("experiments", "runs", "metrics", "run_summaries")
+# The same at schema 0002 (schema_0002.toml), plus one hand-made run with NaN, ±inf and -0.0
+# (tests/data/schema_0002_special_run.py).
+SAVED_0002 = REPO / "tests" / "data" / "schema_0002.db"
+SAVED = {"0001": SAVED_0001, "0002": SAVED_0002}
+DATA_TABLES = ("experiments", "runs", "metrics", "run_summaries")  # at schema 0001
 
 
 @pytest.fixture
@@ -41,15 +49,36 @@ def old_db(tmp_path: Path) -> Path:
 
 
 def sqlite_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of the data tables of a SQLite database (the 0001 columns), in key order."""
-    columns = {"runs": "id, experiment_id, arm_hash, seed, status, config, lr, wall_seconds"}
+    """The rows every schema holds alike (0001 columns; summaries' final values), in key order."""
+    columns = {
+        "experiments": "*",
+        "runs": "id, experiment_id, arm_hash, seed, status, config, lr, wall_seconds",
+        "run_summaries": "run_id, name, value",
+    }
     with sqlite3.connect(path) as conn:
         out = {
-            table: conn.execute(f"SELECT {columns.get(table, '*')} FROM {table} ORDER BY 1, 2").fetchall()
-            for table in DATA_TABLES
+            table: conn.execute(f"SELECT {cols} FROM {table} ORDER BY 1, 2").fetchall()
+            for table, cols in columns.items()
         }
     conn.close()
     return out
+
+
+def long_metrics(path: Path) -> list[tuple[int, str, int, float | None]]:
+    """The long metrics table of a database at schema 0001 or 0002, in key order (NULL is NaN)."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT * FROM metrics ORDER BY run_id, name, epoch").fetchall()
+    conn.close()
+    return rows
+
+
+def assert_bit_equal(frame_values: np.ndarray, stored: list[float | None]) -> None:
+    """The values equal the stored ones bit for bit (NULL stored = NaN read)."""
+    expected = np.array([np.nan if v is None else v for v in stored], dtype=np.float64)
+    same_nan = np.isnan(frame_values) == np.isnan(expected)
+    finite = ~np.isnan(expected)
+    assert same_nan.all()
+    assert (frame_values[finite].view(np.int64) == expected[finite].view(np.int64)).all()
 
 
 def copy_saved_rows(engine: sa.Engine) -> None:
@@ -165,16 +194,76 @@ def test_saved_schema_0001_database_is_refused_with_the_exact_upgrade_command(
     assert sha256(old_db) == before
 
 
-def test_saved_schema_0001_database_upgrades_with_its_data_intact(old_db: Path) -> None:
-    before = sqlite_rows(old_db)
-    result = upgrade(str(old_db))
-    assert result[:2] == ("0001", head_revision())
-    assert sqlite_rows(old_db) == before
-    assert schema_diff(f"sqlite:///{old_db}") == []
-    with open_store(str(old_db), create=False) as store:
+@pytest.mark.parametrize("revision", sorted(SAVED))
+def test_saved_database_upgrades_with_its_data_intact(revision: str, tmp_path: Path) -> None:
+    db = tmp_path / f"schema_{revision}.db"
+    shutil.copyfile(SAVED[revision], db)
+    before, metrics = sqlite_rows(db), long_metrics(db)
+    assert upgrade(str(db))[:2] == (revision, head_revision())
+    assert sqlite_rows(db) == before
+    assert schema_diff(f"sqlite:///{db}") == []
+    with open_store(str(db), create=False) as store:
         runs = store.list_runs()
-        assert len(runs) == 8 and all(r.extras == {} for r in runs)
-        assert {r.status for r in runs} == {"finished", "diverged"}
+        frame = store.metrics_frame([r.id for r in runs])
+    assert {r.status for r in runs} == {"finished", "diverged"}
+    assert list(frame.itertuples(index=False, name=None))[:3] == [m[:3] + (m[3],) for m in metrics[:3]]
+    assert [tuple(r) for r in frame[["run_id", "name", "epoch"]].itertuples(index=False)] == [
+        m[:3] for m in metrics
+    ]
+    assert_bit_equal(frame["value"].to_numpy(), [m[3] for m in metrics])
+
+
+def test_upgrade_backfills_summaries_equal_to_the_values_recomputed_from_the_series(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "schema_0002.db"
+    shutil.copyfile(SAVED_0002, db)
+    metrics = long_metrics(db)
+    upgrade(str(db))
+    with open_store(str(db), create=False) as store:
+        summaries = store.summaries([r.id for r in store.list_runs()])
+    series: dict[tuple[int, str], list[float]] = {}
+    for run_id, name, _, value in metrics:
+        series.setdefault((run_id, name), []).append(math.nan if value is None else value)
+    assert len(summaries) == len(series)
+    for row in summaries.itertuples(index=False):
+        values = series[(row.run_id, row.name)]
+        finite = [(v, e) for e, v in enumerate(values) if math.isfinite(v)]
+        lowest = min(finite, key=lambda p: (p[0], p[1]), default=(math.nan, math.nan))
+        highest = min(finite, key=lambda p: (-p[0], p[1]), default=(math.nan, math.nan))
+        expected = (values[-1], *lowest, *highest, sum(values) / len(values), len(values))
+        got = (row.final, row.min, row.min_epoch, row.max, row.max_epoch, row.mean, row.epochs)
+        assert np.allclose(got, expected, rtol=1e-12, atol=0, equal_nan=True), (row, expected)
+
+
+def test_export_of_an_upgraded_database_writes_the_long_rows_it_held(tmp_path: Path) -> None:
+    db = tmp_path / "schema_0002.db"
+    shutil.copyfile(SAVED_0002, db)
+    metrics = long_metrics(db)
+    upgrade(str(db))
+    with open_store(str(db), create=False, read_only=True) as store:
+        export(store, tmp_path / "out", "csv")
+    expected = io.StringIO(newline="")
+    writer = csv.writer(expected)
+    writer.writerow(["run_id", "name", "epoch", "value"])
+    writer.writerows((r, n, e, math.nan if v is None else v) for r, n, e, v in metrics)
+    assert (tmp_path / "out" / "metrics.csv").read_bytes().decode() == expected.getvalue()
+
+
+def test_downgrade_from_packed_series_gives_back_the_long_metrics_table(tmp_path: Path) -> None:
+    db = tmp_path / "schema_0002.db"
+    shutil.copyfile(SAVED_0002, db)
+    metrics = long_metrics(db)
+    upgrade(str(db))
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as conn:
+            command.downgrade(store_migrate.alembic_config(conn), "0002")
+    finally:
+        engine.dispose()
+    restored = long_metrics(db)
+    assert [m[:3] for m in restored] == [m[:3] for m in metrics]
+    assert_bit_equal(np.array([np.nan if m[3] is None else m[3] for m in restored]), [m[3] for m in metrics])
 
 
 def test_upgrade_of_the_saved_database_keeps_a_backup_at_schema_0001(old_db: Path) -> None:

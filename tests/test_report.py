@@ -23,6 +23,7 @@ from core import analysis, display
 from core import report as reports
 from core.numbers import mean_sd, num
 from core.present import effect_ci
+from core.report import figures
 from core.store import NewRun, open_store
 from core.verdicts import evaluate, summary
 
@@ -276,9 +277,11 @@ def test_dashboard_report_page_offers_every_format(monkeypatch, rendered):
     at.switch_page("app_pages/report.py")
     at.run()
     assert not at.exception
-    offered = {b.proto.id.rsplit("report_", 1)[1]: b.proto.url.rsplit(".", 1)[1] for b in at.get("download_button")}
-    assert offered == {"lossdb-report.html": "html", "lossdb-report-interactive.html": "html",
-                       "lossdb-report.pdf": "pdf", "lossdb-report-md.zip": "zip", "lossdb-report.json": "json"}
+    buttons = at.get("download_button")
+    offered = {b.proto.id.rsplit("report_", 1)[1] for b in buttons}
+    assert offered == {"lossdb-report.html", "lossdb-report-interactive.html", "lossdb-report.pdf",
+                       "lossdb-report-md.zip", "lossdb-report.json"}
+    assert all(b.proto.deferred_file_id for b in buttons)  # each format is built when clicked
 
 
 def _failed_run(seed: int) -> NewRun:
@@ -358,3 +361,27 @@ def test_numbers_never_read_nan_or_none(value, shown):
 
 def test_shutil_finds_poppler_for_the_pdf_tests():
     assert shutil.which("pdftotext") and shutil.which("pdftoppm"), "apt-get install poppler-utils"
+
+
+def _tiny_chart(values: list[int]) -> figures.Chart:
+    spec = {"data": {"values": [{"x": i, "y": v} for i, v in enumerate(values)]}, "mark": "line",
+            "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}}
+    return figures.Chart("tiny", "exp", "", "y", "", spec, ())
+
+
+def test_a_rendered_chart_is_kept_and_reused_for_the_very_same_spec(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", str(tmp_path))
+    first = figures.svg(_tiny_chart([1, 2, 3]))
+    (kept,) = (tmp_path / "charts").glob("*.svg")
+    assert first.startswith("<svg") and kept.read_text() == first
+    kept.write_text("<svg>kept</svg>")
+    assert figures.svg(_tiny_chart([1, 2, 3])) == "<svg>kept</svg>"
+    assert figures.svg(_tiny_chart([1, 2, 4])).startswith("<svg xmlns")
+    assert len(list((tmp_path / "charts").glob("*.svg"))) == 2
+
+
+def test_an_empty_cache_setting_renders_every_chart_afresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert figures.svg(_tiny_chart([1, 2, 3])).startswith("<svg")
+    assert not list(tmp_path.rglob("*.svg"))

@@ -121,6 +121,48 @@ def test_nan_and_infinities_round_trip_exactly(stored_experiment: Store) -> None
     assert math.isnan(stored_experiment.get_run(nan_id).summary["train_loss"])
 
 
+SPECIAL = {
+    "float32_exact": np.array([0.5, -0.0, np.inf, 0.25, np.nan, 3.0]),
+    "float64_only": np.array([0.1, 1 / 3, -np.inf, 1e300, 2.0**-1074]),
+    "all_nan": np.array([np.nan, np.nan]),
+}
+
+
+def test_series_reads_every_value_back_bit_for_bit(stored_experiment: Store) -> None:
+    (run_id,) = stored_experiment.save_runs([make_run(metrics=SPECIAL)])
+    read = stored_experiment.series_by_name([run_id], list(SPECIAL))
+    for name, values in SPECIAL.items():
+        got = read[name][run_id]
+        assert got.dtype == np.float64 and got.tobytes() == values.tobytes(), name
+    assert stored_experiment.series([run_id, 999], "float64_only").keys() == {run_id}
+
+
+def test_summaries_equal_the_values_recomputed_from_the_series(stored_experiment: Store) -> None:
+    (run_id,) = stored_experiment.save_runs([make_run(status="diverged", metrics=SPECIAL)])
+    frame = stored_experiment.summaries([run_id]).set_index("name")
+    expected = {  # final, min, max, min_epoch, max_epoch, mean, epochs: by hand
+        "all_nan": (np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 2),
+        "float32_exact": (3.0, -0.0, 3.0, 1, 5, np.nan, 6),
+        "float64_only": (2.0**-1074, 2.0**-1074, 1e300, 4, 3, -np.inf, 5),
+    }
+    for name, row in expected.items():
+        got = tuple(frame.loc[name, ["final", "min", "max", "min_epoch", "max_epoch", "mean", "epochs"]])
+        np.testing.assert_array_equal(np.array(got, dtype=float), np.array(row, dtype=float), err_msg=name)
+    assert list(frame.index) == sorted(SPECIAL)
+
+
+def test_summaries_of_chosen_metrics_come_one_row_per_run_and_metric(
+    stored_experiment: Store,
+) -> None:
+    ids = stored_experiment.save_runs([make_run(seed=s) for s in range(3)])
+    frame = stored_experiment.summaries(ids, ["test_accuracy"])
+    assert frame["run_id"].tolist() == ids and set(frame["name"]) == {"test_accuracy"}
+    assert frame["final"].tolist() == [0.9] * 3 and frame["max_epoch"].tolist() == [3] * 3
+    assert frame["mean"].tolist() == [pytest.approx(0.575)] * 3
+    assert stored_experiment.summaries(None, ["test_accuracy"]).equals(frame)
+    assert stored_experiment.series(None, "train_loss").keys() == set(ids)
+
+
 def test_metric_index_is_the_epoch_starting_at_zero(stored_experiment: Store) -> None:
     (run_id,) = stored_experiment.save_runs([make_run()])
     frame = stored_experiment.metrics_frame([run_id], names=["train_loss"])
@@ -165,7 +207,7 @@ def _install_failing_trigger(url: str) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON metrics WHEN NEW.name = 'boom' "
+                "CREATE TRIGGER boom BEFORE INSERT ON series WHEN NEW.name = 'boom' "
                 "BEGIN SELECT RAISE(ABORT, 'boom refused'); END"
             )
         else:
@@ -174,7 +216,7 @@ def _install_failing_trigger(url: str) -> None:
                 "RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
             )
             conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON metrics FOR EACH ROW EXECUTE FUNCTION boom()"
+                "CREATE TRIGGER boom BEFORE INSERT ON series FOR EACH ROW EXECUTE FUNCTION boom()"
             )
     engine.dispose()
 

@@ -24,7 +24,7 @@ EXTENSIONS = {"html": ".html", "md": ".md", "pdf": ".pdf", "json": ".json"}
 MIME = {"html": "text/html", "md": "application/zip", "pdf": "application/pdf", "json": "application/json"}
 DEFAULT_STEM = "lossdb-report"
 
-__all__ = ["FORMATS", "SCHEMA_VERSION", "ReportData", "as_json", "build", "download", "files", "schema",
+__all__ = ["FORMATS", "SCHEMA_VERSION", "ReportData", "as_json", "build", "download", "download_name", "files", "schema",
            "target", "validate", "write"]
 
 
@@ -108,6 +108,14 @@ def write(data: ReportData, fmt: str, out: Path | None = None, interactive: bool
     return path
 
 
+def download_name(fmt: str, interactive: bool = False) -> str:
+    """The file name of one format as a single download (Markdown comes as a .zip)."""
+    _check(fmt, interactive)
+    if fmt == "md":
+        return DEFAULT_STEM + "-md.zip"
+    return DEFAULT_STEM + ("-interactive" if interactive else "") + EXTENSIONS[fmt]
+
+
 def download(data: ReportData, fmt: str, interactive: bool = False,
              svgs: dict[str, str] | None = None) -> tuple[str, bytes, str]:
     """(file name, bytes, MIME type) of one format as a single download; Markdown comes as a .zip
@@ -120,4 +128,4 @@ def download(data: ReportData, fmt: str, interactive: bool = False,
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for rel, content in produced.items():
             zf.writestr(rel, content)
-    return DEFAULT_STEM + "-md.zip", buffer.getvalue(), MIME["md"]
+    return download_name("md"), buffer.getvalue(), MIME["md"]

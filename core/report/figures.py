@@ -3,10 +3,14 @@ rendered offline to SVG by vl-convert."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,6 +18,7 @@ import pandas as pd
 from core import analysis, charts, display
 
 WIDTH, HEIGHT = 440, 230
+CACHE_ENV = "LOSSDB_CACHE_DIR"
 BAND = "ci"
 
 
@@ -66,11 +71,42 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
 
 
 def svg(chart: Chart) -> str:
-    """The chart as a standalone SVG document (vl-convert; no network, no browser)."""
+    """The chart as a standalone SVG document (vl-convert; no network, no browser), read from the
+    chart cache when this very spec was rendered before (~0.15 s a chart saved)."""
     import vl_convert as vlc
 
-    text = vlc.vegalite_to_svg(chart.spec)
-    return text[text.index("<svg"):] if "<svg" in text else text
+    text = json.dumps(chart.spec, sort_keys=True, allow_nan=False)
+    key = hashlib.sha256(f"{vlc.__version__}\n{text}".encode()).hexdigest()
+    folder = cache_dir()
+    cached = folder / f"{key}.svg" if folder is not None else None
+    if cached is not None and cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    out = vlc.vegalite_to_svg(chart.spec)
+    out = out[out.index("<svg"):] if "<svg" in out else out
+    if cached is not None:
+        _store(cached, out)
+    return out
+
+
+def cache_dir() -> Path | None:
+    """Where rendered charts are kept: $LOSSDB_CACHE_DIR, else $XDG_CACHE_HOME/lossdb or
+    ~/.cache/lossdb, in charts/; None (no cache) when LOSSDB_CACHE_DIR is set empty."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen is not None:
+        return Path(chosen).expanduser() / "charts" if chosen else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lossdb" / "charts"
+
+
+def _store(path: Path, text: str) -> None:
+    """Write a cache file atomically; a cache that cannot be written is simply not used."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 def svgs(chart_list: list[Chart]) -> dict[str, str]:

@@ -41,10 +41,12 @@ __all__ = [
     "head_revision",
     "iter_metrics",
     "iter_runs",
+    "known_revisions",
     "mask_url",
     "open_store",
     "resolve_url",
     "run_as_dict",
+    "sqlite_path",
     "upgrade",
 ]
 

@@ -1,4 +1,4 @@
-"""Streaming reads for export: runs in keyset pages, metrics through a streaming cursor; memory stays flat."""
+"""`lossdb export`: runs and long-format metrics streamed to CSV or JSON lines through the Store's paging iterators."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import ColumnElement, select
-
 from core import jsontext
 from core.errors import ConfigError, StoreError
 from core.outfiles import atomic_open
 
-from .models import Experiment, Metric, Run, RunSummary
 from .records import RunRecord
 from .store import Store
 
@@ -52,49 +49,14 @@ def run_as_dict(r: RunRecord) -> dict[str, Any]:
 
 def iter_runs(store: Store, experiment: str | None = None) -> Iterator[RunRecord]:
     """Every stored run (of one experiment, if given) by id, fetched a page at a time."""
-    last = 0
-    while True:
-        conds: list[ColumnElement[bool]] = [Run.id > last]
-        if experiment is not None:
-            conds.append(Experiment.name == experiment)
-        with store._session() as session:  # noqa: SLF001 (same package)
-            page = store._records(session, conds, limit=RUNS_PAGE)  # noqa: SLF001
-        yield from page
-        if len(page) < RUNS_PAGE:
-            return
-        last = page[-1].id
+    return store.iter_runs(experiment, page=RUNS_PAGE)
 
 
 def iter_metrics(
     store: Store, experiment: str | None = None
-) -> Iterator[list[tuple[int, str, int, float | None]]]:
-    """Batches of (run_id, name, epoch, value) in key order, NULL meaning NaN, from one streaming query."""
-    stmt = select(Metric.run_id, Metric.name, Metric.epoch, Metric.value)
-    if experiment is not None:
-        stmt = stmt.join(Run, Metric.run_id == Run.id).join(
-            Experiment, Run.experiment_id == Experiment.id
-        ).where(Experiment.name == experiment)
-    stmt = stmt.order_by(Metric.run_id, Metric.name, Metric.epoch)
-    with store._session() as session:  # noqa: SLF001 (same package)
-        conn = session.connection()
-        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        # The driver's own cursor: SQLAlchemy's Row objects would cost more than the query.
-        # On PostgreSQL a named (server-side) cursor streams; SQLite's cursor always does.
-        raw: Any = conn.connection.driver_connection
-        postgres = conn.dialect.name == "postgresql"
-        cursor = raw.cursor(name="lossdb_export") if postgres else raw.cursor()
-        try:
-            cursor.execute(sql)
-            while batch := cursor.fetchmany(METRICS_PAGE):
-                yield batch
-        finally:
-            cursor.close()
-
-
-def summary_names(store: Store) -> list[str]:
-    """The names of every metric that has a final value, sorted."""
-    with store._session() as session:  # noqa: SLF001 (same package)
-        return sorted(session.execute(select(RunSummary.name).distinct()).scalars())
+) -> Iterator[list[tuple[int, str, int, float]]]:
+    """Batches of (run_id, name, epoch, value) in key order (NaN kept), streamed."""
+    return store.iter_metrics(experiment, batch=METRICS_PAGE)
 
 
 @dataclass(frozen=True)
@@ -135,7 +97,7 @@ def _write_runs(store: Store, fh: TextIO, fmt: str, experiment: str | None) -> i
             fh.write(jsontext.dumps(run_as_dict(record)) + "\n")
             n += 1
         return n
-    names = summary_names(store)
+    names = store.metric_names()
     writer = csv.writer(fh)
     writer.writerow([*RUN_FIELDS, "config", "extras", *names])
     for record in iter_runs(store, experiment):
@@ -155,7 +117,7 @@ def _write_metrics(store: Store, fh: TextIO, fmt: str, experiment: str | None) -
     if fmt == "csv":
         writer.writerow(METRIC_FIELDS)
     for batch in iter_metrics(store, experiment):
-        rows = [(r, name, e, float("nan") if v is None else v) for r, name, e, v in batch]
+        rows = batch
         if fmt == "csv":
             writer.writerows(rows)
         else:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -86,20 +87,32 @@ class Run(Base):
     extras: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-class Metric(Base):
-    """One value of a per-epoch series; NULL `value` means NaN (metrics are never missing)."""
+class Series(Base):
+    """One metric of a run: its values at epochs 0..epochs-1 packed as little-endian floats.
 
-    __tablename__ = "metrics"
-    __table_args__ = {"sqlite_with_rowid": False}
+    `encoding` says how (core/store/packing.py): "f4" float32 (when every value converts to it
+    and back unchanged) or "f8" float64, with a "z" when zlib-compressed; NaN and ±inf are kept
+    as the floats themselves.
+    """
+
+    # A rowid table on purpose: SQLite keeps up to ~4 KB of a row in its leaf page there, but only
+    # ~1 KB in a WITHOUT ROWID table, whose longer series then waste most of an overflow page.
+    __tablename__ = "series"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[float | None] = mapped_column(Double)
+    epochs: Mapped[int] = mapped_column(Integer)
+    encoding: Mapped[str] = mapped_column(String(8))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RunSummary(Base):
-    """The final value of each metric of a run, for fast tables; NULL `value` means NaN."""
+    """What a verdict reads of one metric of a run, written with its series; NULL means NaN.
+
+    `value` is the final value; min/max and their (first) epochs are over the finite values
+    (NULL when there is none); `mean_value` is the mean over every epoch (the normalised area
+    under the curve, NaN or ±inf when a value is); `epochs` is the number of values stored.
+    """
 
     __tablename__ = "run_summaries"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -107,3 +120,9 @@ class RunSummary(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[float | None] = mapped_column(Double)
+    min_value: Mapped[float | None] = mapped_column(Double)
+    max_value: Mapped[float | None] = mapped_column(Double)
+    min_epoch: Mapped[int | None] = mapped_column(Integer)
+    max_epoch: Mapped[int | None] = mapped_column(Integer)
+    mean_value: Mapped[float | None] = mapped_column(Double)
+    epochs: Mapped[int | None] = mapped_column(Integer)

@@ -18,7 +18,7 @@ MAX_NAME = 64
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A stored run with its experiment's name and the final value of each metric (`summary`)."""
+    """A stored run with its experiment's name and the final value of each metric (`summary`, NaN kept)."""
 
     id: int
     experiment: str
@@ -97,11 +97,11 @@ def from_db(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def checked_series(run: NewRun) -> dict[str, list[float | None]]:
-    """A run's metrics as lists of floats with NaN as None (how the store keeps NaN), after checks."""
+def checked_series(run: NewRun) -> dict[str, np.ndarray]:
+    """A run's metrics as 1-D float64 arrays (NaN and ±inf kept), after checking names and shapes."""
     if run.status not in STATUSES:
         raise StoreError(f"run status {run.status!r} is not one of {', '.join(STATUSES)}")
-    out: dict[str, list[float | None]] = {}
+    out: dict[str, np.ndarray] = {}
     for name, series in run.metrics.items():
         if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
             raise StoreError(f"metric name {name!r} must be a string of 1 to {MAX_NAME} characters")
@@ -110,10 +110,7 @@ def checked_series(run: NewRun) -> dict[str, list[float | None]]:
             raise StoreError(
                 f"metric {name} must be one value per epoch (a 1-D array), got shape {values.shape}"
             )
-        listed: list[float | None] = values.tolist()
-        if np.isnan(values).any():
-            listed = [None if v != v else v for v in listed]
-        out[name] = listed
+        out[name] = values
     return out
 
 

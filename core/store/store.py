@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import repeat
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -18,9 +17,11 @@ from sqlalchemy.orm import Session
 from core.errors import StoreError
 
 from .engine import connection, describe
-from .models import DONE_STATUSES, STATUSES, Experiment, Metric, Run, RunSummary
+from .models import DONE_STATUSES, STATUSES, Experiment, Run, RunSummary, Series
+from .packing import pack, summarise
 from .records import NewRun, RunRecord, checked_series, from_db, refuse_duplicates, to_utc
 from .rows import CHUNK, chunks, insert_sql, record, run_row
+from .series import long_frame, series_dict, series_rows, stream_long_rows, summaries_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -170,7 +171,7 @@ class Store:
             now = datetime.now(UTC)
             reset = [old[0] for old in existing.values() if old[1] not in DONE_STATUSES]
             for chunk in chunks(reset):
-                for table in (Metric, RunSummary):  # a failed run's partial series go with it
+                for table in (Series, RunSummary):  # a failed run's partial series go with it
                     session.execute(
                         delete(table).where(table.run_id.in_(chunk)),
                         execution_options={"synchronize_session": False},
@@ -244,18 +245,18 @@ class Store:
         return out
 
     def _insert_series(
-        self, session: Session, ids: list[int], series: list[dict[str, list[float | None]]]
+        self, session: Session, ids: list[int], series: list[dict[str, np.ndarray]]
     ) -> None:
-        """Bulk-insert metrics and summaries through the driver's executemany (the fast path)."""
-        metric_rows: list[tuple[int, str, int, float | None]] = []
-        summary_rows: list[tuple[int, str, float | None]] = []
+        """Bulk-insert packed series and their summaries through the driver's executemany."""
+        series_rows_: list[tuple[int, str, int, str, bytes]] = []
+        summary_rows: list[tuple[Any, ...]] = []
         for run_id, by_name in zip(ids, series, strict=True):
             for name, values in by_name.items():
-                metric_rows.extend(zip(repeat(run_id), repeat(name), range(len(values)), values))
-                if values:
-                    summary_rows.append((run_id, name, values[-1]))
+                series_rows_.append((run_id, name, int(values.size), *pack(values)))
+                if values.size:
+                    summary_rows.append((run_id, name, *summarise(values)))
         conn = session.connection()
-        for table, rows in ((Metric.__table__, metric_rows), (RunSummary.__table__, summary_rows)):
+        for table, rows in ((Series.__table__, series_rows_), (RunSummary.__table__, summary_rows)):
             if rows:
                 conn.exec_driver_sql(insert_sql(table, conn.dialect.paramstyle), rows)  # type: ignore[arg-type]
 
@@ -311,6 +312,33 @@ class Store:
             summaries.setdefault(run_id, {})[name] = from_db(value)
         return [record(row, row.experiment_name, summaries.get(row.id, {})) for row in found]
 
+    def iter_runs(self, experiment: str | None = None, *, page: int = 500) -> Iterator[RunRecord]:
+        """Every stored run (of one experiment, if given) by id, read `page` runs per transaction."""
+        last = 0
+        while True:
+            conds: list[ColumnElement[bool]] = [Run.id > last]
+            if experiment is not None:
+                conds.append(Experiment.name == experiment)
+            with self._session() as session:
+                found = self._records(session, conds, limit=page)
+            yield from found
+            if len(found) < page:
+                return
+            last = found[-1].id
+
+    def iter_metrics(
+        self, experiment: str | None = None, *, batch: int = 20_000
+    ) -> Iterator[list[tuple[int, str, int, float]]]:
+        """Batches of about `batch` long rows (run_id, name, epoch, value; NaN kept) in key order,
+        unpacked from one streaming query (memory stays flat however many runs)."""
+        stmt = select(Series.run_id, Series.name, Series.encoding, Series.data)
+        if experiment is not None:
+            stmt = stmt.join(Run, Series.run_id == Run.id).join(
+                Experiment, Run.experiment_id == Experiment.id
+            ).where(Experiment.name == experiment)
+        with connection(self._engine, self.url) as conn:
+            yield from stream_long_rows(conn, stmt.order_by(Series.run_id, Series.name), batch)
+
     def get_run(self, run_id: int) -> RunRecord:
         """One stored run; an unknown id is an error that names it."""
         found = self.list_runs(ids=[run_id])
@@ -324,42 +352,39 @@ class Store:
         self, run_ids: Iterable[int], names: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Long-format metrics (columns run_id, name, epoch, value; NaN kept), sorted by those keys."""
-        import pandas as pd
-
-        ids = sorted({int(i) for i in run_ids})
-        one = list(names)[0] if names is not None and len(names) == 1 else None
-        numbers: list[np.ndarray] = []  # (rows, 3) float64 blocks: run_id, epoch, value (None → NaN)
-        labels: list[Any] = []
         with connection(self._engine, self.url) as conn:
-            cursor = conn.connection.cursor()  # the DBAPI cursor: ~3x faster than ORM rows for millions
-            try:
-                for chunk in chunks(ids):
-                    cols = [Metric.run_id, Metric.epoch, Metric.value] + ([] if one else [Metric.name])
-                    stmt = select(*cols).where(Metric.run_id.in_(chunk))
-                    if names is not None:
-                        stmt = stmt.where(Metric.name.in_([str(n) for n in names]))
-                    stmt = stmt.order_by(Metric.run_id, Metric.name, Metric.epoch)
-                    # Only ints and the metric names are bound, so literal binds are safe here.
-                    cursor.execute(str(stmt.compile(conn, compile_kwargs={"literal_binds": True})))
-                    rows = cursor.fetchall()
-                    if not rows:
-                        continue
-                    if one is None:
-                        labels.extend(r[3] for r in rows)
-                        rows = [r[:3] for r in rows]
-                    # numpy turns the tuples into a float array in C, and None (NaN stored) into nan
-                    numbers.append(np.array(rows, dtype=np.float64).reshape(-1, 3))
-            finally:
-                cursor.close()
-        block = np.concatenate(numbers) if numbers else np.empty((0, 3))
-        return pd.DataFrame(
-            {
-                "run_id": block[:, 0].astype(np.int64),
-                "name": pd.Series([one] * len(block) if one is not None else labels, dtype=object),
-                "epoch": block[:, 1].astype(np.int64),
-                "value": block[:, 2],
-            }
-        )
+            return long_frame(series_rows(conn, [int(i) for i in run_ids], names))
+
+    def series(self, run_ids: Iterable[int] | None, name: str) -> dict[int, np.ndarray]:
+        """{run_id: float64 values of metric `name` at epochs 0..E} for those of the runs (None:
+        every run) that have it."""
+        return self.series_by_name(run_ids, [name]).get(name, {})
+
+    def series_by_name(
+        self, run_ids: Iterable[int] | None, names: Sequence[str]
+    ) -> dict[str, dict[int, np.ndarray]]:
+        """{name: {run_id: float64 series (E+1,)}} of the given metrics of the given runs (None: all)."""
+        ids = None if run_ids is None else [int(i) for i in run_ids]
+        with connection(self._engine, self.url) as conn:
+            return series_dict(series_rows(conn, ids, names))
+
+    def summaries(
+        self, run_ids: Iterable[int] | None, names: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """One row per run (None: every run) and metric (of `names`, if given), sorted by run_id and
+        name: columns run_id, name, final, min, max, min_epoch, max_epoch, mean, epochs.
+
+        min/max and their first epochs are over the finite values (NaN when there is none); mean
+        is over every epoch 0..E (the normalised area under the curve); NaN where a value is NaN.
+        """
+        ids = None if run_ids is None else [int(i) for i in run_ids]
+        with connection(self._engine, self.url) as conn:
+            return summaries_frame(conn, ids, names)
+
+    def metric_names(self) -> list[str]:
+        """The names of every metric stored for at least one run, sorted."""
+        with self._session() as session:
+            return sorted(session.execute(select(RunSummary.name).distinct()).scalars())
 
     def experiments(self) -> list[dict[str, Any]]:
         """Stored experiments by name: name, description, spec (dict), created_at and n_runs."""
@@ -419,7 +444,7 @@ class Store:
             by_status = dict.fromkeys(STATUSES, 0)
             for status, n in session.execute(select(Run.status, func.count()).group_by(Run.status)):
                 by_status[status] = int(n)
-            n_metrics = session.execute(select(func.count()).select_from(Metric)).scalar_one()
+            n_metrics = session.execute(select(func.coalesce(func.sum(Series.epochs), 0))).scalar_one()
         return {
             "experiments": int(n_experiments),
             "runs": sum(by_status.values()),
