@@ -38,6 +38,8 @@ def sentence(v: Verdict) -> str:
         return core + _tail(v) + "."
     meanings = MEANING_NONINFERIOR if v.kind == "noninferior" else MEANING
     meaning = meanings.get(v.verdict, "").format(band=band_text(v))
+    if v.deterministic:
+        meaning = meaning.replace("the whole interval lies", "the exact value lies")
     if v.unconverged:
         meaning = "an arm had not converged at this rate, so it is no evidence either way"
     text = (f"{f} vs {o}, {v.metric}: {effect_ci(v)} in {f}'s favour ({_context(v)}): "
