@@ -11,12 +11,12 @@ from typing import Annotated
 import typer
 
 from cli.options import DbOption
-from core.errors import ConfigError
-from core.store import ENV_VAR, describe, open_store, resolve_url
 
 
 def app_path() -> Path:
     """The installed dashboard's entry script, located without importing the dashboard."""
+    from core.errors import ConfigError
+
     spec = importlib.util.find_spec("dashboard")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError("the lossdb dashboard is not installed: reinstall lossdb (pip install -e .)")
@@ -46,6 +46,8 @@ def dashboard(
 
     Example: lossdb dashboard --db lossdb.db --port 8502
     """
+    from core.store import ENV_VAR, describe, open_store, resolve_url
+
 
     url = resolve_url(db)
     open_store(url, create=False, read_only=True).close()

@@ -10,10 +10,6 @@ import typer
 
 from cli.options import DbOption
 from cli.progress import steps
-from core.errors import ConfigError
-from core.judging import check_experiments
-from core.outfiles import check_target
-from core.store import mask_url, open_store, resolve_url, sqlite_path
 
 
 def report(
@@ -39,6 +35,10 @@ def report(
     Example: lossdb run --preset quick && lossdb report --format pdf --out report.pdf
     """
     from core import report as reports  # imported on use: Altair and Typst would slow every command
+    from core.errors import ConfigError
+    from core.judging import check_experiments
+    from core.outfiles import check_target
+    from core.store import open_store, resolve_url, sqlite_path
 
     if fmt not in reports.FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
@@ -61,6 +61,7 @@ def command_line(experiments: list[str], fmt: str, out: Path | None, interactive
                  url: str) -> str:
     """The command that makes this report again (the database URL with its password masked)."""
     from core import report as reports
+    from core.store import mask_url
 
     args = ["lossdb", "report"]
     for name in experiments:

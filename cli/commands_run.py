@@ -13,13 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.options import DbOption, PlainCommand
-from core import experiments as ex
-from core import retarget, runner
-from core.comparisons import comparisons_of
-from core.errors import StoreError
-from core.executors import cpu_count, open_executor, sigterm_as_interrupt
-from core.store import describe, mask_url, open_store
-from core.validate import LIMITS, NO_LIMITS
 
 err = Console(stderr=True)
 
@@ -74,9 +67,11 @@ def run(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from core import runner
-    from core.executors import open_executor
-    from core.store import open_store
+    from core import retarget, runner
+    from core.executors import cpu_count, open_executor, sigterm_as_interrupt
+    from core.store import describe, open_store
+    from core.validate import LIMITS, NO_LIMITS
+
 
     err = Console(stderr=True)
     started = time.perf_counter()
@@ -118,8 +113,12 @@ def run(
 def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size, all_conditions,
                    db, started) -> None:
     """`lossdb run --until-decided`: rounds of seeds through core.adaptive, a progress bar per round."""
+    from core import experiments as ex
+    from core import runner
     from core.adaptive import until_decided
+    from core.executors import open_executor
     from core.judging import judge_store
+    from core.store import open_store
 
     start = {}
     for p in plans:
@@ -162,6 +161,8 @@ def experiments(
 
     Example: lossdb experiments --db results.db
     """
+    from core import experiments as ex
+
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
     table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
     for e in ex.catalogue().values():
@@ -180,6 +181,9 @@ def experiments(
 def _stored(db: str | None) -> tuple[str, list[dict]] | None:
     """The stored experiments and the masked URL; None when no --db is given and the default
     database does not exist."""
+    from core.errors import StoreError
+    from core.store import mask_url, open_store
+
     try:
         store = open_store(db, create=False, read_only=True)
     except StoreError:
@@ -191,6 +195,8 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
 
 
 def _tests(spec: dict) -> str:
+    from core.comparisons import comparisons_of
+
     comparisons = comparisons_of(spec)
     if comparisons:
         return "\n".join(c.name for c in comparisons)

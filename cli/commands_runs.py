@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -13,11 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.options import DbOption, PlainCommand, experiment_option, format_option
-from core import jsontext
-from core.errors import ConfigError
-from core.listing import Listing, cell, listing
-from core.losses import LOSSES
-from core.store import STATUSES, mask_url, open_store, run_as_dict
+
+if TYPE_CHECKING:
+    from core.listing import Listing
 
 FORMATS = ("table", "json", "csv")
 HEADERS = {"wall_seconds": "wall s", "test_accuracy": "test acc", "test_rmse": "test rmse"}
@@ -47,6 +45,11 @@ def runs(
 
     Example: lossdb runs -e label-noise --sort -test_accuracy --limit 10
     """
+    from core import jsontext
+    from core.errors import ConfigError
+    from core.listing import listing
+    from core.losses import LOSSES
+    from core.store import STATUSES, mask_url, open_store, run_as_dict
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
@@ -73,6 +76,7 @@ def runs(
 
 
 def _csv(shown: Listing, chosen: bool) -> None:
+
     identity = ["id", "experiment", "dataset", "arm", "loss", "head", "lr", "seed", "status", "epochs",
                 "wall_seconds"]
     cols = list(shown.columns) if chosen else [*identity, *shown.settings, *shown.metrics]
@@ -83,6 +87,8 @@ def _csv(shown: Listing, chosen: bool) -> None:
 
 
 def _table(shown: Listing) -> None:
+    from core.listing import cell
+
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for c in shown.columns:
         table.add_column(HEADERS.get(c, c), no_wrap=True,

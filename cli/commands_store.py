@@ -12,24 +12,9 @@ from rich.table import Table
 
 from cli.options import DbOption, PlainCommand, experiment_option, format_option
 from cli.progress import steps
-from core import jsontext
-from core.analysis import flat_config
-from core.errors import ConfigError
-from core.listing import cell, flat_row, short
-from core.store import (
-    EXPORT_FORMATS,
-    current,
-    export,
-    head_revision,
-    known_revisions,
-    mask_url,
-    open_store,
-    run_as_dict,
-    upgrade,
-)
-from core.validate import check_run_ids
 
 SHOW_FORMATS = ("text", "json")
+EXPORT_FORMATS = ("csv", "jsonl")  # core.store.EXPORT_FORMATS, named here so that --help imports no store
 SHOWN_ABOVE = {"dataset", "lr", "epochs", "loss", "head", "label", "experiment", "seed"}
 PROVENANCE = ("engine_version", "lossdb_version", "numpy_version", "python_version", "git_commit")
 
@@ -49,8 +34,15 @@ def show(
 
     Example: lossdb show 12 --format json
     """
-
-    from core.store import open_store
+    from core import jsontext
+    from core.analysis import flat_config
+    from core.errors import ConfigError
+    from core.listing import cell, flat_row, short
+    from core.store import (
+        open_store,
+        run_as_dict,
+    )
+    from core.validate import check_run_ids
 
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
@@ -104,6 +96,8 @@ def _two_columns(rows: list[tuple[str, str]]) -> Table:
 
 def _extra_text(name: str, value: object) -> str:
     """A run's extra as one line: the reliability diagram's bins are summarised, not listed."""
+    from core import jsontext
+
     if name == "reliability" and isinstance(value, dict):
         counts = [c for c in value.get("count", []) if c]
         return (f"{len(value.get('count', []))} confidence bins, {len(counts)} holding "
@@ -125,7 +119,11 @@ def export_runs(
 
     Example: lossdb export --format jsonl --out exported/
     """
-    from core.store import EXPORT_FORMATS
+    from core.errors import ConfigError
+    from core.store import (
+        export,
+        open_store,
+    )
 
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
@@ -147,6 +145,13 @@ def delete(
 
     Example: lossdb delete 3 4 5 --yes   or   lossdb delete --experiment convergence
     """
+    from core.errors import ConfigError
+    from core.store import (
+        mask_url,
+        open_store,
+    )
+    from core.validate import check_run_ids
+
 
     if bool(run_ids) == (experiment is not None):
         raise ConfigError("name the runs to delete (lossdb delete 3 4) or an experiment "
@@ -182,6 +187,11 @@ def db_upgrade(db: DbOption = None) -> None:
 
     Example: lossdb db upgrade --db lossdb.db
     """
+    from core.store import (
+        upgrade,
+    )
+
+
 
     result = upgrade(db)
     if result.before == result.after:
@@ -197,6 +207,13 @@ def db_current(db: DbOption = None) -> None:
 
     Example: lossdb db current --db lossdb.db
     """
+    from core.store import (
+        current,
+        head_revision,
+        known_revisions,
+    )
+
+
 
     revision, head = current(db), head_revision()
     if revision == head:

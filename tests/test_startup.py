@@ -20,3 +20,10 @@ def test_the_help_of_lossdb_imports_none_of_the_heavy_libraries() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_the_export_formats_named_for_help_are_the_stores() -> None:
+    from cli.commands_store import EXPORT_FORMATS
+    from core.store import EXPORT_FORMATS as STORED
+
+    assert EXPORT_FORMATS == STORED
