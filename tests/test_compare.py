@@ -130,3 +130,40 @@ def test_the_quick_catalogue_gives_a_measured_verdict_for_every_claim_it_covers(
     shipped = set(catalogue())
     covered = [r for r in rows if set(CLAIMS[r["claim"]].experiments) <= shipped]
     assert covered and all(r["verdict"] in ("supported", "contradicted", "equivalent", "inconclusive") for r in covered)
+
+
+def test_the_default_table_fits_80_columns_and_never_cuts_a_claim_name(runner, small_db):
+    out = runner.invoke(app, ["compare", "--db", small_db], env={"COLUMNS": "80"}).output
+    assert max(len(line) for line in out.splitlines()) <= 80
+    claim_lines = [line.split()[0] for line in out.splitlines() if line and not line.startswith((" ", "-", "claim"))]
+    assert set(CLAIMS) <= set(claim_lines)
+
+
+def test_all_conditions_groups_rows_by_claim_and_names_the_measure(runner, small_db):
+    out = runner.invoke(app, ["compare", "--all-conditions", "--db", small_db], env={"COLUMNS": "80"}).output
+    shown = [line.split()[0] for line in out.splitlines() if line and not line.startswith((" ", "-", "claim", "Effects", "or "))]
+    assert shown == list(dict.fromkeys(shown))  # each claim named once, its rows below it
+    assert "epochs to 90% training accuracy" in out
+
+
+@pytest.mark.parametrize("flag, value, key", [("--verdict", "not run", "verdict"), ("--claim", "convergence", "claim")])
+def test_compare_filters_by_verdict_and_by_claim(runner, small_db, flag, value, key):
+    rows = json.loads(runner.invoke(app, ["compare", "--all-conditions", flag, value, "--format", "json",
+                                          "--db", small_db]).output)
+    assert rows and {r[key] for r in rows} == {value}
+
+
+def test_compare_csv_has_the_presenters_columns(runner, small_db):
+    import csv
+    import io
+
+    from core.present import SUMMARY_COLUMNS
+
+    out = runner.invoke(app, ["compare", "--format", "csv", "--db", small_db]).output
+    rows = list(csv.reader(io.StringIO(out)))
+    assert tuple(rows[0]) == SUMMARY_COLUMNS and len(rows) == len(CLAIMS) + 1
+
+
+def test_an_unknown_verdict_word_lists_the_valid_ones(runner, small_db):
+    result = runner.invoke(app, ["compare", "--verdict", "maybe", "--db", small_db])
+    assert result.exit_code == 1 and "valid: supported, contradicted, equivalent" in result.output
