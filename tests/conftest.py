@@ -97,7 +97,7 @@ def keep_main_module() -> Iterator[None]:
 def quick_catalogue_db(tmp_path_factory) -> tuple[str, str]:
     """A SQLite file holding a real `lossdb run --preset quick` of the whole catalogue, and its output."""
     db = tmp_path_factory.mktemp("catalogue") / "lossdb.db"
-    result = CliRunner().invoke(cli.main.app, ["run", "--preset", "quick", "--db", str(db)])
+    result = CliRunner().invoke(cli.main.app, ["run", "--preset", "quick", "--jobs", "2", "--db", str(db)])
     assert result.exit_code == 0, result.output
     return str(db), result.output
 
