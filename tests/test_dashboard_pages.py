@@ -113,3 +113,15 @@ def test_metric_pickers_show_display_names(monkeypatch, small_db):
     at = page(monkeypatch, small_db, "convergence", experiment="grid")
     options = at.selectbox(key="conv_metric").options
     assert "test accuracy" in options and not [o for o in options if "_" in o]
+
+
+def test_the_summary_keeps_its_filters_and_claim_in_the_url(monkeypatch, small_db):
+    at = page(monkeypatch, small_db, "summary")
+    claims = list(at.dataframe[0].value["claim"])
+    chosen = claims[-1]
+    at.selectbox(key="sum_claim").set_value(chosen).run()
+    assert at.query_params["claim"] == chosen
+    again = AppTest.from_file(str(APP), default_timeout=60)
+    again.query_params["claim"] = chosen  # a copied link opens the app on the Summary page
+    again.run()
+    assert not again.exception and again.selectbox(key="sum_claim").value == chosen

@@ -7,7 +7,7 @@ import streamlit as st
 from core import charts
 from core.judging import claims_of
 from core.verdicts import VERDICTS, summary
-from dashboard import loaders, views
+from dashboard import links, loaders, views
 from dashboard.widgets import FOCUS
 
 FOCUS_METRIC = "focus_metric"
@@ -22,6 +22,13 @@ st.caption("One row per claim: its headline comparison, the measured value of ea
            "equivalent: inside ± the minimum effect, or inconclusive), and how the claim fares across every "
            "other condition and learning rate. Choose a claim to see all of its evidence.")
 
+LINKED = (links.Param("experiment", "sum_experiment", "list"), links.Param("dataset", "sum_dataset", "list"),
+          links.Param("condition", "sum_condition", "list"), links.Param("lr", "sum_lr", "list"),
+          links.Param("verdict", "sum_verdict", "list"), links.Param("claim", "sum_claim"))
+links.restore(LINKED[:4], {"sum_experiment": sorted({v.experiment for v in everything}),
+                           "sum_dataset": sorted({v.dataset for v in everything} - {""}),
+                           "sum_condition": sorted({v.condition for v in everything} - {""}),
+                           "sum_lr": sorted({v.lr_mode for v in everything} - {""})})
 cols = st.columns(4)
 chosen_exps = cols[0].multiselect("Experiment", sorted({v.experiment for v in everything}),
                                   key="sum_experiment")
@@ -39,6 +46,8 @@ selected = [v for v in everything
             and (not chosen_lrs or v.lr_mode in chosen_lrs)]
 declared = claims_of(loaders.store(src.url))
 rows = summary(selected, declared)
+links.restore(LINKED[4:], {"sum_verdict": [v for v in VERDICTS if any(r.verdict == v for r in rows)],
+                           "sum_claim": [r.claim for r in rows]})
 chosen_verdicts = st.multiselect("Verdict", [v for v in VERDICTS if any(r.verdict == v for r in rows)],
                                  key="sum_verdict", help="Show only the claims whose headline has these verdicts.")
 rows = [r for r in rows if not chosen_verdicts or r.verdict in chosen_verdicts]
@@ -67,6 +76,7 @@ claim_ids = list(table["claim"])
 claim = st.selectbox("Claim", claim_ids, key="sum_claim",
                      format_func=lambda c: f"{c}: {declared[c].sentence}" if c in declared else c)
 head = next(v for v in rows if v.claim == claim)
+links.publish(LINKED)
 st.markdown(f"**{head.sentence}** :{BADGES.get(head.verdict, 'gray')}-badge[{head.verdict}]")
 st.write(head.finding)
 if head.looks:
