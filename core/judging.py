@@ -25,33 +25,31 @@ if TYPE_CHECKING:
     from core.store import Store
 
 
-def catalogue_experiments() -> list[str]:
-    """Every experiment a catalogue claim is tested in, sorted."""
-    return sorted({e for c in CLAIMS.values() for e in c.experiments})
-
-
-def known_experiments(store: Store, declared: dict[str, Claim] | None = None) -> list[str]:
-    """Every experiment name a caller may filter by: the catalogue's, the claims' and the stored ones."""
+def known_experiments(stored: Sequence[dict], declared: dict[str, Claim]) -> list[str]:
+    """Every experiment name a caller may filter by: the catalogue's, the claims' and the stored ones
+    (`stored`: the store's experiments)."""
     from core.experiments import catalogue
 
-    declared = claims_of(store) if declared is None else declared
     return sorted({*catalogue(), *(e for c in declared.values() for e in c.experiments),
-                   *(e["name"] for e in store.experiments())})
+                   *(e["name"] for e in stored)})
 
 
 def check_experiments(store: Store, experiments: Sequence[str] | None) -> None:
     """Refuse an experiment name the store and the catalogue do not know."""
-    check_names(experiments, None, None, known_experiments(store), ())
+    stored = store.experiments()
+    check_names(experiments, None, None, known_experiments(stored, claims_from(stored)), ())
 
 
 def claims_of(store: Store | None = None) -> dict[str, Claim]:
+    """The catalogue's claims and those of the experiments stored in `store` (see `claims_from`)."""
+    return claims_from(store.experiments() if store is not None else ())
+
+
+def claims_from(stored: Sequence[dict]) -> dict[str, Claim]:
     """The catalogue's claims, then for each stored re-targeted experiment (convergence@mydata) the
     catalogue's claims on that data ("convergence@mydata"), then each user experiment's comparisons
-    ("my-experiment:focal-beats-ce")."""
+    ("my-experiment:focal-beats-ce"); `stored` is the store's experiments."""
     out = dict(CLAIMS)
-    if store is None:
-        return out
-    stored = store.experiments()
     names = [e["name"] for e in stored]
     for key in sorted({n.split(SEPARATOR, 1)[1] for n in names if SEPARATOR in n}):
         out.update(retargeted_claims(key, names))
@@ -94,16 +92,16 @@ def user_claim(experiment: str, c: Comparison) -> Claim:
                  "the default: every arm against the first on the task's main metric")
 
 
-def dataset_claims(store: Store, dataset: str) -> list[str]:
+def dataset_claims(declared: dict[str, Claim], dataset: str) -> list[str]:
     """The claim ids judged on a user's data (`lossdb compare --dataset mydata`)."""
     key = dataset_key(dataset)
-    return [k for k in claims_of(store) if k.endswith(f"{SEPARATOR}{key}")]
+    return [k for k in declared if k.endswith(f"{SEPARATOR}{key}")]
 
 
-def designs_of(store: Store) -> dict[str, Design]:
+def designs_of(stored: Sequence[dict]) -> dict[str, Design]:
     """The sequential design of every stored experiment that has one (`lossdb run --until-decided`)."""
     out = {}
-    for e in store.experiments():
+    for e in stored:
         design = Design.from_spec(e.get("spec"))
         if design is not None:
             out[e["name"]] = design
@@ -126,18 +124,20 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
                 frame: pd.DataFrame | None = None, dataset: str | None = None) -> list[Verdict]:
     """The summary rows (or every comparison) of an open store, filtered by the given names;
     `dataset` keeps the claims judged on that user's data."""
-    declared = claims_of(store)
+    stored = store.experiments()  # read once: names, comparisons and designs all come from it
+    declared = claims_from(stored)
+    known = known_experiments(stored, declared)
     if dataset is not None:
-        on_data = dataset_claims(store, dataset)
+        on_data = dataset_claims(declared, dataset)
         if not on_data:
-            keys = sorted({n.split(SEPARATOR, 1)[1] for n in known_experiments(store, declared) if SEPARATOR in n})
+            keys = sorted({n.split(SEPARATOR, 1)[1] for n in known if SEPARATOR in n})
             raise ConfigError(f"no experiment ran on the data {dataset!r}; "
                               + (f"valid: {', '.join(keys)}" if keys else
                                  "run `lossdb run --dataset csv:PATH --target COLUMN` first"))
         claims = [c for c in on_data if not claims or c in claims]
-    check_names(experiments, claims, verdicts, known_experiments(store, declared), list(declared))
+    check_names(experiments, claims, verdicts, known, list(declared))
     chosen = {k: c for k, c in declared.items() if not claims or k in claims}
-    rows = evaluate(store, list(experiments) if experiments else None, frame, chosen, designs_of(store))
+    rows = evaluate(store, list(experiments) if experiments else None, frame, chosen, designs_of(stored))
     rows = rows if all_conditions else summary(rows, chosen)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
 

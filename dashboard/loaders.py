@@ -118,6 +118,12 @@ def runs(url: str, token: Token) -> pd.DataFrame:
     return analysis.runs_frame(store(url))
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)  # a resource: claims hold functions, not picklable data
+def declared(url: str, token: Token) -> dict[str, Any]:
+    """The claims the stored experiments are judged by (core.judging.claims_of), until the database changes."""
+    return judging.claims_of(store(url))
+
+
 @st.cache_data(show_spinner="Computing verdicts…")
 def verdicts(url: str, token: Token) -> list[Verdict]:
     """Every verdict of every claim (core.judging), over the cached runs frame."""

@@ -60,6 +60,10 @@ def test_until_decided_ends_decided_or_at_the_maximum_and_a_second_run_adds_noth
     assert head["verdict"] != "inconclusive" or head["looks"][-1]["n"] <= 6
     assert head["looks"] and [k["n"] for k in head["looks"]] == sorted({k["n"] for k in head["looks"]})
     assert "group-sequentially" in head["finding"]
+    report = tmp_path / "r.json"
+    assert CliRunner().invoke(app, ["report", "--format", "json", "--out", str(report), "--db", db]).exit_code == 0
+    judged = next(r for r in json.loads(report.read_text())["summary"] if r["claim"] == "margin")
+    assert judged["looks"] == head["looks"]  # the report replays the same looks as compare
 
 
 def test_the_dashboard_summary_shows_each_look_of_a_sequential_verdict(tmp_path, monkeypatch):

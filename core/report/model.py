@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from core import analysis, lrchoice, present
+from core.claims import Claim
 from core.experiments import catalogue
-from core.judging import claims_of
+from core.judging import claims_from, claims_of, designs_of
 from core.provenance import versions
 from core.report.figures import Chart, convergence, plain, slug
 from core.report.prose import abstract, network_text, optimiser_text, protocol, scale
@@ -140,15 +141,17 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
     """Read the store once and compute everything the report shows (experiments=None: all)."""
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
-    declared = claims_of(store)
-    verdicts = evaluate(store, experiments, frame, declared)
+    listed = store.experiments()
+    declared = claims_from(listed)
+    verdicts = evaluate(store, experiments, frame, declared, designs_of(listed))
     rows = tuple(summary(verdicts, declared))
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)
     cat = catalogue()
-    stored = {e["name"]: e for e in store.experiments()}
+    stored = {e["name"]: e for e in listed}
     names = list(dict.fromkeys(frame["experiment"])) if not frame.empty else []
-    sections = tuple(_section(store, name, frame[frame["experiment"] == name], cat, stored) for name in names)
+    sections = tuple(_section(store, name, frame[frame["experiment"] == name], cat, stored, declared)
+                     for name in names)
     tested = [e for c in declared.values() for e in c.experiments if experiments is None or e in experiments]
     not_run = tuple(e for e in dict.fromkeys(tested) if e not in names and e in cat)
     prov = _provenance(store, records, command)
@@ -165,12 +168,12 @@ def _records(store: Store, experiments: list[str] | None) -> list[RunRecord]:
 
 
 def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],
-             stored: dict[str, dict[str, Any]]) -> Section:
+             stored: dict[str, dict[str, Any]], declared: dict[str, Claim]) -> Section:
     exp = cat.get(name)
     description = exp.description if exp else (stored.get(name, {}).get("description") or "")
     template = str(exp.raw["experiment"].get("protocol", "")) if exp else ""
     text = protocol(template, _epochs(runs), int(runs["seed"].nunique()))
-    claims = tuple(c.id for c in claims_of(store).values() if name in c.experiments) or (exp.claims if exp else ())
+    claims = tuple(c.id for c in declared.values() if name in c.experiments) or (exp.claims if exp else ())
     used = runs[runs["status"].isin(DONE_STATUSES)]
     conditions, left_out, budget = [], 0, MAX_CHARTS
     for cond, group in used.groupby("condition", sort=True):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core import charts
-from core.judging import claims_of
 from core.verdicts import VERDICTS, summary
 from dashboard import links, loaders, views
 from dashboard.widgets import FOCUS
@@ -44,7 +43,7 @@ selected = [v for v in everything
             and (not chosen_sets or v.dataset in chosen_sets)
             and (not chosen_conds or v.condition in chosen_conds)
             and (not chosen_lrs or v.lr_mode in chosen_lrs)]
-declared = claims_of(loaders.store(src.url))
+declared = loaders.declared(src.url, src.token)
 rows = summary(selected, declared)
 links.restore(LINKED[4:], {"sum_verdict": [v for v in VERDICTS if any(r.verdict == v for r in rows)],
                            "sum_claim": [r.claim for r in rows]})
