@@ -70,11 +70,6 @@ def condition_label(keys: Sequence[tuple[str, Any]]) -> str:
     return ", ".join(f"{k}={_short(v)}" for k, v in keys)
 
 
-def condition_strings(configs: Sequence[dict[str, Any]]) -> list[str]:
-    """A short readable condition per config (see `conditions`)."""
-    return [condition_label(c) for c in conditions(configs)]
-
-
 def _tuple(value: Any) -> Any:
     return tuple(_tuple(v) for v in value) if isinstance(value, list | tuple) else value
 
@@ -115,17 +110,6 @@ def curves(store: Store, run_ids: Iterable[int], metric: str) -> pd.DataFrame:
     """The per-epoch series of one metric: columns run_id, epoch, value (NaN and ±inf kept)."""
     frame = store.metrics_frame([int(i) for i in run_ids], [metric])
     return frame[["run_id", "epoch", "value"]].reset_index(drop=True)
-
-
-def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): the Student-t interval of the mean of values (k,); NaN when k < 2."""
-    v = np.asarray(values, dtype=np.float64)
-    n = v.size
-    mean = float(v.mean()) if n else math.nan
-    if n < 2:
-        return mean, math.nan, math.nan
-    half = t_quantile(confidence, n - 1) * float(v.std(ddof=1)) / math.sqrt(n)
-    return mean, mean - half, mean + half
 
 
 @lru_cache(maxsize=1024)

@@ -50,22 +50,6 @@ def mean_sd(mean: Any, sd: Any) -> str:
     return f"{mean:.{d}f} ± {sd:.{d}f}".replace("-", MINUS)
 
 
-def effect(value: Any, ratio: bool) -> str:
-    """An effect as the reader sees it: "4.16×" for a ratio, "+0.031" for a difference."""
-    if not finite(value):
-        return num(value)
-    if ratio:
-        return f"{num(value)}×"
-    return ("+" if value > 0 else "") + num(value)
-
-
-def interval(low: Any, high: Any, ratio: bool) -> str:
-    """"[1.75, 9.88]", or — when the interval is missing (`ratio` kept for symmetry with effect)."""
-    if low is None and high is None:
-        return MISSING
-    return f"[{num(low)}, {num(high)}]"
-
-
 def lr_text(lr: Any) -> str:
     """A learning rate as written in configs: 0.1, 2, 0.005."""
     return f"{float(lr):g}".replace("-", MINUS) if finite(lr) else MISSING

@@ -362,6 +362,7 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
     pairs, values, notes, excluded = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
     lr_f, lr_o = (plan.rates[seeds[0]] if seeds else (float(first_run["lr"]), float(other_run["lr"])))
     lr = _lr_text(plan)
+    slow: list[str] = []
     if test.must_converge and plan.mode != "tuned":
         slow = [lab for lab, runs in ((label_f, a_runs), (label_o, b_runs)) if not _converged(runs, cache)]
         if slow:
@@ -378,7 +379,7 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
                 scale=test.scale, unit=test.unit, better=test.better, excluded_diverged=excluded,
                 diverged=diverged, deterministic=deterministic, illustration=test.illustration,
                 notes=tuple(notes))
-    unconverged = bool(test.must_converge and notes and "not converged" in notes[0])
+    unconverged = bool(slow)
     if plan.mode == "tuned" and (len(plan.tied[0]) > 1 or len(plan.tied[1]) > 1):
         pairs = replace(pairs, alternatives=_alternatives(test, cells, fa, oa, plan, cache, deterministic,
                                                           label_f, label_o))
