@@ -115,9 +115,9 @@ def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seed
     """`lossdb run --until-decided`: rounds of seeds through core.adaptive, a progress bar per round."""
     from core import experiments as ex
     from core import runner
-    from core.adaptive import until_decided
+    from core.adaptive import focus, until_decided
     from core.executors import open_executor
-    from core.judging import judge_store
+    from core.judging import claims_of, judge_store
     from core.store import open_store
 
     start = {}
@@ -128,7 +128,8 @@ def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seed
         runner.check_specs(store, exps, force)
 
         def train(todo_exps, seeds_of) -> None:
-            todo_plans = [p for e in todo_exps for p in ex.expand(e, preset, seeds_of[e.name], epochs)]
+            todo_plans = focus([p for e in todo_exps for p in ex.expand(e, preset, seeds_of[e.name], epochs)],
+                               claims_of(store), start, all_conditions)
             todo = runner.pending(store, todo_plans, force)
             with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err, transient=False, disable=not todo) as bar:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from core.experiments import Experiment
+    from core.claims import Claim
+    from core.experiments import Experiment, RunPlan
     from core.outcomes import Verdict
 
 SPENDING = "obrien-fleming"
@@ -78,6 +79,27 @@ def open_experiments(verdicts: Sequence[Verdict], names: Sequence[str], all_cond
     inconclusive."""
     rows = [v for v in verdicts if (all_conditions or v.headline) and not v.illustration]
     return [n for n in names if any(v.experiment == n and v.verdict == "inconclusive" for v in rows)]
+
+
+def focus(plans: Sequence[RunPlan], claims: dict[str, Claim], start: dict[str, int],
+          all_conditions: bool = False) -> list[RunPlan]:
+    """The plans a round needs. Up to its start seeds an experiment runs every condition; the seeds
+    added beyond go only to the conditions its headline comparisons are judged in (the preferred
+    conditions of the primary tests, every learning rate and arm), or everywhere with all_conditions."""
+    if all_conditions:
+        return list(plans)
+    from core.analysis import flat_config
+
+    flats: dict[str, dict[str, dict[str, Any]]] = {}
+    for p in plans:
+        flats.setdefault(p.experiment, {})[p.arm_hash] = flat_config(p.arm)
+    wanted: set[str] = set()
+    for claim in claims.values():
+        test = claim.main
+        if test.experiment in flats and not test.illustration:
+            arms = flats[test.experiment]
+            wanted |= {h for h in test.preferred(arms) if test.where is None or test.where(arms[h])}
+    return [p for p in plans if p.seed < start.get(p.experiment, 0) or p.arm_hash in wanted]
 
 
 @dataclass(frozen=True)

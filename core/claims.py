@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from core.arms import Arm, select
 
 PCT = {"scale": 100.0, "unit": " points"}  # accuracies and shares are shown in percentage points
@@ -67,6 +69,21 @@ class Test:
     must_converge: bool = False  # a rate at which an arm has not converged is no evidence either way
     note: str = ""  # a caveat every finding of this test states (a convention, a margin's rationale)
 
+    def preferred(self, flats: dict[Any, dict[str, Any]]) -> set[Any]:
+        """The conditions (keys of `flats`, flattened configs) matching the headline preferences,
+        applied one key after another; a preference no condition matches is skipped."""
+        keep = dict(flats)
+        for key, want in self.headline:
+            values = {c: f.get(key) for c, f in keep.items() if f.get(key) is not None}
+            if want in ("max", "min") and values:
+                target = (max if want == "max" else min)(values.values(), key=lambda v: float(np.ravel(v)[0]))
+                match = {c for c, v in values.items() if v == target}
+            else:
+                match = {c for c, v in values.items() if _same(v, want)}
+            if match:
+                keep = {c: keep[c] for c in match}
+        return set(keep)
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -102,6 +119,13 @@ class Claim:
     def min_effect(self) -> float:
         """The headline test's minimum effect (or non-inferiority margin)."""
         return self.main.min_effect
+
+
+def _same(value: Any, want: Any) -> bool:
+    try:
+        return bool(np.allclose(np.ravel(np.asarray(value, dtype=float)), float(want)))
+    except (TypeError, ValueError):
+        return value == want
 
 
 def _more(key: str, than: float) -> Callable[[dict[str, Any]], bool]:

@@ -225,7 +225,7 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
     needed = [*BASE, *(c for c in (test.measure.metric, "val_accuracy", "val_rmse", "val_nll") if c in rows)]
     rows = rows[list(dict.fromkeys(needed))]
     conditions = {c: g for c, g in rows.groupby("condition", sort=True)}
-    preferred = _preferred(test, {c: flat_config(g["config"].iloc[0]) for c, g in conditions.items()})
+    preferred = test.preferred({c: flat_config(g["config"].iloc[0]) for c, g in conditions.items()})
     for cond, group in conditions.items():
         flat = flat_config(group["config"].iloc[0])
         if test.where is not None and not test.where(flat):
@@ -247,28 +247,6 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
     if not out:
         return [((9,), _not_comparable(claim, test, rows), None)]
     return out
-
-
-def _preferred(test: Test, flats: dict[str, dict[str, Any]]) -> set[str]:
-    """The conditions matching the test's headline preferences, applied one key after another."""
-    keep = dict(flats)
-    for key, want in test.headline:
-        values = {c: f.get(key) for c, f in keep.items() if f.get(key) is not None}
-        if want in ("max", "min") and values:
-            target = (max if want == "max" else min)(values.values(), key=lambda v: float(np.ravel(v)[0]))
-            match = {c for c, v in values.items() if v == target}
-        else:
-            match = {c for c, v in values.items() if _same(v, want)}
-        if match:
-            keep = {c: keep[c] for c in match}
-    return set(keep)
-
-
-def _same(value: Any, want: Any) -> bool:
-    try:
-        return bool(np.allclose(np.ravel(np.asarray(value, dtype=float)), float(want)))
-    except (TypeError, ValueError):
-        return value == want
 
 
 @dataclass(frozen=True)

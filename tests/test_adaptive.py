@@ -6,7 +6,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from core.adaptive import Design, design_for, open_experiments
+from core import experiments as ex
+from core.adaptive import Design, design_for, focus, open_experiments
+from core.analysis import flat_config
+from core.claims import CLAIMS
 from core.errors import ConfigError
 from core.outcomes import Verdict
 
@@ -43,6 +46,31 @@ def test_only_experiments_with_an_inconclusive_headline_stay_open():
     rows = [_v("a", "supported"), _v("b", "inconclusive"), _v("a", "inconclusive", headline=False)]
     assert open_experiments(rows, ["a", "b"], all_conditions=False) == ["b"]
     assert open_experiments(rows, ["a", "b"], all_conditions=True) == ["a", "b"]
+
+
+@pytest.fixture(scope="module")
+def convergence_plans():
+    return ex.expand(ex.catalogue()["convergence"], "full", seeds=12)
+
+
+def test_seeds_beyond_the_start_go_only_to_the_headline_condition(convergence_plans):
+    kept = focus(convergence_plans, CLAIMS, {"convergence": 10})
+    extra = [flat_config(p.arm) for p in kept if p.seed >= 10]
+    assert extra and all((f["init"], f["scale"], f["init_scale"]) == ("glorot", "standard", 1.0) for f in extra)
+    headline = [p for p in convergence_plans if p.seed == 10 and
+                (flat_config(p.arm)["init"], flat_config(p.arm)["scale"], flat_config(p.arm)["init_scale"])
+                == ("glorot", "standard", 1.0)]
+    assert {(p.arm_hash, p.seed) for p in kept if p.seed == 10} == {(p.arm_hash, 10) for p in headline}
+    assert len({flat_config(p.arm)["lr"] for p in headline}) > 1  # every rate: the tuned choice needs them
+
+
+def test_seeds_up_to_the_start_run_every_condition(convergence_plans):
+    kept = focus(convergence_plans, CLAIMS, {"convergence": 10})
+    assert [p for p in kept if p.seed < 10] == [p for p in convergence_plans if p.seed < 10]
+
+
+def test_all_conditions_adds_seeds_everywhere(convergence_plans):
+    assert focus(convergence_plans, CLAIMS, {"convergence": 10}, all_conditions=True) == convergence_plans
 
 
 @pytest.mark.slow
