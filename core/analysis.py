@@ -80,8 +80,8 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
     default label, stable for matching), lr, seed, status, condition, epochs, diverged_epoch,
     wall_seconds, config (dict), then one column per final metric value."""
     if records is None:
-        records = store.list_runs() if experiments is None else \
-            [r for name in experiments for r in store.list_runs(experiment=name)]
+        records = store.list_runs(extras=False) if experiments is None else \
+            [r for name in experiments for r in store.list_runs(experiment=name, extras=False)]
     rows = []
     for r in records:
         cfg = r.config or {}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
@@ -38,13 +40,45 @@ def run_row(run: NewRun, experiment_id: int, run_id: int | None) -> dict[str, An
     return row
 
 
-def record(run: Any, experiment: str, summary: dict[str, float]) -> RunRecord:
-    """A RunRecord from a row of the runs table, datetimes in UTC."""
+def record(run: Any, experiment: str, summary: dict[str, float],
+           configs: dict[str, Any] | None = None) -> RunRecord:
+    """A RunRecord from a row of the runs table, datetimes in UTC.
+
+    The row's JSON and datetime columns may come as the driver's text (`Store._records` reads them
+    raw): JSON is parsed here, each distinct config text once when `configs` is given (the runs of
+    one arm share a config, so their records share one dict: treat it as read-only)."""
     values = {name: getattr(run, name) for name in RUN_COLUMNS}
     values.update(
-        started_at=to_utc(run.started_at), finished_at=to_utc(run.finished_at), extras=run.extras or {}
+        config=_config(run.config, int(run.seed), configs),
+        started_at=to_utc(_moment(run.started_at)),
+        finished_at=to_utc(_moment(run.finished_at)),
+        extras=_json(run.extras, None) or {},
     )
     return RunRecord(id=run.id, experiment=experiment, summary=summary, **values)
+
+
+def _config(value: Any, seed: int, cache: dict[str, Any] | None) -> Any:
+    """A run's config: its arm's settings, parsed once per arm, plus its own seed (the last key)."""
+    tail = f', "seed": {seed}}}'
+    if cache is None or not isinstance(value, str) or not value.endswith(tail):
+        return _json(value, cache)
+    return {**_json(value[: -len(tail)] + "}", cache), "seed": seed}
+
+
+def _json(value: Any, cache: dict[str, Any] | None) -> Any:
+    if not isinstance(value, str):
+        return value  # already decoded (PostgreSQL's driver decodes JSON itself), or None
+    if cache is None:
+        return json.loads(value)
+    got = cache.get(value)
+    if got is None:
+        got = cache[value] = json.loads(value)
+    return got
+
+
+def _moment(value: Any) -> datetime | None:
+    # SQLite keeps datetimes as ISO text; fromisoformat is ~10x faster than SQLAlchemy's regex
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def insert_sql(table: Table, paramstyle: str) -> str:

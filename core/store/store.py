@@ -9,7 +9,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
-from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Text,
+    delete,
+    func,
+    insert,
+    null,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -268,8 +280,10 @@ class Store:
         dataset: str | None = None,
         status: str | None = None,
         ids: Iterable[int] | None = None,
+        extras: bool = True,
     ) -> list[RunRecord]:
-        """Stored runs matching every given filter, by id, each with its summary."""
+        """Stored runs matching every given filter, by id, each with its summary (and its extras,
+        unless extras=False leaves them empty: a verdict never reads them)."""
         conds: list[ColumnElement[bool]] = []
         for column, wanted in (
             (Experiment.name, experiment),
@@ -281,19 +295,23 @@ class Store:
                 conds.append(column == wanted)
         with self._session() as session:
             if ids is None:
-                return self._records(session, conds)
+                return self._records(session, conds, extras=extras)
             records: list[RunRecord] = []
             for chunk in chunks(sorted(set(ids))):
-                records += self._records(session, [*conds, Run.id.in_(chunk)])
+                records += self._records(session, [*conds, Run.id.in_(chunk)], extras=extras)
             return records
 
     def _records(
-        self, session: Session, conds: list[ColumnElement[bool]], limit: int | None = None
+        self, session: Session, conds: list[ColumnElement[bool]], limit: int | None = None,
+        extras: bool = True,
     ) -> list[RunRecord]:
         """Runs (the first `limit`, if given) matching `conds` with their summaries, ordered by id."""
         # Plain column rows, not ORM entities: building thousands of Run objects costs ~5x more.
+        raw = ("config", "extras", "started_at", "finished_at")  # decoded by rows.record, faster
+        columns = [null().label(c.name) if c.name == "extras" and not extras else
+                   type_coerce(c, Text).label(c.name) if c.name in raw else c for c in Run.__table__.columns]
         stmt = (
-            select(*Run.__table__.columns, Experiment.name.label("experiment_name"))
+            select(*columns, Experiment.name.label("experiment_name"))
             .join(Experiment, Run.experiment_id == Experiment.id)
             .where(*conds)
             .order_by(Run.id)
@@ -308,9 +326,10 @@ class Store:
         else:
             sums = sums.where(RunSummary.run_id.in_([row.id for row in found]))
         summaries: dict[int, dict[str, float]] = {}
-        for run_id, name, value in session.connection().execute(sums):
+        for run_id, name, value in session.connection().execute(sums).fetchall():
             summaries.setdefault(run_id, {})[name] = from_db(value)
-        return [record(row, row.experiment_name, summaries.get(row.id, {})) for row in found]
+        configs: dict[str, Any] = {}
+        return [record(row, row.experiment_name, summaries.get(row.id, {}), configs) for row in found]
 
     def iter_runs(self, experiment: str | None = None, *, page: int = 500) -> Iterator[RunRecord]:
         """Every stored run (of one experiment, if given) by id, read `page` runs per transaction."""
