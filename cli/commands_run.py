@@ -99,6 +99,8 @@ def run(
             task = bar.add_task("runs", total=len(todo))
             summary = runner.execute(store, exps, todo, force=force, executor=executor, workers=workers,
                                      on_stack=lambda n: bar.advance(task, n))
+        if summary.finished:
+            _warm(store, err)
     summary.skipped = skipped
     if not todo:
         typer.echo(f"Nothing to run: all {len(plans)} planned runs are already stored (--force redoes them).")
@@ -108,6 +110,25 @@ def run(
         err.print(f"[red]failed:[/red] {escape(e)}")
     if summary.failed:
         raise typer.Exit(code=1)
+
+
+def _warm(store, err) -> None:
+    """Judge a large store once now, so that the next compare, dashboard visit or report reads the
+    verdicts from the cache (core.verdictcache) instead of computing them."""
+    from core import verdictcache
+    from core.judging import judge_store
+
+    if verdictcache.folder() is None or store.counts()["runs"] < verdictcache.WARM_MIN_RUNS:
+        return
+    from core.errors import LossdbError
+
+    started = time.perf_counter()
+    try:
+        judge_store(store)
+    except LossdbError:
+        return  # compare will say what is wrong; the runs themselves are stored
+    err.print(f"Judged every claim in {time.perf_counter() - started:.1f} s (kept for compare, the dashboard "
+              "and reports until the database changes).", markup=False, highlight=False)
 
 
 def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size, all_conditions,
@@ -148,6 +169,8 @@ def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seed
                       f"open {', '.join(r.open) or 'none'}")
 
         rounds = until_decided(exps, start, round_size, max_seeds, train, judge, all_conditions, report)
+        if totals["finished"]:
+            _warm(store, err)
     typer.echo(f"{len(rounds)} round(s); {totals['finished']} finished, {totals['diverged']} diverged, "
                f"{totals['failed']} failed, in {time.perf_counter() - started:.1f} s.")
     if totals["failed"]:

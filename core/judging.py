@@ -10,14 +10,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from core import verdictcache
 from core.adaptive import Design
 from core.arms import by_label
 from core.claims import CLAIMS, Claim, Measure, Test
 from core.comparisons import Comparison, comparisons_of
 from core.errors import ConfigError
+from core.headlines import summary
+from core.outcomes import VERDICTS, Verdict
 from core.retarget import SEPARATOR, dataset_key, experiments_of_dataset
 from core.series import REGRESSION, UNIT_INTERVAL
-from core.verdicts import VERDICTS, Verdict, evaluate, summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,9 +30,9 @@ if TYPE_CHECKING:
 def known_experiments(stored: Sequence[dict], declared: dict[str, Claim]) -> list[str]:
     """Every experiment name a caller may filter by: the catalogue's, the claims' and the stored ones
     (`stored`: the store's experiments)."""
-    from core.experiments import catalogue
+    from core.experiments import catalogue_names
 
-    return sorted({*catalogue(), *(e for c in declared.values() for e in c.experiments),
+    return sorted({*catalogue_names(), *(e for c in declared.values() for e in c.experiments),
                    *(e["name"] for e in stored)})
 
 
@@ -137,9 +139,19 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
         claims = [c for c in on_data if not claims or c in claims]
     check_names(experiments, claims, verdicts, known, list(declared))
     chosen = {k: c for k, c in declared.items() if not claims or k in claims}
-    rows = evaluate(store, list(experiments) if experiments else None, frame, chosen, designs_of(stored))
+    wanted = list(experiments) if experiments else None
+    rows = verdictcache.cached(store, ("evaluate", tuple(wanted or ()), tuple(chosen)),
+                               lambda: _evaluate(store, wanted, frame, chosen, designs_of(stored)))
     rows = rows if all_conditions else summary(rows, chosen)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
+
+
+def _evaluate(store: Store, *args) -> list[Verdict]:
+    from core.verdicts import (
+        evaluate,  # pandas and scipy: imported only when verdicts must be computed
+    )
+
+    return evaluate(store, *args)
 
 
 def judge(db: str | None, **filters) -> list[Verdict]:

@@ -17,7 +17,6 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import logit
 
 from core import heads
 from core.errors import LossError
@@ -447,6 +446,9 @@ def true_class_curve(
     if head == "softmax":
         z = np.log(np.maximum(probs, tiny))
     elif head == "sigmoid":
+        # only the analytic curves need scipy here, and it costs ~0.2 s to import
+        from scipy.special import logit
+
         z = logit(np.clip(probs, tiny, 1 - np.finfo(np.float64).epsneg))
     else:
         z = probs

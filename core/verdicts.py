@@ -21,7 +21,6 @@ stochastic headlines (`core.decisions`), so the verdict and the interval shown a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,7 @@ from core.arms import Arm
 from core.claims import CLAIMS, Claim, Test
 from core.datasets import is_deterministic
 from core.findings import analytic_sentence, sentence
+from core.headlines import summary, tally  # noqa: F401  (re-exported)
 from core.outcomes import ALPHA, VERDICTS, Look, Verdict  # noqa: F401  (re-exported)
 from core.status import DONE_STATUSES
 
@@ -109,60 +109,6 @@ def _adjust_family(out: list[Verdict], headlines: list[int],
     for i in family:
         out[i] = _judge(out[i], *samples[i][:1], alpha, samples[i][1])
     return out
-
-
-def summary(verdicts: list[Verdict], claims: dict[str, Claim] | None = None) -> list[Verdict]:
-    """One row per claim, in declaration order: the headline verdict, its finding followed by a
-    count of the claim's other verdicts (where they disagree), Benjamini–Hochberg over the tallies."""
-    claims = CLAIMS if claims is None else claims
-    out = []
-    for claim_id in [*claims, *dict.fromkeys(v.claim for v in verdicts if v.claim not in claims)]:
-        rows = [v for v in verdicts if v.claim == claim_id]
-        if not rows:
-            continue
-        head = next((v for v in rows if v.headline), None) or next(
-            (v for v in rows if v.verdict != "not run"), rows[0])
-        out.append(replace(head, headline=True, finding=head.finding + _tally(head, rows)))
-    return out
-
-
-def tally(verdicts: Sequence[Verdict], q: float = ALPHA) -> dict[str, int]:
-    """Counts of outcomes over many comparisons with the false discovery rate held at q
-    (Benjamini–Hochberg over each comparison's p-value for its decided outcome): a decided outcome
-    whose p-value does not survive counts as inconclusive."""
-    measured = [v for v in verdicts if v.verdict != "not run" and not v.illustration]
-    pvalues = np.array([v.p_value for v in measured], dtype=np.float64)
-    keep = decisions.bh_reject(pvalues, q) if pvalues.size else np.zeros(0, dtype=bool)
-    counts = dict.fromkeys(VERDICTS[:4], 0)
-    for v, ok in zip(measured, keep, strict=True):
-        counts[v.verdict if (ok or v.deterministic) and v.decided else "inconclusive"] += 1
-    return counts
-
-
-def _counts(rows: list[Verdict]) -> str:
-    counts = {k: sum(v.verdict == k for v in rows) for k in VERDICTS[:4]}
-    return ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-
-
-def _tally(head: Verdict, rows: list[Verdict]) -> str:
-    """How the headline's own comparison fares in the other conditions and learning rates (naming
-    where it differs), the count over every comparison of the claim, and tests not yet run."""
-    measured = [v for v in rows if v.verdict != "not run" and not v.illustration]
-    missing = sorted({v.experiment for v in rows if v.verdict == "not run"})
-    text = ""
-    same = [v for v in measured if v is not head and (v.experiment, v.metric, v.arms) ==
-            (head.experiment, head.metric, head.arms)]
-    if same:
-        text += f" The same comparison in {len(same)} other settings: {_counts(same)}."
-        differ = [v for v in same if v.verdict != head.verdict]
-        if differ:
-            where = "; ".join(f"{v.verdict} at {v.condition}, lr {v.lr}" for v in differ[:3])
-            text += f" Elsewhere: {where}{'; …' if len(differ) > 3 else '.'}"
-    if len(measured) > len(same) + 1:
-        text += f" All {len(measured)} comparisons of this claim (every measure and pair of arms): {_counts(measured)}."
-    if missing and head.verdict != "not run":
-        text += " Not yet run: " + ", ".join(f"{e} (`lossdb run {e}`)" for e in missing) + "."
-    return text
 
 
 class _Curves:

@@ -126,8 +126,9 @@ def declared(url: str, token: Token) -> dict[str, Any]:
 
 @st.cache_data(show_spinner="Computing verdicts…")
 def verdicts(url: str, token: Token) -> list[Verdict]:
-    """Every verdict of every claim (core.judging), over the cached runs frame."""
-    return judging.judge_store(store(url), all_conditions=True, frame=runs(url, token))
+    """Every verdict of every claim (core.judging; kept on disk by core.verdictcache until the
+    database changes, so the runs frame is read only when they must be computed)."""
+    return judging.judge_store(store(url), all_conditions=True)
 
 
 @st.cache_data(show_spinner=False)

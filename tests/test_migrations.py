@@ -169,6 +169,12 @@ def test_migrations_have_exactly_one_head() -> None:
     assert script.get_heads() == [head_revision()]
 
 
+def test_the_revisions_read_without_alembic_match_alembics_own() -> None:
+    script = ScriptDirectory.from_config(store_migrate.alembic_config())
+    assert store_migrate.known_revisions() == {rev.revision for rev in script.walk_revisions()}
+    assert store_migrate._revisions() == {rev.revision: rev.down_revision for rev in script.walk_revisions()}
+
+
 def test_revision_files_are_numbered_and_titled_in_one_line() -> None:
     versions = Path(str(files("migrations") / "versions"))
     scripts = sorted(p for p in versions.glob("*.py") if p.name != "__init__.py")

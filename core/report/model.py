@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core import analysis, lrchoice, present
+from core import analysis, lrchoice, present, verdictcache
 from core.claims import Claim
 from core.experiments import catalogue
 from core.judging import claims_from, claims_of, designs_of
@@ -143,7 +143,8 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
     declared = claims_from(listed)
-    verdicts = evaluate(store, experiments, frame, declared, designs_of(listed))
+    verdicts = verdictcache.cached(store, ("evaluate", tuple(experiments or ()), tuple(declared)),
+                                   lambda: evaluate(store, experiments or None, frame, declared, designs_of(listed)))
     rows = tuple(summary(verdicts, declared))
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)

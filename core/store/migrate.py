@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sqlite3
 import threading
@@ -11,17 +12,20 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 from core.errors import SchemaOutdatedError, StoreError
 
 from .engine import SQLITE_HEADER, connection, describe, enable_wal, make_engine, sqlite_path
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic costs ~0.3 s to import: it is imported only to migrate. Checking a database's schema
+# reads the revisions from the scripts' own declarations (tests check them against Alembic's).
+_DECLARED = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(None|"([^"]*)"|\'([^\']*)\')', re.MULTILINE)
 
 VERSION_TABLE = "alembic_version"
 # Serialises concurrent migrations of one PostgreSQL database (any constant will do).
@@ -32,6 +36,8 @@ _ALEMBIC_LOCK = threading.Lock()
 
 def alembic_config(conn: Connection | None = None) -> Config:
     """An Alembic Config pointing at the installed `migrations` package, with an optional connection."""
+    from alembic.config import Config
+
     cfg = Config()
     location = str(files("migrations")).replace("%", "%%")
     cfg.set_main_option("script_location", location)
@@ -40,21 +46,29 @@ def alembic_config(conn: Connection | None = None) -> Config:
 
 
 @cache
-def _scripts() -> ScriptDirectory:
-    """The migration scripts shipped with this lossdb (read once per process)."""
-    return ScriptDirectory.from_config(alembic_config())
+def _revisions() -> dict[str, str | None]:
+    """revision → down_revision of every script in migrations/versions (read once per process)."""
+    out: dict[str, str | None] = {}
+    for entry in files("migrations").joinpath("versions").iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("__"):
+            continue
+        found = {m[0]: m[2] or m[3] or None for m in _DECLARED.findall(entry.read_text(encoding="utf-8"))}
+        if "revision" in found:
+            out[str(found["revision"])] = found.get("down_revision")
+    return out
 
 
 def head_revision() -> str:
     """The newest schema revision this lossdb knows."""
-    head = _scripts().get_current_head()
-    assert head is not None, "migrations/versions holds no revision"
-    return head
+    revisions = _revisions()
+    heads = set(revisions) - {down for down in revisions.values() if down}
+    assert len(heads) == 1, f"migrations/versions must hold one head revision, found {sorted(heads)}"
+    return heads.pop()
 
 
 def known_revisions() -> set[str]:
     """Every revision in migrations/versions."""
-    return {rev.revision for rev in _scripts().walk_revisions()}
+    return set(_revisions())
 
 
 class Upgrade(NamedTuple):
@@ -77,7 +91,9 @@ def schema_state(conn: Connection) -> SchemaState:
     """Classify the database behind `conn` against this lossdb's migrations."""
     tables = set(inspect(conn).get_table_names())
     revisions = (
-        MigrationContext.configure(conn).get_current_heads() if VERSION_TABLE in tables else ()
+        tuple(r for (r,) in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")))
+        if VERSION_TABLE in tables
+        else ()
     )
     if not revisions:
         return SchemaState("empty" if not tables - {VERSION_TABLE} else "foreign", None)
@@ -175,6 +191,8 @@ def migrate(url: str, *, backup: bool = False, engine: Engine | None = None) -> 
             if state.kind in ("foreign", "newer"):
                 refuse(state, url)
             if state.kind != "current":
+                from alembic import command
+
                 command.upgrade(alembic_config(conn), "head")
             if (
                 conn.dialect.name == "sqlite"

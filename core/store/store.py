@@ -454,6 +454,38 @@ class Store:
             )
         return int(n_runs)
 
+    def fingerprint(self) -> str:
+        """A digest that changes whenever anything a verdict reads changes: the runs (their ids,
+        seeds, statuses, times and engines, which move with their summaries) and the experiments' specs."""
+        import hashlib
+        import json
+
+        with self._session() as session:
+            runs = session.execute(
+                select(
+                    func.count(Run.id),
+                    func.max(Run.id),
+                    func.sum(Run.id),
+                    func.sum(Run.seed),
+                    func.max(Run.started_at),
+                    func.max(Run.finished_at),
+                    func.count(func.distinct(Run.arm_hash)),
+                )
+            ).one()
+            statuses = session.execute(
+                select(Run.status, Run.engine_version, func.count())
+                .group_by(Run.status, Run.engine_version)
+                .order_by(Run.status, Run.engine_version)
+            ).all()
+            specs = session.execute(
+                select(Experiment.name, Experiment.spec).order_by(Experiment.name)
+            ).all()
+        # Summaries are written with their run and never alone, so the runs' ids, statuses and
+        # times cover them: a run stored, redone (--force) or deleted moves one of these.
+        parts = [self.url, [*runs], [[*r] for r in statuses], [[*e] for e in specs]]
+        text = json.dumps(parts, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def counts(self) -> dict[str, Any]:
         """experiments, runs, runs_by_status (every status, zeros included) and metric_rows."""
         with self._session() as session:

@@ -1,0 +1,141 @@
+"""core.verdictcache: judged verdicts kept on disk until the database (or lossdb) changes."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from core import verdictcache
+from core.judging import judge
+from core.store import open_store
+
+RUN = ["run", "margin", "--preset", "quick", "--epochs", "3", "--seeds", "2"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("vc") / "built.db"
+    result = CliRunner().invoke(app, [*RUN, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture
+def db(built: Path, tmp_path: Path) -> str:
+    target = tmp_path / "copy.db"
+    with sqlite3.connect(built) as a, sqlite3.connect(target) as b:
+        a.backup(b)
+    return str(target)
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "verdicts"
+
+
+def _compare(db: str) -> list[dict]:
+    result = CliRunner().invoke(app, ["compare", "--format", "json", "--db", db])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _fingerprint(db: str) -> str:
+    with open_store(db, create=False, read_only=True) as store:
+        return store.fingerprint()
+
+
+def test_a_judgement_is_kept_and_read_back_unchanged(db, cache):
+    first = _compare(db)
+    assert len(list(cache.glob("*.pickle"))) == 1
+    assert _compare(db) == first
+
+
+def test_an_unchanged_database_is_answered_from_the_cache(db, cache):
+    _compare(db)
+    entry = next(cache.glob("*.pickle"))
+    rows = pickle.loads(entry.read_bytes())
+    entry.write_bytes(pickle.dumps([replace(v, finding="read from the cache") for v in rows]))
+    assert {r["finding"].split(" The same")[0] for r in _compare(db)} == {"read from the cache"}
+
+
+def test_new_runs_change_the_fingerprint_and_the_verdicts_are_recomputed(db, cache):
+    before, print_before = _fingerprint(db), _compare(db)
+    assert CliRunner().invoke(app, ["run", "margin", "--preset", "quick", "--epochs", "3", "--seeds", "3",
+                                    "--db", db]).exit_code == 0
+    assert _fingerprint(db) != before
+    after = _compare(db)
+    head = next(r for r in after if r["claim"] == "margin")
+    assert head["n"] > next(r for r in print_before if r["claim"] == "margin")["n"]
+    assert len(list(cache.glob("*.pickle"))) == 2
+
+
+def test_a_deleted_run_changes_the_fingerprint(db):
+    before = _fingerprint(db)
+    with open_store(db) as store:
+        store.delete_runs([store.list_runs()[0].id])
+    assert _fingerprint(db) != before
+
+
+def test_a_redone_run_changes_the_fingerprint(db):
+    before = _fingerprint(db)
+    assert CliRunner().invoke(app, [*RUN, "--force", "--db", db]).exit_code == 0
+    assert _fingerprint(db) != before
+
+
+def test_an_edited_experiment_spec_changes_the_fingerprint(db):
+    before = _fingerprint(db)
+    with sqlite3.connect(db) as conn:
+        spec = json.loads(conn.execute("SELECT spec FROM experiments WHERE name = 'margin'").fetchone()[0])
+        spec["description"] = "edited"
+        conn.execute("UPDATE experiments SET spec = ? WHERE name = 'margin'", (json.dumps(spec),))
+    assert _fingerprint(db) != before
+
+
+def test_a_copy_elsewhere_is_a_different_store(db, tmp_path):
+    other = tmp_path / "elsewhere.db"
+    shutil.copy(db, other)
+    assert _fingerprint(str(other)) != _fingerprint(db)
+
+
+def test_a_corrupt_entry_is_recomputed_and_replaced(db, cache):
+    first = _compare(db)
+    entry = next(cache.glob("*.pickle"))
+    entry.write_bytes(b"not a pickle")
+    assert _compare(db) == first
+    assert pickle.loads(entry.read_bytes())
+
+
+def test_an_empty_cache_setting_turns_the_cache_off(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", "")
+    assert verdictcache.folder() is None
+    assert judge(db) and not any(tmp_path.rglob("*.pickle"))
+
+
+def test_the_code_version_digests_the_core_package():
+    assert len(verdictcache.code_version()) == 64 and verdictcache.code_version() == verdictcache.code_version()
+
+
+def test_a_run_into_a_large_store_leaves_its_verdicts_judged(built, cache, tmp_path, monkeypatch):
+    monkeypatch.setattr(verdictcache, "WARM_MIN_RUNS", 1)  # the threshold, not the behaviour, is scaled down
+    db = str(tmp_path / "warm.db")
+    result = CliRunner().invoke(app, [*RUN, "--db", db])
+    assert result.exit_code == 0 and "Judged every claim" in result.output
+    entries = list(cache.glob("*.pickle"))
+    assert len(entries) == 1
+    _compare(db)
+    assert list(cache.glob("*.pickle")) == entries  # compare found the run's judgement
+
+
+def test_a_small_store_is_not_judged_after_a_run(cache, tmp_path):
+    result = CliRunner().invoke(app, [*RUN, "--db", str(tmp_path / "small.db")])
+    assert result.exit_code == 0 and "Judged every claim" not in result.output
+    assert not list(cache.glob("*.pickle"))
