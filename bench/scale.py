@@ -7,7 +7,9 @@ are not (copies of the same seeds are not independent), so read the timings, not
 
 Each measurement runs in a fresh process (whole command, imports included), the median of
 --repeat runs of its wall and CPU seconds (CPU is the fairer figure on a busy machine), with that
-process's peak resident memory:
+process's peak resident memory, twice: "computed" with no cache (every verdict judged, every chart
+rendered) and "cached" after one earlier run filled $LOSSDB_CACHE_DIR (core.verdictcache; what a
+user sees after `lossdb run`, which judges a large store once it has trained):
   compare      `lossdb compare`
   summary      the dashboard's Summary page, cold (a new process, empty caches), through AppTest
   report-FMT   `lossdb report --format FMT` (the chart cache off: every chart rendered)
@@ -130,16 +132,25 @@ def measure(db: Path, repeat: int, folder: Path) -> dict[str, tuple[float, float
                              "--db", str(db)] for fmt in ("html", "md", "json", "pdf")},
         "reads": [sys.executable, "-c", READS_CHILD, str(db)],
     }
-    env = {"LOSSDB_DB": str(db), "LOSSDB_CACHE_DIR": ""}
+    cache = folder / f"cache-{db.stem}"
+    shutil.rmtree(cache, ignore_errors=True)
     out = {}
     for name, command in plans.items():
-        runs = [timed(command, env) for _ in range(1 if name == "reads" else repeat)]
-        page = name.startswith("summary")  # its child times AppTest's run itself
-        seconds = statistics.median(float(r[2]) if page else r[0] for r in runs)
-        cpu = statistics.median(r[3] for r in runs)
-        out[name] = (seconds, max(r[1] for r in runs), runs[-1][2] if name == "reads" else "")
-        print(f"  {name:<30} {seconds:7.2f} s  (CPU {cpu:6.2f} s)  peak {out[name][1]:6.0f} MB   {out[name][2]}",
-              flush=True)
+        # computed: no cache at all (every verdict judged, every chart rendered); cached: the
+        # verdicts and charts kept by one earlier run of the same command on the same database
+        modes = (("", "computed"),) if name == "reads" else (("", "computed"), (str(cache), "cached"))
+        for setting, mode in modes:
+            env = {"LOSSDB_DB": str(db), "LOSSDB_CACHE_DIR": setting}
+            if setting:
+                timed(command, env)  # fills the cache; not counted
+            runs = [timed(command, env) for _ in range(1 if name == "reads" else repeat)]
+            page = name.startswith("summary")  # its child times AppTest's run itself
+            seconds = statistics.median(float(r[2]) if page else r[0] for r in runs)
+            cpu = statistics.median(r[3] for r in runs)
+            label = name if name == "reads" else f"{name}, {mode}"
+            out[label] = (seconds, max(r[1] for r in runs), runs[-1][2] if name == "reads" else "")
+            print(f"  {label:<40} {seconds:7.2f} s  (CPU {cpu:6.2f} s)  peak {out[label][1]:6.0f} MB   "
+                  f"{out[label][2]}", flush=True)
     return out
 
 

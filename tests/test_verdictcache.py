@@ -139,3 +139,25 @@ def test_a_small_store_is_not_judged_after_a_run(cache, tmp_path):
     result = CliRunner().invoke(app, [*RUN, "--db", str(tmp_path / "small.db")])
     assert result.exit_code == 0 and "Judged every claim" not in result.output
     assert not list(cache.glob("*.pickle"))
+
+
+def test_a_cached_report_keeps_its_numbers_and_takes_the_new_title(db, cache):
+    from core import report as reports
+
+    with open_store(db, create=False, read_only=True) as store:
+        first = reports.build(store, title="first")
+        second = reports.build(store, title="second")
+    assert second.title == "second" and first.title == "first"
+    assert second.summary == first.summary and second.provenance == first.provenance
+    assert len(list(cache.glob("*.pickle"))) == 2  # the verdicts and the report
+
+
+def test_a_report_after_new_runs_counts_them(db, cache):
+    from core import report as reports
+
+    with open_store(db, create=False, read_only=True) as store:
+        before = reports.build(store).provenance.runs
+    assert CliRunner().invoke(app, ["run", "margin", "--preset", "quick", "--epochs", "3", "--seeds", "3",
+                                    "--db", db]).exit_code == 0
+    with open_store(db, create=False, read_only=True) as store:
+        assert reports.build(store).provenance.runs > before

@@ -7,7 +7,7 @@ summary, the same rows `lossdb compare` prints); nothing here formats for a read
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -138,7 +138,17 @@ class ReportData:
 
 def build(store: Store, experiments: list[str] | None = None, *, title: str | None = None,
           command: str = "lossdb report") -> ReportData:
-    """Read the store once and compute everything the report shows (experiments=None: all)."""
+    """Read the store once and compute everything the report shows (experiments=None: all); kept
+    by core.verdictcache until the database, lossdb or the environment's versions change, so only
+    the title and the date are new when nothing else is."""
+    question = ("report", tuple(experiments or ()), command, tuple(sorted(versions().items(), key=str)))
+    data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command))
+    return replace(data, title=title or data.title, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _build(store: Store, experiments: list[str] | None, command: str) -> ReportData:
+    """Everything the report shows, computed from the store."""
+    title = None
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
