@@ -106,6 +106,13 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
     return frame[list(RUN_COLUMNS) + metric_cols].reset_index(drop=True)
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The frame's rows as plain dicts, like to_dict("records") at a fraction of its cost (column
+    lists are converted to Python objects once, not value by value)."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*(frame[c].tolist() for c in columns), strict=True)]
+
+
 def curves(store: Store, run_ids: Iterable[int], metric: str) -> pd.DataFrame:
     """The per-epoch series of one metric: columns run_id, epoch, value (NaN and ±inf kept)."""
     frame = store.metrics_frame([int(i) for i in run_ids], [metric])

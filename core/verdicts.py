@@ -30,7 +30,7 @@ import pandas as pd
 from core import decisions, estimators, lrchoice, sequential
 from core import losses as L
 from core.adaptive import Design
-from core.analysis import area_under, best_epoch, epochs_to, flat_config, runs_frame
+from core.analysis import area_under, best_epoch, epochs_to, flat_config, records, runs_frame
 from core.arms import Arm
 from core.claims import CLAIMS, Claim, Test
 from core.datasets import is_deterministic
@@ -178,7 +178,7 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
             continue
         cells: dict[tuple[str, float], dict[int, dict[str, Any]]] = {}
         specs: dict[str, Arm] = {}
-        for rec in group.to_dict("records"):  # plain dicts: many small lookups, no pandas overhead
+        for rec in records(group):  # plain dicts: many small lookups, no pandas overhead
             cells.setdefault((rec["arm"], float(rec["lr"])), {})[int(rec["seed"])] = rec
             specs[rec["arm"]] = rec["arm_spec"]
         arms = sorted(specs)
