@@ -28,6 +28,7 @@ CACHE_ENV = "LOSSDB_CACHE_DIR"
 # `lossdb run` judges a store this large once it has trained (judging takes about a second per
 # 5,000 runs), so that the first `lossdb compare` or dashboard visit after it is instant.
 WARM_MIN_RUNS = 1000
+MAX_BYTES = 512 * 2**20  # past this, the least recently written entries are removed
 T = TypeVar("T")
 
 
@@ -75,6 +76,24 @@ def cached(store: Store, question: Sequence[object], compute: Callable[[], T]) -
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.replace(path)
+        prune(where)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         pass
     return value
+
+
+def prune(where: Path, limit: int = MAX_BYTES) -> None:
+    """Remove the oldest entries until the folder holds at most `limit` bytes (the newest is kept)."""
+    entries = []
+    for path in where.glob("*.pickle"):
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # removed by another process meanwhile
+        entries.append((st.st_mtime_ns, st.st_size, path))
+    entries.sort(reverse=True)
+    total = 0
+    for i, (_, size, path) in enumerate(entries):
+        total += size
+        if total > limit and i > 0:
+            path.unlink(missing_ok=True)

@@ -161,3 +161,20 @@ def test_a_report_after_new_runs_counts_them(db, cache):
                                     "--db", db]).exit_code == 0
     with open_store(db, create=False, read_only=True) as store:
         assert reports.build(store).provenance.runs > before
+
+
+def test_the_cache_keeps_the_newest_entries_within_its_size(tmp_path):
+    import os
+
+    for i, size in enumerate((400, 300, 200, 100)):  # oldest first
+        entry = tmp_path / f"{i}.pickle"
+        entry.write_bytes(b"x" * size)
+        os.utime(entry, ns=(i * 10**9, i * 10**9))
+    verdictcache.prune(tmp_path, limit=350)
+    assert sorted(p.name for p in tmp_path.glob("*.pickle")) == ["2.pickle", "3.pickle"]
+
+
+def test_the_newest_entry_is_kept_even_when_alone_it_is_too_large(tmp_path):
+    (tmp_path / "big.pickle").write_bytes(b"x" * 1000)
+    verdictcache.prune(tmp_path, limit=10)
+    assert (tmp_path / "big.pickle").exists()
