@@ -128,7 +128,7 @@ def measure(db: Path, repeat: int, folder: Path) -> dict[str, tuple[float, float
     plans = {
         "compare": [LOSSDB, "compare", "--db", str(db)],
         "summary page cold (AppTest)": [sys.executable, "-c", SUMMARY_CHILD, str(APP)],
-        **{f"report {fmt}": [LOSSDB, "report", "--format", fmt, "--out", str(folder / f"report.{fmt}"),
+        **{f"report {fmt}": [LOSSDB, "report", "--force", "--format", fmt, "--out", str(folder / f"report.{fmt}"),
                              "--db", str(db)] for fmt in ("html", "md", "json", "pdf")},
         "reads": [sys.executable, "-c", READS_CHILD, str(db)],
     }
