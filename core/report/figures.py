@@ -11,11 +11,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from core import display
 
-from core import analysis, charts, display
+if TYPE_CHECKING:
+    import pandas as pd
 
 WIDTH, HEIGHT = 440, 230
 CACHE_ENV = "LOSSDB_CACHE_DIR"
@@ -54,6 +55,9 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
                 curves: pd.DataFrame, tuned: bool) -> Chart | None:
     """The convergence chart of `metric` for the runs of one condition (already narrowed to the
     learning rates shown), or None when no run has a finite value of it."""
+    # pandas and Altair: only to make a chart, never to read one kept
+    from core import analysis, charts
+
     agg = analysis.aggregate_curves(runs, curves, by=("label", "lr"))
     if agg.empty:
         return None

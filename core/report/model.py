@@ -12,20 +12,22 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from core import analysis, lrchoice, present, verdictcache
+from core import lrchoice, present, verdictcache
 from core.claims import Claim
 from core.experiments import catalogue
+from core.headlines import summary, tally
 from core.judging import claims_from, claims_of, designs_of
+from core.outcomes import VERDICTS, Verdict
 from core.provenance import versions
 from core.report.figures import Chart, convergence, plain, slug
 from core.report.prose import abstract, network_text, optimiser_text, protocol, scale
 from core.status import DONE_STATUSES
 from core.store import mask_url
-from core.verdicts import VERDICTS, Verdict, evaluate, summary, tally
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from core.store import RunRecord, Store
 
 SCHEMA_VERSION = "1.0"
@@ -148,6 +150,10 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
 
 def _build(store: Store, experiments: list[str] | None, command: str) -> ReportData:
     """Everything the report shows, computed from the store."""
+    # pandas, scipy and Altair are imported here, not at the top: a cached report needs none of them
+    from core import analysis
+    from core.verdicts import evaluate
+
     title = None
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
@@ -200,6 +206,8 @@ def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],
 
 def _settings(runs: pd.DataFrame) -> dict[str, str]:
     """The protocol as the configs of the runs state it: dataset, network, optimiser, lrs, epochs, seeds."""
+    from core import analysis
+
     flats = [analysis.flat_config(c) for c in runs["config"]]
 
     def values(key: str) -> list[Any]:
@@ -225,6 +233,8 @@ def _settings(runs: pd.DataFrame) -> dict[str, str]:
 
 def _epochs(runs: pd.DataFrame) -> list[int]:
     """The epochs the runs were configured for, as stored in their configs."""
+    from core import analysis
+
     return sorted({int(e) for e in (analysis.flat_config(c).get("epochs") for c in runs["config"]) if e is not None})
 
 
@@ -283,6 +293,8 @@ def chosen_lrs(group: pd.DataFrame) -> dict[str, float]:
 
 
 def _condition(store: Store, name: str, cond: str, group: pd.DataFrame, budget: int) -> Condition:
+    from core import analysis
+
     metrics = _table_metrics(name, group)
     best = chosen_lrs(group)
     arms = []

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.numbers import join_words, plural
-from core.verdicts import Verdict
+from core.outcomes import Verdict
 
 PLACEHOLDER = re.compile(r"\{(epochs|seeds)\}")
 
