@@ -109,7 +109,7 @@ def source() -> Source:
 @st.cache_data(show_spinner=False)
 def counts(url: str, token: Token) -> dict[str, Any]:
     """Experiments, runs and runs by status (core.store's counts)."""
-    return store(url).counts()
+    return store(url).counts(metric_rows=False)
 
 
 @st.cache_data(show_spinner="Reading runs…")

@@ -486,8 +486,9 @@ class Store:
         text = json.dumps(parts, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def counts(self) -> dict[str, Any]:
-        """experiments, runs, runs_by_status (every status, zeros included) and metric_rows."""
+    def counts(self, *, metric_rows: bool = True) -> dict[str, Any]:
+        """experiments, runs, runs_by_status (every status, zeros included) and metric_rows (None
+        with metric_rows=False: counting them reads every series row, ~0.4 s per 100 k runs)."""
         with self._session() as session:
             n_experiments = session.execute(
                 select(func.count()).select_from(Experiment)
@@ -495,10 +496,14 @@ class Store:
             by_status = dict.fromkeys(STATUSES, 0)
             for status, n in session.execute(select(Run.status, func.count()).group_by(Run.status)):
                 by_status[status] = int(n)
-            n_metrics = session.execute(select(func.coalesce(func.sum(Series.epochs), 0))).scalar_one()
+            n_metrics = (
+                session.execute(select(func.coalesce(func.sum(Series.epochs), 0))).scalar_one()
+                if metric_rows
+                else None
+            )
         return {
             "experiments": int(n_experiments),
             "runs": sum(by_status.values()),
             "runs_by_status": by_status,
-            "metric_rows": int(n_metrics),
+            "metric_rows": None if n_metrics is None else int(n_metrics),
         }
