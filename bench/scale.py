@@ -123,7 +123,8 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
     return seconds, peak_kb / 1024, lines[-1] if lines else "", user + system
 
 
-def measure(db: Path, repeat: int, folder: Path) -> dict[str, tuple[float, float, str]]:
+def measure(db: Path, repeat: int, folder: Path, only: tuple[str, ...] = (),
+            modes: tuple[str, ...] = ("computed", "cached")) -> dict[str, tuple[float, float, str]]:
     """{measurement: (median seconds, max peak MB, note)} for one database."""
     plans = {
         "compare": [LOSSDB, "compare", "--db", str(db)],
@@ -136,10 +137,12 @@ def measure(db: Path, repeat: int, folder: Path) -> dict[str, tuple[float, float
     shutil.rmtree(cache, ignore_errors=True)
     out = {}
     for name, command in plans.items():
+        if only and not name.startswith(only):
+            continue
         # computed: no cache at all (every verdict judged, every chart rendered); cached: the
         # verdicts and charts kept by one earlier run of the same command on the same database
-        modes = (("", "computed"),) if name == "reads" else (("", "computed"), (str(cache), "cached"))
-        for setting, mode in modes:
+        modes_of = (("", "computed"),) if name == "reads" else (("", "computed"), (str(cache), "cached"))
+        for setting, mode in [(setting, mode) for setting, mode in modes_of if mode in modes or name == "reads"]:
             env = {"LOSSDB_DB": str(db), "LOSSDB_CACHE_DIR": setting}
             if setting:
                 timed(command, env)  # fills the cache; not counted
@@ -161,6 +164,8 @@ def main() -> None:
     parser.add_argument("--factor", type=int, default=10)
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "lossdb-scale")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=[], help="measurements starting with these words")
+    parser.add_argument("--modes", nargs="*", default=["computed", "cached"])
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
     big = args.folder / f"scale-{args.factor}x.db"
@@ -173,7 +178,7 @@ def main() -> None:
             counts = store.counts()
         print(f"{label}: {db} — {counts['runs']:,} runs, {counts['metric_rows']:,} values, "
               f"{db.stat().st_size / 2**20:.0f} MB (median of {args.repeat}; peak RSS of the process)")
-        measure(db, args.repeat, args.folder)
+        measure(db, args.repeat, args.folder, tuple(args.only), tuple(args.modes))
 
 
 if __name__ == "__main__":
