@@ -270,6 +270,25 @@ def test_diverged_runs_are_listed_as_notable(document, runs):
 
 
 @pytest.mark.slow
+def test_the_notable_table_counts_each_diverged_run_once_by_arm_rate_and_condition(rendered, runs):
+    from core.report.view import notable_table
+
+    with open_store(str(rendered["db"]), create=False, read_only=True) as store:
+        data = reports.build(store)
+    rows = [r for s in data.sections for r in notable_table(s).rows]
+    assert sum(int(r[0]) for r in rows) == int((runs["status"] != "finished").sum())
+    assert len({r[1:] for r in rows}) == len(rows)  # one row per arm, rate, seeds, status, condition
+
+
+@pytest.mark.parametrize("seeds, text", [([3], "3"), ([0, 1, 2, 4], "0–2, 4"), ([9, 8, 7], "7–9"),
+                                         ([0, 2, 4, 6, 8, 10, 12], "0, 2, 4, 6, 8, 10, …")])
+def test_seeds_are_written_as_runs_of_consecutive_numbers(seeds, text):
+    from core.report.view import seeds_text
+
+    assert seeds_text(seeds) == text
+
+
+@pytest.mark.slow
 def test_dashboard_report_page_offers_every_format(monkeypatch, rendered):
     monkeypatch.setenv("LOSSDB_DB", str(rendered["db"]))
     at = AppTest.from_file(str(APP), default_timeout=120)

@@ -103,7 +103,7 @@ def section(s: Section, svgs: dict[str, str]) -> str:
         out.append(f"<p class=\"note\">{s.charts_left_out} more charts of this experiment are left out to keep the "
                    "report short; the dashboard's Convergence page draws every one.</p>")
     out.append("<h3>Notable runs</h3>")
-    out.append(table(notable_table(s), "notable", numeric={0, 2, 3}) if s.notable
+    out.append(table(notable_table(s), "notable", numeric={0, 2}) if s.notable
                else "<p>None: every run of this experiment finished.</p>")
     out.append("</section>")
     return "\n".join(out)

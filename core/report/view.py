@@ -51,10 +51,26 @@ CHOSEN_NOTE = ("★ the learning rate chosen for that arm on validation over all
 
 
 def notable_table(section: Section) -> Table:
-    """The runs that diverged, failed, were interrupted or are still running."""
-    rows = tuple((str(n.id), n.label, lr_text(n.lr), str(n.seed), n.status, n.condition, n.detail)
-                 for n in section.notable)
-    return Table(("run", "arm", "lr", "seed", "status", "condition", "what happened"), rows)
+    """The runs that diverged, failed, were interrupted or are still running: one row per arm,
+    rate, condition and what happened, with its seeds (the JSON report lists every run)."""
+    groups: dict[tuple[str, float, str, str, str], list[int]] = {}
+    for n in section.notable:
+        groups.setdefault((n.label, n.lr, n.status, n.condition, n.detail), []).append(n.seed)
+    rows = tuple((str(len(seeds)), label, lr_text(lr), seeds_text(seeds), status, condition, detail)
+                 for (label, lr, status, condition, detail), seeds in groups.items())
+    return Table(("runs", "arm", "lr", "seeds", "status", "condition", "what happened"), rows)
+
+
+def seeds_text(seeds: list[int], most: int = 6) -> str:
+    """Seeds as runs of consecutive numbers ("0–4, 7, 9–12"), the first `most` of them and "…"."""
+    spans: list[list[int]] = []
+    for seed in sorted(set(seeds)):
+        if spans and seed == spans[-1][1] + 1:
+            spans[-1][1] = seed
+        else:
+            spans.append([seed, seed])
+    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in spans]
+    return ", ".join(parts[:most]) + (", …" if len(parts) > most else "")
 
 
 def settings_table(section: Section) -> Table:
