@@ -15,15 +15,8 @@ import numpy as np
 import pandas as pd
 
 from core import display
+from core.display import BANDS, VERDICT_COLORS  # noqa: F401  (re-exported)
 
-VERDICT_COLORS: dict[str, str] = {
-    "supported": "#2e7d32",
-    "contradicted": "#c62828",
-    "equivalent": "#1565c0",
-    "inconclusive": "#f9a825",
-    "not run": "#9e9e9e",
-}
-BANDS: dict[str, str] = {"ci": "95% CI of the mean", "sd": "mean ± 1 sd", "range": "min–max"}
 MAX_POINTS = 200
 SERIES = "series"
 PALETTE = alt.Scale(scheme="tableau10")

@@ -1,9 +1,19 @@
 """How a metric is named for a reader: one table of display names and units, shared by the charts,
-the dashboard and the reports (the store keeps the stable snake_case names)."""
+the dashboard and the reports (the store keeps the stable snake_case names); and the colours of the
+verdicts and names of the bands every view uses (no plotting library needed to know them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+VERDICT_COLORS: dict[str, str] = {
+    "supported": "#2e7d32",
+    "contradicted": "#c62828",
+    "equivalent": "#1565c0",
+    "inconclusive": "#f9a825",
+    "not run": "#9e9e9e",
+}
+BANDS: dict[str, str] = {"ci": "95% CI of the mean", "sd": "mean ± 1 sd", "range": "min–max"}
 
 
 @dataclass(frozen=True)

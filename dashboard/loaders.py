@@ -22,10 +22,9 @@ import pandas as pd
 import streamlit as st
 
 from core import analysis, judging
-from core import verdicts as judged
 from core.errors import LossdbError
+from core.outcomes import Verdict
 from core.store import RunRecord, Store, describe, open_store, resolve_url, sqlite_path
-from core.verdicts import Verdict
 
 SERVER_TOKEN_TTL_S = 5
 Token = tuple[Any, ...]
@@ -185,7 +184,9 @@ def reliability(url: str, token: Token, experiment: str, run_ids: tuple[int, ...
 @st.cache_data(show_spinner=False)
 def analytic_curves(points: int = 400) -> pd.DataFrame:
     """Analytic loss and gradient norm of ce, mse, mae, hinge and focal against p̂ of the true class."""
-    return judged.analytic_curves(np.linspace(0.001, 0.999, points))
+    from core.verdicts import analytic_curves  # scipy: only for the analytic curves
+
+    return analytic_curves(np.linspace(0.001, 0.999, points))
 
 
 def metric_columns(frame: pd.DataFrame) -> list[str]:

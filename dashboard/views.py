@@ -8,9 +8,9 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from core import present
-from core.charts import VERDICT_COLORS
+from core.display import VERDICT_COLORS
 from core.judging import claims_of
-from core.verdicts import Verdict
+from core.outcomes import Verdict
 
 SUMMARY_COLUMNS = (*present.SUMMARY_COLUMNS, "statement", "experiment", "condition", "lr")
 

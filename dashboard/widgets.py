@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core import lrchoice
-from core.charts import BANDS
+from core.display import BANDS
 from core.status import DONE_STATUSES
 
 TUNED = "each arm's best (validation)"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import charts
-from core.verdicts import VERDICTS, summary
+from core.headlines import summary
+from core.outcomes import VERDICTS
 from dashboard import links, loaders, views
 from dashboard.widgets import FOCUS
 
@@ -96,6 +96,8 @@ for what in dict.fromkeys(v.metric for v in evidence):
         continue
     frame = views.evidence_frame(measured)
     ratio = measured[0].ratio
+    from core import charts  # Altair: imported when a claim's evidence is drawn
+
     st.altair_chart(charts.evidence_chart(frame, label="comparison", ratio=ratio, favoured=measured[0].arms[0],
                                           other=measured[0].arms[1]), width="stretch")
     with st.expander(f"{len(measured)} comparisons as a table"):
