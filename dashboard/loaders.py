@@ -181,6 +181,16 @@ def reliability(url: str, token: Token, experiment: str, run_ids: tuple[int, ...
     return pd.concat(parts, ignore_index=True)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def evidence_spec(frame: pd.DataFrame, ratio: bool, favoured: str, other: str) -> dict[str, Any]:
+    """The Vega-Lite spec of one measure's evidence chart (core.charts.evidence_chart), kept per
+    frame: building and validating it through Altair took ~0.1 s a chart on every rerun."""
+    from core import charts
+
+    chart = charts.evidence_chart(frame, label="comparison", ratio=ratio, favoured=favoured, other=other)
+    return chart.to_dict(validate=False)  # the chart functions are validated against the schema in tests
+
+
 @st.cache_data(show_spinner=False)
 def analytic_curves(points: int = 400) -> pd.DataFrame:
     """Analytic loss and gradient norm of ce, mse, mae, hinge and focal against p̂ of the true class."""

@@ -96,10 +96,8 @@ for what in dict.fromkeys(v.metric for v in evidence):
         continue
     frame = views.evidence_frame(measured)
     ratio = measured[0].ratio
-    from core import charts  # Altair: imported when a claim's evidence is drawn
-
-    st.altair_chart(charts.evidence_chart(frame, label="comparison", ratio=ratio, favoured=measured[0].arms[0],
-                                          other=measured[0].arms[1]), width="stretch")
+    st.vega_lite_chart(loaders.evidence_spec(frame, ratio, measured[0].arms[0], measured[0].arms[1]),
+                       width="stretch")
     with st.expander(f"{len(measured)} comparisons as a table"):
         st.dataframe(views.styled(frame), hide_index=True)
     metric = views.measured_metric(claim, measured[0].experiment, what, declared)
