@@ -596,3 +596,18 @@ def test_counts_can_leave_out_the_metric_rows_and_agree_on_the_rest(stored_exper
     full, light = stored_experiment.counts(), stored_experiment.counts(metric_rows=False)
     assert light["metric_rows"] is None and full["metric_rows"] > 0
     assert {k: v for k, v in light.items() if k != "metric_rows"} == {k: v for k, v in full.items() if k != "metric_rows"}
+
+
+def test_the_fingerprint_moves_with_every_write_and_only_then(stored_experiment: Store) -> None:
+    store = stored_experiment
+    seen = [store.fingerprint()]
+    store.save_runs([make_run(seed=s) for s in range(2)])
+    seen.append(store.fingerprint())
+    assert store.fingerprint() == seen[-1]  # reading changes nothing
+    store.save_runs([make_run(seed=0, finished_at=T0 + timedelta(seconds=9))], replace=True)
+    seen.append(store.fingerprint())
+    store.delete_runs([store.list_runs()[0].id])
+    seen.append(store.fingerprint())
+    store.upsert_experiment("exp", "CE against MSE", {"arms": ["ce", "mse"], "edited": True})
+    seen.append(store.fingerprint())
+    assert len(set(seen)) == len(seen)
