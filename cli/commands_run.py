@@ -113,18 +113,19 @@ def run(
 
 
 def _warm(store, err) -> None:
-    """Judge a large store once now, so that the next compare, dashboard visit or report reads the
-    verdicts from the cache (core.verdictcache) instead of computing them."""
+    """Judge a large store once now, and tabulate its runs, so that the next compare, dashboard
+    visit or report reads them from the cache (core.verdictcache) instead of computing them."""
     from core import verdictcache
     from core.judging import judge_store
 
     if verdictcache.folder() is None or store.counts()["runs"] < verdictcache.WARM_MIN_RUNS:
         return
+    from core.analysis import kept_runs_frame
     from core.errors import LossdbError
 
     started = time.perf_counter()
     try:
-        judge_store(store)
+        judge_store(store, frame=kept_runs_frame(store))  # the frame: what the dashboard's run pages read
     except LossdbError:
         return  # compare will say what is wrong; the runs themselves are stored
     err.print(f"Judged every claim in {time.perf_counter() - started:.1f} s (kept for compare, the dashboard "

@@ -113,8 +113,8 @@ def counts(url: str, token: Token) -> dict[str, Any]:
 
 @st.cache_data(show_spinner="Reading runs…")
 def runs(url: str, token: Token) -> pd.DataFrame:
-    """One row per stored run (core.analysis.runs_frame)."""
-    return analysis.runs_frame(store(url))
+    """One row per stored run (core.analysis.runs_frame, kept on disk until the database changes)."""
+    return analysis.kept_runs_frame(store(url))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)  # a resource: claims hold functions, not picklable data

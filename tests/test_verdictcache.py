@@ -129,10 +129,10 @@ def test_a_run_into_a_large_store_leaves_its_verdicts_judged(built, cache, tmp_p
     db = str(tmp_path / "warm.db")
     result = CliRunner().invoke(app, [*RUN, "--db", db])
     assert result.exit_code == 0 and "Judged every claim" in result.output
-    entries = list(cache.glob("*.pickle"))
-    assert len(entries) == 1
+    entries = sorted(cache.glob("*.pickle"))
+    assert len(entries) == 2  # the verdicts and the runs frame
     _compare(db)
-    assert list(cache.glob("*.pickle")) == entries  # compare found the run's judgement
+    assert sorted(cache.glob("*.pickle")) == entries  # compare found the run's judgement
 
 
 def test_a_small_store_is_not_judged_after_a_run(cache, tmp_path):
@@ -178,3 +178,16 @@ def test_the_newest_entry_is_kept_even_when_alone_it_is_too_large(tmp_path):
     (tmp_path / "big.pickle").write_bytes(b"x" * 1000)
     verdictcache.prune(tmp_path, limit=10)
     assert (tmp_path / "big.pickle").exists()
+
+
+def test_the_kept_runs_frame_equals_the_computed_one(db, cache):
+    import pandas as pd
+
+    from core.analysis import kept_runs_frame, runs_frame
+
+    with open_store(db, create=False, read_only=True) as store:
+        computed = runs_frame(store)
+        first, again = kept_runs_frame(store), kept_runs_frame(store)
+    pd.testing.assert_frame_equal(first, computed)
+    pd.testing.assert_frame_equal(again, computed)
+    assert len(list(cache.glob("*.pickle"))) == 1
