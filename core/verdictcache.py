@@ -7,7 +7,8 @@ a new lossdb gives a new key, so a stale entry can never be read; old entries ar
 
 Entries live in $LOSSDB_CACHE_DIR/verdicts (else $XDG_CACHE_HOME/lossdb or ~/.cache/lossdb);
 LOSSDB_CACHE_DIR set empty turns the cache off. An unreadable entry is recomputed; an entry that
-cannot be written is skipped.
+cannot be written is skipped. Entries are pickles, so the folder is created readable and writable
+by its owner only; point LOSSDB_CACHE_DIR only at a folder nobody else can write.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def cached(store: Store, question: Sequence[object], compute: Callable[[], T]) -
         pass
     value = compute()
     try:
-        where.mkdir(parents=True, exist_ok=True)
+        where.mkdir(mode=0o700, parents=True, exist_ok=True)  # entries are pickles: only this user writes them
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.replace(path)

@@ -191,3 +191,8 @@ def test_the_kept_runs_frame_equals_the_computed_one(db, cache):
     pd.testing.assert_frame_equal(first, computed)
     pd.testing.assert_frame_equal(again, computed)
     assert len(list(cache.glob("*.pickle"))) == 1
+
+
+def test_the_cache_folder_is_made_for_its_owner_only(db, cache):
+    _compare(db)
+    assert cache.stat().st_mode & 0o077 == 0
