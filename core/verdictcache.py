@@ -1,8 +1,9 @@
-"""Judged verdicts kept on disk, so that the table opens at once until the database changes.
+"""Judged verdicts (and a report's content, and the runs frame) kept on disk, so that the table
+opens at once until the database changes.
 
-An entry's key digests everything the verdicts depend on: the store's fingerprint (its runs, their
-statuses and summaries, the experiments' specs), the source of lossdb's `core` package, and the
-question asked (which experiments, which claims). A changed run, a new run, an edited experiment or
+An entry's key digests everything it depends on: the store's fingerprint (its runs' ids, seeds,
+statuses, times and engines, and the experiments' specs), the source of lossdb's `core` package,
+and the question asked (which experiments, which claims). A changed run, a new run, an edited experiment or
 a new lossdb gives a new key, so a stale entry can never be read; old entries are simply not used.
 
 Entries live in $LOSSDB_CACHE_DIR/verdicts (else $XDG_CACHE_HOME/lossdb or ~/.cache/lossdb);
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
     from core.store import Store
 
 CACHE_ENV = "LOSSDB_CACHE_DIR"
-# `lossdb run` judges a store this large once it has trained (judging takes about a second per
-# 5,000 runs), so that the first `lossdb compare` or dashboard visit after it is instant.
+# `lossdb run` judges a store this large once it has trained (judging the full preset's 11,814 runs
+# takes about 4 s), so that the first `lossdb compare` or dashboard visit after it is instant.
 WARM_MIN_RUNS = 1000
 MAX_BYTES = 512 * 2**20  # past this, the least recently written entries are removed
 T = TypeVar("T")
