@@ -82,9 +82,12 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
         records = store.list_runs(extras=False) if experiments is None else \
             [r for name in experiments for r in store.list_runs(experiment=name, extras=False)]
     rows = []
+    arms: dict[tuple[str, str], Arm] = {}  # one Arm per experiment and arm hash (runs differ by seed)
     for r in records:
         cfg = r.config or {}
-        arm = Arm.of(cfg, r.loss, r.head)
+        arm = arms.get((r.experiment, r.arm_hash))
+        if arm is None:
+            arm = arms[(r.experiment, r.arm_hash)] = Arm.of(cfg, r.loss, r.head)
         rows.append({"id": r.id, "experiment": r.experiment, "dataset": r.dataset, "loss": r.loss,
                      "head": r.head, "label": arm.label, "arm": arm.default_label, "arm_spec": arm,
                      "lr": float(r.lr), "seed": int(r.seed), "status": r.status, "condition": "",
@@ -96,9 +99,15 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
             frame[col] = pd.Series(dtype=object)
     keys_of: list[Any] = [()] * len(frame)
     configs = frame["config"].tolist()
+    hashes = [r.arm_hash for r in records]
     for _, idx in frame.groupby("experiment").indices.items():
-        for i, keys in zip(idx, conditions([configs[i] for i in idx]), strict=True):
-            keys_of[i] = keys
+        # a condition is a property of the arm's settings: work it out once per arm, not per seed
+        first: dict[str, int] = {}
+        for i in idx:
+            first.setdefault(hashes[i], i)
+        of_arm = dict(zip(first, conditions([configs[i] for i in first.values()]), strict=True))
+        for i in idx:
+            keys_of[i] = of_arm[hashes[i]]
     frame["condition_keys"] = pd.Series(keys_of, index=frame.index, dtype=object)
     frame["condition"] = [condition_label(k) if k else "" for k in keys_of]
     metric_cols = sorted(c for c in frame.columns if c not in RUN_COLUMNS)
