@@ -118,7 +118,7 @@ def _warm(store, err) -> None:
     from core import verdictcache
     from core.judging import judge_store
 
-    if verdictcache.folder() is None or store.counts()["runs"] < verdictcache.WARM_MIN_RUNS:
+    if verdictcache.folder() is None or store.counts(metric_rows=False)["runs"] < verdictcache.WARM_MIN_RUNS:
         return
     from core.analysis import kept_runs_frame
     from core.errors import LossdbError

@@ -6,7 +6,7 @@ against what exists, evaluates every claim the stored experiments test, and filt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -123,9 +123,11 @@ def check_names(experiments: Sequence[str] | None, claims: Sequence[str] | None,
 
 def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claims: Sequence[str] | None = None,
                 verdicts: Sequence[str] | None = None, all_conditions: bool = False,
-                frame: pd.DataFrame | None = None, dataset: str | None = None) -> list[Verdict]:
+                frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+                dataset: str | None = None) -> list[Verdict]:
     """The summary rows (or every comparison) of an open store, filtered by the given names;
-    `dataset` keeps the claims judged on that user's data."""
+    `dataset` keeps the claims judged on that user's data. `frame`: the store's runs frame, or a
+    function giving it, called only when the verdicts are not cached."""
     stored = store.experiments()  # read once: names, comparisons and designs all come from it
     declared = claims_from(stored)
     known = known_experiments(stored, declared)
@@ -141,7 +143,8 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     chosen = {k: c for k, c in declared.items() if not claims or k in claims}
     wanted = list(experiments) if experiments else None
     rows = verdictcache.cached(store, ("evaluate", tuple(wanted or ()), tuple(chosen)),
-                               lambda: _evaluate(store, wanted, frame, chosen, designs_of(stored)))
+                               lambda: _evaluate(store, wanted, frame() if callable(frame) else frame, chosen,
+                                                 designs_of(stored)))
     rows = rows if all_conditions else summary(rows, chosen)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+
+from core.outfiles import write_atomic
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -34,13 +35,20 @@ MAX_BYTES = 512 * 2**20  # past this, the least recently written entries are rem
 T = TypeVar("T")
 
 
-def folder() -> Path | None:
-    """Where verdicts are kept, or None when the cache is turned off."""
+def root(kind: str) -> Path | None:
+    """lossdb's cache folder for one kind of entry ("verdicts", the reports' "charts"):
+    $LOSSDB_CACHE_DIR/kind, else $XDG_CACHE_HOME/lossdb/kind or ~/.cache/lossdb/kind; None when
+    LOSSDB_CACHE_DIR is set empty (the cache is turned off)."""
     chosen = os.environ.get(CACHE_ENV)
     if chosen is not None:
-        return Path(chosen).expanduser() / "verdicts" if chosen else None
+        return Path(chosen).expanduser() / kind if chosen else None
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "lossdb" / "verdicts"
+    return Path(base) / "lossdb" / kind
+
+
+def folder() -> Path | None:
+    """Where verdicts are kept, or None when the cache is turned off."""
+    return root("verdicts")
 
 
 @lru_cache(maxsize=1)
@@ -75,9 +83,7 @@ def cached(store: Store, question: Sequence[object], compute: Callable[[], T]) -
     value = compute()
     try:
         where.mkdir(mode=0o700, parents=True, exist_ok=True)  # entries are pickles: only this user writes them
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(path)
+        write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         prune(where)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         pass

@@ -126,8 +126,8 @@ def declared(url: str, token: Token) -> dict[str, Any]:
 @st.cache_data(show_spinner="Computing verdicts…")
 def verdicts(url: str, token: Token) -> list[Verdict]:
     """Every verdict of every claim (core.judging; kept on disk by core.verdictcache until the
-    database changes, so the runs frame is read only when they must be computed)."""
-    return judging.judge_store(store(url), all_conditions=True)
+    database changes; the runs frame, shared with the run pages, is read only to compute them)."""
+    return judging.judge_store(store(url), all_conditions=True, frame=lambda: runs(url, token))
 
 
 @st.cache_data(show_spinner=False)

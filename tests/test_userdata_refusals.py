@@ -7,7 +7,6 @@ without limit or quote the file's content.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from core.datasets import MAX_CSV_BYTES
+from tests.test_bad_input import sha256
 
 EXPERIMENT = """[experiment]
 name = "mine"
@@ -197,11 +197,6 @@ CASES = [
     Case("experiments of a missing database", ("experiments",), "database file {dir}/none.db does not exist",
          extra=("--db", "{dir}/none.db")),
 ]
-
-
-def sha256(path: Path) -> str:
-    """The checksum of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,17 @@ import json
 import math
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import display
+from core import display, verdictcache
+from core.outfiles import write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
 
 WIDTH, HEIGHT = 440, 230
-CACHE_ENV = "LOSSDB_CACHE_DIR"
 BAND = "ci"
 
 
@@ -93,22 +92,15 @@ def svg(chart: Chart) -> str:
 
 
 def cache_dir() -> Path | None:
-    """Where rendered charts are kept: $LOSSDB_CACHE_DIR, else $XDG_CACHE_HOME/lossdb or
-    ~/.cache/lossdb, in charts/; None (no cache) when LOSSDB_CACHE_DIR is set empty."""
-    chosen = os.environ.get(CACHE_ENV)
-    if chosen is not None:
-        return Path(chosen).expanduser() / "charts" if chosen else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "lossdb" / "charts"
+    """Where rendered charts are kept (core.verdictcache.root: the user's lossdb cache, in charts/);
+    None when LOSSDB_CACHE_DIR is set empty."""
+    return verdictcache.root("charts")
 
 
 def _store(path: Path, text: str) -> None:
     """Write a cache file atomically; a cache that cannot be written is simply not used."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError:
         pass
 

@@ -154,7 +154,6 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     from core import analysis
     from core.verdicts import evaluate
 
-    title = None
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
@@ -173,7 +172,7 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     not_run = tuple(e for e in dict.fromkeys(tested) if e not in names and e in cat)
     prov = _provenance(store, records, command)
     text = abstract(rows, counts, prov.runs, prov.runs_by_status, names, counts_all, _source(frame, cat))
-    return ReportData(title or "lossdb: cross-entropy against MSE, measured",
+    return ReportData("lossdb: cross-entropy against MSE, measured",
                       datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), text, counts, rows, sections,
                       not_run, prov, experiments=tuple(experiments) if experiments else None)
 
