@@ -1,6 +1,6 @@
 """Dashboard benchmark: a synthetic database of 5,000 runs × 200 epochs × 12 metrics (12 M metric
 rows); the Summary page and the Convergence chart of the largest experiment timed with AppTest, cold
-(empty Streamlit caches; the verdicts computed, and read from core.verdictcache as `lossdb run`
+(empty Streamlit caches; the verdicts computed, and read from core.cache as `lossdb run`
 leaves them) and warm, and once in headless Chromium (verdict cache filled).
 
 Run: python -m bench.dashboard [--db PATH] [--runs N] [--epochs N] [--no-browser]
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-import core
-from core.experiments import arm_hash
-from core.store import NewRun, open_store
+import lossdb.core as core
+from lossdb.core.experiments.spec import arm_hash
+from lossdb.core.store import NewRun, open_store
 
 METRICS = ("train_loss", "val_loss", "test_loss", "train_accuracy", "val_accuracy", "test_accuracy",
            "val_nll", "test_nll", "test_brier", "test_ece", "grad_norm", "saturation")

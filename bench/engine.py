@@ -12,9 +12,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from core import experiments as ex
-from core import runner
-from core.train import train_stack
+from lossdb.core.experiments import spec as ex
+from lossdb.core.runner import execute as runner
+from lossdb.core.engine.train import train_stack
 
 REFERENCE = """
 [experiment]
@@ -75,7 +75,7 @@ def _timed(part):
 
 def reference_flops(spec) -> tuple[float, int]:
     """FLOPs of the sweep (6·P per trained sample, 2·P per evaluated sample) and the number of model-steps."""
-    from core.data import prepare
+    from lossdb.core.data.prepare import prepare
 
     d = prepare(spec.data, 0, np.float32)
     n_train, n_eval = len(d.y_train), len(d.y_train) + len(d.y_val) + len(d.y_test)

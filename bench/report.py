@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core import report as reports
-from core.claims import CLAIMS
-from core.experiments import arm_hash
-from core.report import figures
-from core.store import NewRun, open_store
+from lossdb.core import report as reports
+from lossdb.core.judging.claims import CLAIMS
+from lossdb.core.experiments.spec import arm_hash
+from lossdb.core.report import figures
+from lossdb.core.store import NewRun, open_store
 
 SEEDS, EPOCHS, LRS = 10, 30, (0.1, 0.5, 2.0)
 CONDITIONS = {"label-noise": ("label_noise", (0.0, 0.2, 0.4)), "outliers": ("outliers", (0.0, 0.1, 0.3)),

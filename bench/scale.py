@@ -8,7 +8,7 @@ are not (copies of the same seeds are not independent), so read the timings, not
 Each measurement runs in a fresh process (whole command, imports included), the median of
 --repeat runs of its wall and CPU seconds (CPU is the fairer figure on a busy machine), with that
 process's peak resident memory, twice: "computed" with no cache (every verdict judged, every chart
-rendered) and "cached" after one earlier run filled $LOSSDB_CACHE_DIR (core.verdictcache; what a
+rendered) and "cached" after one earlier run filled $LOSSDB_CACHE_DIR (core.cache; what a
 user sees after `lossdb run`, which judges a large store once it has trained):
   compare      `lossdb compare`
   summary      the dashboard's Summary page, cold (a new process, empty caches), through AppTest
@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.store import open_store
+from lossdb.core.store import open_store
 
 SEED_STRIDE = 1000
 LOSSDB = str(Path(sys.executable).parent / "lossdb")
@@ -51,8 +51,8 @@ READS_CHILD = """
 import sys, time
 import numpy as np
 import pandas  # imported before the clock starts, as every caller has it already
-from core.claims import CLAIMS
-from core.store import open_store
+from lossdb.core.judging.claims import CLAIMS
+from lossdb.core.store import open_store
 store = open_store(sys.argv[1], create=False, read_only=True)
 runs = list(store.iter_runs())
 by_experiment = {}

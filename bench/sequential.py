@@ -1,7 +1,7 @@
 """Sequential verdicts by simulation: how often `--until-decided` decides, and how many seeds it uses.
 
 Run: python -m bench.sequential [--sequences N]. Simulated paired differences (no training): start at
-5 seeds, add rounds of 5 (or double) up to 50, judge with core.decisions.outcome at each look.
+5 seeds, add rounds of 5 (or double) up to 50, judge with core.judging.decisions.outcome at each look.
 Prints figures; asserts nothing.
 """
 
@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from core.sequential import simulate
+from lossdb.core.judging.sequential import simulate
 
 SCHEDULES = {"fixed 50 seeds": (50,), "rounds of 5": tuple(range(5, 55, 5)), "doubling": (5, 10, 20, 40, 50)}
 SCENARIOS = {  # name: (true effect, sd, minimum effect), in units of the minimum effect

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.store import NewRun, open_store
+from lossdb.core.store import NewRun, open_store
 
 BATCH = 50  # runs per save_runs call, about one stack of a quick experiment
 
@@ -95,8 +95,8 @@ def layout_sizes(db: str) -> dict[str, float]:
     """MB each candidate layout takes for every series of `db` (each built alone, then VACUUMed)."""
     import zlib
 
-    from core.store import open_store as open_db
-    from core.store.packing import pack
+    from lossdb.core.store import open_store as open_db
+    from lossdb.core.store.packing import pack
 
     with open_db(db, create=False, read_only=True) as store:
         ids = [r.id for r in store.list_runs()]
@@ -147,7 +147,7 @@ def layout_sizes(db: str) -> dict[str, float]:
 EXPORT_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from core.store import export, open_store
+from lossdb.core.store import export, open_store
 store = open_store(sys.argv[1], create=False, read_only=True)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cli.main import app
-from core import experiments as ex
+from lossdb.cli.main import app
+from lossdb.core.experiments import spec as ex
 
 
 def _run(args: list[str]) -> float:
@@ -36,9 +36,9 @@ def _run(args: list[str]) -> float:
 
 
 def _judge(db: str, experiments: list[str], sequential: bool) -> dict[str, object]:
-    from core.judging import claims_of, designs_of
-    from core.store import open_store
-    from core.verdicts import evaluate, summary
+    from lossdb.core.judging.judge import claims_of, designs_of
+    from lossdb.core.store import open_store
+    from lossdb.core.judging.verdicts import evaluate, summary
 
     with open_store(db, create=False, read_only=True) as store:
         claims = claims_of(store)
@@ -48,7 +48,7 @@ def _judge(db: str, experiments: list[str], sequential: bool) -> dict[str, objec
 
 
 def _runs(db: str, experiments: list[str]) -> tuple[int, float]:
-    from core.store import open_store
+    from lossdb.core.store import open_store
 
     with open_store(db, create=False, read_only=True) as store:
         runs = [r for name in experiments for r in store.list_runs(experiment=name)]

@@ -10,14 +10,14 @@ from typing import Annotated
 
 import typer
 
-from cli.options import DbOption
+from lossdb.cli.options import DbOption
 
 
 def app_path() -> Path:
     """The installed dashboard's entry script, located without importing the dashboard."""
-    from core.errors import ConfigError
+    from lossdb.core.errors import ConfigError
 
-    spec = importlib.util.find_spec("dashboard")
+    spec = importlib.util.find_spec("lossdb.dashboard")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError("the lossdb dashboard is not installed: reinstall lossdb (pip install -e .)")
     return Path(list(spec.submodule_search_locations)[0]) / "app.py"
@@ -27,7 +27,7 @@ def streamlit_command(app: Path, host: str, port: int) -> list[str]:
     """The `streamlit run` command line (through dashboard.serve, which imports the heavy modules
     before the first page load) that serves `app` on host:port. The database URL is not on it:
     a command line is visible to every local user (`ps`), so the URL goes in $LOSSDB_DB."""
-    return [sys.executable, "-m", "dashboard.serve", "run", str(app),
+    return [sys.executable, "-m", "lossdb.dashboard.serve", "run", str(app),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
 
@@ -46,7 +46,7 @@ def dashboard(
 
     Example: lossdb dashboard --db lossdb.db --port 8502
     """
-    from core.store import ENV_VAR, describe, open_store, resolve_url
+    from lossdb.core.store import ENV_VAR, describe, open_store, resolve_url
 
 
     url = resolve_url(db)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli.options import DbOption
-from cli.progress import steps
+from lossdb.cli.options import DbOption
+from lossdb.cli.progress import steps
 
 
 def report(
@@ -34,11 +34,11 @@ def report(
 
     Example: lossdb run --preset quick && lossdb report --format pdf --out report.pdf
     """
-    from core import report as reports  # imported on use: Altair and Typst would slow every command
-    from core.errors import ConfigError
-    from core.judging import check_experiments
-    from core.outfiles import check_target
-    from core.store import open_store, resolve_url, sqlite_path
+    from lossdb.core import report as reports  # imported on use: Altair and Typst would slow every command
+    from lossdb.core.errors import ConfigError
+    from lossdb.core.judging.judge import check_experiments
+    from lossdb.core.outfiles import check_target
+    from lossdb.core.store import open_store, resolve_url, sqlite_path
 
     if fmt not in reports.FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
@@ -60,8 +60,8 @@ def report(
 def command_line(experiments: list[str], fmt: str, out: Path | None, interactive: bool, title: str | None,
                  url: str) -> str:
     """The command that makes this report again (the database URL with its password masked)."""
-    from core import report as reports
-    from core.store import mask_url
+    from lossdb.core import report as reports
+    from lossdb.core.store import mask_url
 
     args = ["lossdb", "report"]
     for name in experiments:

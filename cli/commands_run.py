@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.options import DbOption, PlainCommand
+from lossdb.cli.options import DbOption, PlainCommand
 
 err = Console(stderr=True)
 
@@ -67,10 +67,11 @@ def run(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from core import retarget, runner
-    from core.executors import cpu_count, open_executor, sigterm_as_interrupt
-    from core.store import describe, open_store
-    from core.validate import LIMITS, NO_LIMITS
+    from lossdb.core.experiments import retarget
+    from lossdb.core.runner import execute as runner
+    from lossdb.core.runner.executors import cpu_count, open_executor, sigterm_as_interrupt
+    from lossdb.core.store import describe, open_store
+    from lossdb.core.experiments.validate import LIMITS, NO_LIMITS
 
 
     err = Console(stderr=True)
@@ -114,14 +115,14 @@ def run(
 
 def _warm(store, err) -> None:
     """Judge a large store once now, and tabulate its runs, so that the next compare, dashboard
-    visit or report reads them from the cache (core.verdictcache) instead of computing them."""
-    from core import verdictcache
-    from core.judging import judge_store
+    visit or report reads them from the cache (core.cache) instead of computing them."""
+    from lossdb.core import cache as verdictcache
+    from lossdb.core.judging.judge import judge_store
 
     if verdictcache.folder() is None or store.counts(metric_rows=False)["runs"] < verdictcache.WARM_MIN_RUNS:
         return
-    from core.analysis import kept_runs_frame
-    from core.errors import LossdbError
+    from lossdb.core.analysis.frame import kept_runs_frame
+    from lossdb.core.errors import LossdbError
 
     started = time.perf_counter()
     try:
@@ -134,13 +135,13 @@ def _warm(store, err) -> None:
 
 def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size, all_conditions,
                    db, started) -> None:
-    """`lossdb run --until-decided`: rounds of seeds through core.adaptive, a progress bar per round."""
-    from core import experiments as ex
-    from core import runner
-    from core.adaptive import focus, until_decided
-    from core.executors import open_executor
-    from core.judging import claims_of, judge_store
-    from core.store import open_store
+    """`lossdb run --until-decided`: rounds of seeds through core.judging.adaptive, a progress bar per round."""
+    from lossdb.core.experiments import spec as ex
+    from lossdb.core.runner import execute as runner
+    from lossdb.core.judging.adaptive import focus, until_decided
+    from lossdb.core.runner.executors import open_executor
+    from lossdb.core.judging.judge import claims_of, judge_store
+    from lossdb.core.store import open_store
 
     start = {}
     for p in plans:
@@ -186,7 +187,7 @@ def experiments(
 
     Example: lossdb experiments --db results.db
     """
-    from core import experiments as ex
+    from lossdb.core.experiments import spec as ex
 
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
     table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
@@ -206,8 +207,8 @@ def experiments(
 def _stored(db: str | None) -> tuple[str, list[dict]] | None:
     """The stored experiments and the masked URL; None when no --db is given and the default
     database does not exist."""
-    from core.errors import StoreError
-    from core.store import mask_url, open_store
+    from lossdb.core.errors import StoreError
+    from lossdb.core.store import mask_url, open_store
 
     try:
         store = open_store(db, create=False, read_only=True)
@@ -220,7 +221,7 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
 
 
 def _tests(spec: dict) -> str:
-    from core.comparisons import comparisons_of
+    from lossdb.core.experiments.comparisons import comparisons_of
 
     comparisons = comparisons_of(spec)
     if comparisons:

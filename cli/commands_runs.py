@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.options import DbOption, PlainCommand, experiment_option, format_option
+from lossdb.cli.options import DbOption, PlainCommand, experiment_option, format_option
 
 if TYPE_CHECKING:
-    from core.listing import Listing
+    from lossdb.core.analysis.listing import Listing
 
 FORMATS = ("table", "json", "csv")
 HEADERS = {"wall_seconds": "wall s", "test_accuracy": "test acc", "test_rmse": "test rmse"}
@@ -45,11 +45,11 @@ def runs(
 
     Example: lossdb runs -e label-noise --sort -test_accuracy --limit 10
     """
-    from core import jsontext
-    from core.errors import ConfigError
-    from core.listing import listing
-    from core.losses import LOSSES
-    from core.store import STATUSES, mask_url, open_store, run_as_dict
+    from lossdb.core import jsontext
+    from lossdb.core.errors import ConfigError
+    from lossdb.core.analysis.listing import listing
+    from lossdb.core.engine.losses import LOSSES
+    from lossdb.core.store import STATUSES, mask_url, open_store, run_as_dict
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
@@ -87,7 +87,7 @@ def _csv(shown: Listing, chosen: bool) -> None:
 
 
 def _table(shown: Listing) -> None:
-    from core.listing import cell
+    from lossdb.core.analysis.listing import cell
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for c in shown.columns:

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cli.options import DbOption, PlainCommand, experiment_option, format_option
-from cli.progress import steps
+from lossdb.cli.options import DbOption, PlainCommand, experiment_option, format_option
+from lossdb.cli.progress import steps
 
 SHOW_FORMATS = ("text", "json")
 EXPORT_FORMATS = ("csv", "jsonl")  # core.store.EXPORT_FORMATS, named here so that --help imports no store
@@ -34,15 +34,15 @@ def show(
 
     Example: lossdb show 12 --format json
     """
-    from core import jsontext
-    from core.analysis import flat_config
-    from core.errors import ConfigError
-    from core.listing import cell, flat_row, short
-    from core.store import (
+    from lossdb.core import jsontext
+    from lossdb.core.analysis.frame import flat_config
+    from lossdb.core.errors import ConfigError
+    from lossdb.core.analysis.listing import cell, flat_row, short
+    from lossdb.core.store import (
         open_store,
         run_as_dict,
     )
-    from core.validate import check_run_ids
+    from lossdb.core.experiments.validate import check_run_ids
 
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
@@ -96,7 +96,7 @@ def _two_columns(rows: list[tuple[str, str]]) -> Table:
 
 def _extra_text(name: str, value: object) -> str:
     """A run's extra as one line: the reliability diagram's bins are summarised, not listed."""
-    from core import jsontext
+    from lossdb.core import jsontext
 
     if name == "reliability" and isinstance(value, dict):
         counts = [c for c in value.get("count", []) if c]
@@ -119,8 +119,8 @@ def export_runs(
 
     Example: lossdb export --format jsonl --out exported/
     """
-    from core.errors import ConfigError
-    from core.store import (
+    from lossdb.core.errors import ConfigError
+    from lossdb.core.store import (
         export,
         open_store,
     )
@@ -145,12 +145,12 @@ def delete(
 
     Example: lossdb delete 3 4 5 --yes   or   lossdb delete --experiment convergence
     """
-    from core.errors import ConfigError
-    from core.store import (
+    from lossdb.core.errors import ConfigError
+    from lossdb.core.store import (
         mask_url,
         open_store,
     )
-    from core.validate import check_run_ids
+    from lossdb.core.experiments.validate import check_run_ids
 
 
     if bool(run_ids) == (experiment is not None):
@@ -187,7 +187,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
     Example: lossdb db upgrade --db lossdb.db
     """
-    from core.store import (
+    from lossdb.core.store import (
         upgrade,
     )
 
@@ -207,7 +207,7 @@ def db_current(db: DbOption = None) -> None:
 
     Example: lossdb db current --db lossdb.db
     """
-    from core.store import (
+    from lossdb.core.store import (
         current,
         head_revision,
         known_revisions,

@@ -8,8 +8,8 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from core.errors import ConfigError, LossdbError
-from core.executors import Terminated
+from lossdb.core.errors import ConfigError, LossdbError
+from lossdb.core.runner.executors import Terminated
 
 
 class LossdbGroup(TyperGroup):

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-import core
-from cli import (
+import lossdb.core as core
+from lossdb.cli import (
     commands_compare,
     commands_dashboard,
     commands_report,
@@ -15,8 +15,8 @@ from cli import (
     commands_runs,
     commands_store,
 )
-from cli.errors import LossdbGroup
-from cli.options import HELP_SETTINGS, MARKUP, plain_help
+from lossdb.cli.errors import LossdbGroup
+from lossdb.cli.options import HELP_SETTINGS, MARKUP, plain_help
 
 app = typer.Typer(cls=LossdbGroup, no_args_is_help=True, add_completion=False,
                   help="Measure when to train with MSE and when with cross-entropy.",

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from core.errors import ConfigError
+from lossdb.core.errors import ConfigError
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-import core
+import lossdb.core as core
 
 
 @lru_cache(maxsize=1)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import LossdbError
-from dashboard import loaders
+from lossdb.core.errors import LossdbError
+from lossdb.dashboard import loaders
 
 st.set_page_config(page_title="lossdb", page_icon=":material/show_chart:", layout="wide")
 

@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import analysis, judging
-from core.errors import LossdbError
-from core.outcomes import Verdict
-from core.store import RunRecord, Store, describe, open_store, resolve_url, sqlite_path
+from lossdb.core.analysis import frame as analysis
+from lossdb.core.judging import judge as judging
+from lossdb.core.errors import LossdbError
+from lossdb.core.judging.outcomes import Verdict
+from lossdb.core.store import RunRecord, Store, describe, open_store, resolve_url, sqlite_path
 
 SERVER_TOKEN_TTL_S = 5
 Token = tuple[Any, ...]
@@ -113,19 +114,19 @@ def counts(url: str, token: Token) -> dict[str, Any]:
 
 @st.cache_data(show_spinner="Reading runs…")
 def runs(url: str, token: Token) -> pd.DataFrame:
-    """One row per stored run (core.analysis.runs_frame, kept on disk until the database changes)."""
+    """One row per stored run (core.analysis.frame.runs_frame, kept on disk until the database changes)."""
     return analysis.kept_runs_frame(store(url))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)  # a resource: claims hold functions, not picklable data
 def declared(url: str, token: Token) -> dict[str, Any]:
-    """The claims the stored experiments are judged by (core.judging.claims_of), until the database changes."""
+    """The claims the stored experiments are judged by (core.judging.judge.claims_of), until the database changes."""
     return judging.claims_of(store(url))
 
 
 @st.cache_data(show_spinner="Computing verdicts…")
 def verdicts(url: str, token: Token) -> list[Verdict]:
-    """Every verdict of every claim (core.judging; kept on disk by core.verdictcache until the
+    """Every verdict of every claim (core.judging.judge; kept on disk by core.cache until the
     database changes; the runs frame, shared with the run pages, is read only to compute them)."""
     return judging.judge_store(store(url), all_conditions=True, frame=lambda: runs(url, token))
 
@@ -139,7 +140,7 @@ def curves(url: str, token: Token, run_ids: tuple[int, ...], metric: str) -> pd.
 @st.cache_data(show_spinner="Aggregating curves…")
 def aggregate(url: str, token: Token, run_ids: tuple[int, ...], metric: str,
               by: tuple[str, ...] = ("label", "lr")) -> pd.DataFrame:
-    """Mean, sd, min, max and 95% CI per group and epoch (core.analysis.aggregate_curves)."""
+    """Mean, sd, min, max and 95% CI per group and epoch (core.analysis.frame.aggregate_curves)."""
     frame = runs(url, token)
     chosen = frame[frame["id"].isin(run_ids)]
     return analysis.aggregate_curves(chosen, curves(url, token, run_ids, metric), by=by)
@@ -183,9 +184,9 @@ def reliability(url: str, token: Token, experiment: str, run_ids: tuple[int, ...
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def evidence_spec(frame: pd.DataFrame, ratio: bool, favoured: str, other: str) -> dict[str, Any]:
-    """The Vega-Lite spec of one measure's evidence chart (core.charts.evidence_chart), kept per
+    """The Vega-Lite spec of one measure's evidence chart (core.present.charts.evidence_chart), kept per
     frame: building and validating it through Altair took ~0.1 s a chart on every rerun."""
-    from core import charts
+    from lossdb.core.present import charts
 
     chart = charts.evidence_chart(frame, label="comparison", ratio=ratio, favoured=favoured, other=other)
     return chart.to_dict(validate=False)  # the chart functions are validated against the schema in tests
@@ -194,7 +195,7 @@ def evidence_spec(frame: pd.DataFrame, ratio: bool, favoured: str, other: str) -
 @st.cache_data(show_spinner=False)
 def analytic_curves(points: int = 400) -> pd.DataFrame:
     """Analytic loss and gradient norm of ce, mse, mae, hinge and focal against p̂ of the true class."""
-    from core.verdicts import analytic_curves  # scipy: only for the analytic curves
+    from lossdb.core.judging.verdicts import analytic_curves  # scipy: only for the analytic curves
 
     return analytic_curves(np.linspace(0.001, 0.999, points))
 
@@ -207,7 +208,7 @@ def metric_columns(frame: pd.DataFrame) -> list[str]:
 
 def report_name(fmt: str, interactive: bool = False) -> tuple[str, str]:
     """(file name, MIME type) of one report download, known before the report is built."""
-    from core import report as reports
+    from lossdb.core import report as reports
 
     return reports.download_name(fmt, interactive), reports.MIME[fmt]
 
@@ -232,7 +233,7 @@ _REPORT_LOCK = threading.Lock()
 
 def report_file(s: Store, request: ReportRequest, fmt: str, interactive: bool = False) -> bytes:
     """The bytes of one report format (Markdown as a .zip), from the shared model and charts."""
-    from core import report as reports
+    from lossdb.core import report as reports
 
     with _REPORT_LOCK:  # two clicks at once build the model and charts once
         data, svgs = _report_model(s, request)
@@ -243,8 +244,8 @@ def report_file(s: Store, request: ReportRequest, fmt: str, interactive: bool = 
 @lru_cache(maxsize=2)
 def _report_model(s: Store, request: ReportRequest) -> tuple[Any, Callable[[], dict[str, str]]]:
     """The report's model, and its charts' SVGs rendered on first use, per request (the last two kept)."""
-    from core import report as reports
-    from core.report import figures
+    from lossdb.core import report as reports
+    from lossdb.core.report import figures
 
     line = command("lossdb report" + "".join(f" --experiment {e}" for e in request.experiments)
                    + (f" --title {request.title!r}" if request.title else ""), request.url)

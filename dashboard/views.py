@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from core import present
-from core.display import VERDICT_COLORS
-from core.judging import claims_of
-from core.outcomes import Verdict
+from lossdb.core.present import cells as present
+from lossdb.core.present.display import VERDICT_COLORS
+from lossdb.core.judging.judge import claims_of
+from lossdb.core.judging.outcomes import Verdict
 
 SUMMARY_COLUMNS = (*present.SUMMARY_COLUMNS, "statement", "experiment", "condition", "lr")
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core import lrchoice
-from core.display import BANDS
-from core.status import DONE_STATUSES
+from lossdb.core.judging import lrchoice
+from lossdb.core.present.display import BANDS
+from lossdb.core.status import DONE_STATUSES
 
 TUNED = "each arm's best (validation)"
 ALL_LRS = "all"

@@ -6,8 +6,8 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from core.store.engine import make_engine, resolve_url
-from core.store.models import Base
+from lossdb.core.store.engine import make_engine, resolve_url
+from lossdb.core.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

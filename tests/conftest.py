@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-import cli.main
-from core.store import Store, open_store
+from lossdb.cli import main as cli_main
+from lossdb.core.store import Store, open_store
 
 PG_ENV = "LOSSDB_TEST_PG_URL"
 
@@ -97,7 +97,7 @@ def keep_main_module() -> Iterator[None]:
 def quick_catalogue_db(tmp_path_factory) -> tuple[str, str]:
     """A SQLite file holding a real `lossdb run --preset quick` of the whole catalogue, and its output."""
     db = tmp_path_factory.mktemp("catalogue") / "lossdb.db"
-    result = CliRunner().invoke(cli.main.app, ["run", "--preset", "quick", "--jobs", "2", "--db", str(db)])
+    result = CliRunner().invoke(cli_main.app, ["run", "--preset", "quick", "--jobs", "2", "--db", str(db)])
     assert result.exit_code == 0, result.output
     return str(db), result.output
 
@@ -132,7 +132,7 @@ def newcomer_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     in `hidden`, the arm and the seed, its first arm labelled with Markdown-like text."""
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from lossdb.cli.main import app
 
     folder = tmp_path_factory.mktemp("newcomer")
     (folder / "grid.toml").write_text(NEWCOMER_GRID)

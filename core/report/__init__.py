@@ -13,11 +13,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from core import jsontext
-from core.errors import ConfigError
-from core.outfiles import check_target, write_atomic
-from core.report import figures
-from core.report.model import SCHEMA_VERSION, ReportData, as_json, build
+from lossdb.core import jsontext
+from lossdb.core.errors import ConfigError
+from lossdb.core.outfiles import check_target, write_atomic
+from lossdb.core.report import figures
+from lossdb.core.report.model import SCHEMA_VERSION, ReportData, as_json, build
 
 FORMATS = ("html", "md", "pdf", "json")
 EXTENSIONS = {"html": ".html", "md": ".md", "pdf": ".pdf", "json": ".json"}
@@ -30,7 +30,7 @@ __all__ = ["FORMATS", "SCHEMA_VERSION", "ReportData", "as_json", "build", "downl
 
 def schema() -> dict[str, Any]:
     """The JSON schema of the JSON format (core/report/report.schema.json)."""
-    text = resources.files("core.report").joinpath("report.schema.json").read_text(encoding="utf-8")
+    text = resources.files("lossdb.core.report").joinpath("report.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -59,14 +59,14 @@ def files(data: ReportData, fmt: str, name: str = DEFAULT_STEM, interactive: boo
         return {main: (text + "\n").encode()}
     svgs = svgs if svgs is not None else figures.svgs(data.charts)
     if fmt == "html":
-        from core.report import html
+        from lossdb.core.report import html
 
         return {main: html.render(data, svgs, interactive).encode()}
     if fmt == "pdf":
-        from core.report import pdf
+        from lossdb.core.report import pdf
 
         return {main: pdf.render(data, svgs)}
-    from core.report import markdown
+    from lossdb.core.report import markdown
 
     folder = f"{name}_files"
     out = {main: markdown.render(data, folder).encode()}

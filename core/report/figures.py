@@ -1,4 +1,4 @@
-"""The report's charts: the dashboard's Altair specs (core.charts) for one condition of an experiment,
+"""The report's charts: the dashboard's Altair specs (core.present.charts) for one condition of an experiment,
 rendered offline to SVG by vl-convert."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import display, verdictcache
-from core.outfiles import write_atomic
+from lossdb.core.present import display
+from lossdb.core import cache as verdictcache
+from lossdb.core.outfiles import write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,7 +56,8 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
     """The convergence chart of `metric` for the runs of one condition (already narrowed to the
     learning rates shown), or None when no run has a finite value of it."""
     # pandas and Altair: only to make a chart, never to read one kept
-    from core import analysis, charts
+    from lossdb.core.analysis import frame as analysis
+    from lossdb.core.present import charts
 
     agg = analysis.aggregate_curves(runs, curves, by=("label", "lr"))
     if agg.empty:
@@ -92,7 +94,7 @@ def svg(chart: Chart) -> str:
 
 
 def cache_dir() -> Path | None:
-    """Where rendered charts are kept (core.verdictcache.root: the user's lossdb cache, in charts/);
+    """Where rendered charts are kept (core.cache.root: the user's lossdb cache, in charts/);
     None when LOSSDB_CACHE_DIR is set empty."""
     return verdictcache.root("charts")
 

@@ -18,9 +18,9 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from core.report.figures import Chart
-from core.report.model import ReportData, Section
-from core.report.view import (
+from lossdb.core.report.figures import Chart
+from lossdb.core.report.model import ReportData, Section
+from lossdb.core.report.view import (
     CHOSEN_NOTE,
     Table,
     arm_table,
@@ -38,7 +38,7 @@ NUMERIC = {"n", "lr", "runs"}
 
 def css() -> str:
     """The report's stylesheet (core/report/report.css)."""
-    return resources.files("core.report").joinpath("report.css").read_text(encoding="utf-8")
+    return resources.files("lossdb.core.report").joinpath("report.css").read_text(encoding="utf-8")
 
 
 def inline(text: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from core.report.model import ReportData, Section
-from core.report.view import (
+from lossdb.core.report.model import ReportData, Section
+from lossdb.core.report.view import (
     CHOSEN_NOTE,
     Table,
     arm_table,

@@ -1,6 +1,6 @@
 """Everything a report says, computed once from the store: one ReportData that every format renders.
 
-The numbers come from core.analysis (runs, curves, aggregates) and core.claims (verdicts and the
+The numbers come from core.analysis.frame (runs, curves, aggregates) and core.judging.claims (verdicts and the
 summary, the same rows `lossdb compare` prints); nothing here formats for a reader.
 """
 
@@ -13,22 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core import lrchoice, present, verdictcache
-from core.claims import Claim
-from core.experiments import catalogue
-from core.headlines import summary, tally
-from core.judging import claims_from, claims_of, designs_of
-from core.outcomes import VERDICTS, Verdict
-from core.provenance import versions
-from core.report.figures import Chart, convergence, plain, slug
-from core.report.prose import abstract, network_text, optimiser_text, protocol, scale
-from core.status import DONE_STATUSES
-from core.store import mask_url
+from lossdb.core.judging import lrchoice
+from lossdb.core.present import cells as present
+from lossdb.core import cache as verdictcache
+from lossdb.core.judging.claims import Claim
+from lossdb.core.experiments.spec import catalogue
+from lossdb.core.judging.headlines import summary, tally
+from lossdb.core.judging.judge import claims_from, claims_of, designs_of
+from lossdb.core.judging.outcomes import VERDICTS, Verdict
+from lossdb.core.provenance import versions
+from lossdb.core.report.figures import Chart, convergence, plain, slug
+from lossdb.core.report.prose import abstract, network_text, optimiser_text, protocol, scale
+from lossdb.core.status import DONE_STATUSES
+from lossdb.core.store import mask_url
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from core.store import RunRecord, Store
+    from lossdb.core.store import RunRecord, Store
 
 SCHEMA_VERSION = "1.0"
 NOTABLE = ("diverged", "failed", "interrupted", "running")
@@ -141,7 +143,7 @@ class ReportData:
 def build(store: Store, experiments: list[str] | None = None, *, title: str | None = None,
           command: str = "lossdb report") -> ReportData:
     """Read the store once and compute everything the report shows (experiments=None: all); kept
-    by core.verdictcache until the database, lossdb or the environment's versions change, so only
+    by core.cache until the database, lossdb or the environment's versions change, so only
     the title and the date are new when nothing else is."""
     question = ("report", tuple(experiments or ()), command, tuple(sorted(versions().items(), key=str)))
     data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command))
@@ -151,8 +153,8 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
 def _build(store: Store, experiments: list[str] | None, command: str) -> ReportData:
     """Everything the report shows, computed from the store."""
     # pandas, scipy and Altair are imported here, not at the top: a cached report needs none of them
-    from core import analysis
-    from core.verdicts import evaluate
+    from lossdb.core.analysis import frame as analysis
+    from lossdb.core.judging.verdicts import evaluate
 
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
@@ -205,7 +207,7 @@ def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],
 
 def _settings(runs: pd.DataFrame) -> dict[str, str]:
     """The protocol as the configs of the runs state it: dataset, network, optimiser, lrs, epochs, seeds."""
-    from core import analysis
+    from lossdb.core.analysis import frame as analysis
 
     flats = [analysis.flat_config(c) for c in runs["config"]]
 
@@ -232,7 +234,7 @@ def _settings(runs: pd.DataFrame) -> dict[str, str]:
 
 def _epochs(runs: pd.DataFrame) -> list[int]:
     """The epochs the runs were configured for, as stored in their configs."""
-    from core import analysis
+    from lossdb.core.analysis import frame as analysis
 
     return sorted({int(e) for e in (analysis.flat_config(c).get("epochs") for c in runs["config"]) if e is not None})
 
@@ -284,7 +286,7 @@ def _table_metrics(name: str, runs: pd.DataFrame) -> tuple[str, ...]:
 
 
 def chosen_lrs(group: pd.DataFrame) -> dict[str, float]:
-    """Each arm's learning rate by the one rule of `core.lrchoice` (over all seeds), when an arm ran
+    """Each arm's learning rate by the one rule of `core.judging.lrchoice` (over all seeds), when an arm ran
     at several rates; its only rate otherwise."""
     best = {k: c.lr for k, c in lrchoice.chosen_lrs(group.to_dict("records")).items()}
     singles = {str(k): float(v.iloc[0]) for k, v in group.groupby("label")["lr"] if v.nunique() == 1}
@@ -292,7 +294,7 @@ def chosen_lrs(group: pd.DataFrame) -> dict[str, float]:
 
 
 def _condition(store: Store, name: str, cond: str, group: pd.DataFrame, budget: int) -> Condition:
-    from core import analysis
+    from lossdb.core.analysis import frame as analysis
 
     metrics = _table_metrics(name, group)
     best = chosen_lrs(group)

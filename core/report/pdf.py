@@ -9,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from core import jsontext
-from core.report.model import ReportData, Section
-from core.report.view import (
+from lossdb.core import jsontext
+from lossdb.core.report.model import ReportData, Section
+from lossdb.core.report.view import (
     CHOSEN_NOTE,
     Table,
     arm_table,
@@ -58,7 +58,7 @@ def document(data: ReportData) -> dict[str, Any]:
 
 def _sources(root: Path, data: ReportData, svgs: dict[str, str]) -> Path:
     """Write the template, data.json and the charts into `root`; the template's path."""
-    template = resources.files("core.report").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    template = resources.files("lossdb.core.report").joinpath(TEMPLATE).read_text(encoding="utf-8")
     (root / "charts").mkdir()
     for chart_id, svg in svgs.items():
         (root / "charts" / f"{chart_id}.svg").write_text(svg, encoding="utf-8")

@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.numbers import join_words, plural
-from core.outcomes import Verdict
+from lossdb.core.present.numbers import join_words, plural
+from lossdb.core.judging.outcomes import Verdict
 
 PLACEHOLDER = re.compile(r"\{(epochs|seeds)\}")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core import display, present
-from core.numbers import MISSING, lr_text, mean_sd, plural
-from core.report.model import Condition, ReportData, Section
+from lossdb.core.present import display, cells as present
+from lossdb.core.present.numbers import MISSING, lr_text, mean_sd, plural
+from lossdb.core.report.model import Condition, ReportData, Section
 
 SUMMARY_HEAD = present.SUMMARY_COLUMNS
 
@@ -46,7 +46,7 @@ def has_chosen_mark(cond: Condition) -> bool:
     return any(a.chosen and _several_lrs(cond, a.label) for a in cond.arms)
 
 
-CHOSEN_NOTE = ("★ the learning rate chosen for that arm on validation over all seeds (core.lrchoice); "
+CHOSEN_NOTE = ("★ the learning rate chosen for that arm on validation over all seeds (core.judging.lrchoice); "
                "the verdicts apply the same rule on one half of the seeds to measure the other half.")
 
 

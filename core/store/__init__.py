@@ -5,8 +5,8 @@ Only this package imports SQLAlchemy; callers get plain frozen records and panda
 
 from __future__ import annotations
 
-from core.store import migrate as _migrate
-from core.store.engine import (
+from lossdb.core.store import migrate as _migrate
+from lossdb.core.store.engine import (
     DEFAULT_URL,
     ENV_VAR,
     describe,
@@ -15,12 +15,12 @@ from core.store.engine import (
     resolve_url,
     sqlite_path,
 )
-from core.store.exports import FORMATS as EXPORT_FORMATS
-from core.store.exports import ExportResult, export, iter_metrics, iter_runs, run_as_dict
-from core.store.migrate import Upgrade, known_revisions
-from core.store.models import DONE_STATUSES, STATUSES
-from core.store.records import NewRun, RunRecord
-from core.store.store import Store
+from lossdb.core.store.exports import FORMATS as EXPORT_FORMATS
+from lossdb.core.store.exports import ExportResult, export, iter_metrics, iter_runs, run_as_dict
+from lossdb.core.store.migrate import Upgrade, known_revisions
+from lossdb.core.store.models import DONE_STATUSES, STATUSES
+from lossdb.core.store.records import NewRun, RunRecord
+from lossdb.core.store.store import Store
 
 __all__ = [
     "DEFAULT_URL",

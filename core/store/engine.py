@@ -23,7 +23,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from core.errors import StoreError
+from lossdb.core.errors import StoreError
 
 DEFAULT_URL = "sqlite:///lossdb.db"
 ENV_VAR = "LOSSDB_DB"

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from core import jsontext
-from core.errors import ConfigError, StoreError
-from core.outfiles import atomic_open
+from lossdb.core import jsontext
+from lossdb.core.errors import ConfigError, StoreError
+from lossdb.core.outfiles import atomic_open
 
 from .records import RunRecord
 from .store import Store

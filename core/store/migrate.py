@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from core.errors import SchemaOutdatedError, StoreError
+from lossdb.core.errors import SchemaOutdatedError, StoreError
 
 from .engine import SQLITE_HEADER, connection, describe, enable_wal, make_engine, sqlite_path
 
@@ -39,7 +39,7 @@ def alembic_config(conn: Connection | None = None) -> Config:
     from alembic.config import Config
 
     cfg = Config()
-    location = str(files("migrations")).replace("%", "%%")
+    location = str(files("lossdb.migrations")).replace("%", "%%")
     cfg.set_main_option("script_location", location)
     cfg.attributes["connection"] = conn
     return cfg
@@ -49,7 +49,7 @@ def alembic_config(conn: Connection | None = None) -> Config:
 def _revisions() -> dict[str, str | None]:
     """revision → down_revision of every script in migrations/versions (read once per process)."""
     out: dict[str, str | None] = {}
-    for entry in files("migrations").joinpath("versions").iterdir():
+    for entry in files("lossdb.migrations").joinpath("versions").iterdir():
         if not entry.name.endswith(".py") or entry.name.startswith("__"):
             continue
         found = {m[0]: m[2] or m[3] or None for m in _DECLARED.findall(entry.read_text(encoding="utf-8"))}

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core.status import DONE_STATUSES, STATUSES  # noqa: F401  (re-exported by core.store)
+from lossdb.core.status import DONE_STATUSES, STATUSES  # noqa: F401  (re-exported by core.store)
 
 # Every constraint and index gets a predictable name, so batch migrations on SQLite
 # (which recreate tables) and PostgreSQL can address them by name.

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import StoreError
+from lossdb.core.errors import StoreError
 
 from .models import STATUSES
 

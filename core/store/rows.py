@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table
 
-from core.errors import StoreError
+from lossdb.core.errors import StoreError
 
 from .records import NewRun, RunRecord, to_utc
 

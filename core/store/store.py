@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from core.errors import StoreError
+from lossdb.core.errors import StoreError
 
 from .engine import connection, describe
 from .models import DONE_STATUSES, STATUSES, Experiment, Run, RunSummary, Series

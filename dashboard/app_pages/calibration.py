@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import charts
-from dashboard import links, loaders, widgets
+from lossdb.core.present import charts
+from lossdb.dashboard import links, loaders, widgets
 
 SCORES = ("test_ece", "test_brier", "test_nll")
 LINKED = (*links.selection_params("cal"), links.Param("log", "cal_log", "bool"))

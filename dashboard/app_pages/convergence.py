@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import charts, display
-from dashboard import links, loaders, widgets
+from lossdb.core.present import charts, display
+from lossdb.dashboard import links, loaders, widgets
 
 FOCUS_METRIC = "focus_metric"
 PREFERRED_METRICS = ("test_accuracy", "test_rmse", "train_loss")  # what a reader compares first

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import charts, display
-from core.analysis import flat_config
-from dashboard import links, loaders, widgets
+from lossdb.core.present import charts, display
+from lossdb.core.analysis.frame import flat_config
+from lossdb.dashboard import links, loaders, widgets
 
 LINKED = (*links.selection_params("grad"), *links.chart_params("grad"),
           *links.selection_params("sat", "neuron_"), links.Param("analytic_log", "analytic_log", "bool"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loaders
+from lossdb.dashboard import loaders
 
 # (format, interactive, button label)
 CHOICES = (("html", False, "HTML (one file, opens offline)"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import charts, display
-from dashboard import links, loaders
+from lossdb.core.present import charts, display
+from lossdb.dashboard import links, loaders
 
 FILTERS = ("experiment", "dataset", "loss", "head", "status")
 SHOWN = ["id", "experiment", "dataset", "loss", "head", "label", "lr", "seed", "status", "condition",

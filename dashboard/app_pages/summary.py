@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.headlines import summary
-from core.outcomes import VERDICTS
-from dashboard import links, loaders, views
-from dashboard.widgets import FOCUS
+from lossdb.core.judging.headlines import summary
+from lossdb.core.judging.outcomes import VERDICTS
+from lossdb.dashboard import links, loaders, views
+from lossdb.dashboard.widgets import FOCUS
 
 FOCUS_METRIC = "focus_metric"
 BADGES = {"supported": "green", "contradicted": "red", "equivalent": "blue", "inconclusive": "orange"}

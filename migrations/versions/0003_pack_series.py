@@ -19,7 +19,7 @@ import numpy as np
 import sqlalchemy as sa
 from alembic import op
 
-from core.errors import StoreError
+from lossdb.core.errors import StoreError
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"

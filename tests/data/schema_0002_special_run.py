@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from core.store import NewRun, open_store
+from lossdb.core.store import NewRun, open_store
 
 store = open_store(sys.argv[1], create=False)
 now = datetime(2026, 12, 1, tzinfo=UTC)

@@ -1,0 +1,196 @@
+"""Train a stack of K models (one shape, one dataset) at once; every model is one run.
+
+The jobs live apart: the stacked data (core.engine.stacking), each model's loss and head
+(core.engine.objective), the per-epoch yardsticks (core.engine.evaluation) and when a model has diverged
+(core.engine.divergence); this module holds the specs, the parameters with one epoch of training, and
+the loop that ties them together.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from lossdb.core.data.prepare import DataSpec, prepare
+from lossdb.core.data.datasets import is_deterministic
+from lossdb.core.engine.divergence import Divergence
+from lossdb.core.engine.evaluation import CONFIDENT_WRONG, Evaluator
+from lossdb.core.engine.nets import NetSpec, backward, forward, init_params
+from lossdb.core.engine.objective import Objective, group_key
+from lossdb.core.engine.optim import Optimizer, OptimSpec
+from lossdb.core.engine.stacking import StackData, stack_data
+
+__all__ = ["CONFIDENT_WRONG", "STREAM_BATCHES", "STREAM_INIT", "ModelSpec", "RunResult", "StackSpec",
+           "train_stack"]
+
+# Independent random streams of one seed (the data split draws its own inside core.data.prepare).
+STREAM_INIT, STREAM_BATCHES = 1, 2
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What varies between the models of a stack: loss, head, learning rate, seed, loss parameters."""
+
+    loss: str
+    head: str
+    lr: float
+    seed: int
+    loss_params: tuple[tuple[str, Any], ...] = ()  # gamma, q, delta, alpha as sorted (name, value) pairs
+    class_weights: str | tuple[float, ...] | None = None  # "balanced" or one weight per class
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """Everything the models of a stack share, and the models themselves."""
+
+    data: DataSpec
+    net: NetSpec  # n_inputs and n_outputs are filled in from the data
+    optim: OptimSpec
+    epochs: int
+    batch_size: int | None  # None: full batch
+    models: tuple[ModelSpec, ...]
+    dtype: str = "float32"
+
+
+@dataclass
+class RunResult:
+    """One trained model: per-epoch metrics (index 0 = before training), status and timings."""
+
+    metrics: dict[str, np.ndarray]
+    status: str  # "finished" or "diverged"
+    diverged_epoch: int | None  # the first epoch with non-finite or blown-up values (never stored)
+    epochs: int  # the last stored epoch: `epochs` for a finished run, diverged_epoch − 1 (≥ 0) otherwise
+    wall_seconds: float
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def train_stack(spec: StackSpec, progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
+    """Train every model of the stack; results in the order of spec.models."""
+    dtype = np.dtype(spec.dtype)
+    order = sorted(range(len(spec.models)), key=lambda k: group_key(spec.models[k]))
+    models = [spec.models[k] for k in order]
+    prepared = {s: prepare(spec.data, s, dtype) for s in sorted({m.seed for m in models})}
+    first = next(iter(prepared.values()))
+    net = replace(spec.net, n_inputs=first.n_features, n_outputs=first.n_outputs)
+    deterministic = is_deterministic(spec.data.dataset)
+    data = stack_data(models, [prepared[m.seed] for m in models], dtype, unscaled_targets=deterministic)
+    objective = Objective(models, data.weights)
+    evaluator = Evaluator(net, data, objective, record_output=deterministic,
+                          minority=_minority(spec.data, data.n_classes))
+    trainer = _Trainer(spec, net, models, data, objective, dtype)
+    # Tiny matrices: BLAS threads cost more than they give; parallelism comes from processes (--jobs).
+    with threadpool_limits(limits=1, user_api="blas"):
+        results = _run(spec.epochs, trainer, evaluator, progress)
+    out: list[RunResult] = [None] * len(models)  # type: ignore[list-item]
+    for pos, k in enumerate(order):
+        out[k] = results[pos]
+    return out
+
+
+def _minority(data: DataSpec, n_classes: int) -> int | None:
+    """The class whose recall an imbalanced set records (the last one unless named), else None."""
+    if data.imbalance == 1:
+        return None
+    return n_classes - 1 if data.minority_class is None else data.minority_class
+
+
+class _Trainer:
+    """The parameters and optimiser of K models and one epoch of mini-batch training."""
+
+    def __init__(self, spec: StackSpec, net: NetSpec, models: list[ModelSpec], data: StackData,
+                 objective: Objective, dtype: np.dtype):
+        self.net, self.batch_size, self.objective = net, spec.batch_size, objective
+        self.train = data.train
+        self.params = init_params(net, [_rng(m.seed, STREAM_INIT) for m in models], dtype)
+        self.optim = Optimizer(spec.optim, self.params, np.array([m.lr for m in models], dtype=np.float64))
+        self.batch_rngs = {s: _rng(s, STREAM_BATCHES) for s in sorted({m.seed for m in models})}
+        # Models of one seed share their batch order: one permutation per seed and epoch.
+        seeds = list(self.batch_rngs)
+        self.seed_of = np.array([seeds.index(m.seed) for m in models])
+        # Each epoch's shuffled copy of the training split, written into the same buffers every time.
+        self.X, self.y = np.empty_like(data.train.X), np.empty_like(data.train.y)
+
+    def epoch(self) -> None:
+        """One pass over the training split in mini-batches, each seed in its own order."""
+        tr, X, y = self.train, self.X, self.y
+        n = tr.n
+        perms = [rng.permutation(n) for rng in self.batch_rngs.values()]
+        for k, seed in enumerate(self.seed_of):
+            # mode="clip" (the indices are a permutation): numpy buffers `out` in its default mode
+            np.take(tr.X[k], perms[seed], axis=0, out=X[k], mode="clip")
+            np.take(tr.y[k], perms[seed], axis=0, out=y[k], mode="clip")
+        B = self.batch_size or n
+        for s in range(0, n, B):
+            z, cache = forward(self.net, self.params, X[:, s:s + B])
+            _, gz = self.objective.loss_and_grad(z, y[:, s:s + B])
+            gz *= 1.0 / z.shape[1]
+            self.optim.step(self.params, backward(self.net, self.params, cache, gz))
+
+    def stop(self, k: int) -> None:
+        """Freeze model k and zero its parameters (it diverged), so it no longer affects anything."""
+        self.optim.freeze(k)
+        for p in self.params:
+            p[k] = 0
+
+
+def _run(epochs: int, trainer: _Trainer, evaluator: Evaluator,
+         progress: Callable[[int, int], None] | None) -> list[RunResult]:
+    """Evaluate before training and after every epoch; stop models as they diverge (core.engine.divergence)."""
+    K = len(trainer.seed_of)
+    history: list[dict[str, np.ndarray]] = []
+    kept: list[np.ndarray] = []  # confidence, accuracy, count (K, bins) at each model's last kept epoch
+    div = Divergence(K, epochs)
+    start = time.perf_counter()
+    with np.errstate(all="ignore"):
+        for epoch in range(epochs + 1):
+            if epoch > 0:
+                trainer.epoch()
+            ev = evaluator.evaluate(trainer.params)
+            ev.row["wall_time"] = np.full(K, time.perf_counter() - start)
+            history.append(ev.row)
+            for k in div.update(epoch, ev.row["train_loss"], ev.finite):
+                trainer.stop(k)
+            if ev.reliability is not None:
+                kept = kept or [np.array(a) for a in ev.reliability]
+                for mine, now in zip(kept, ev.reliability, strict=True):
+                    mine[div.active] = now[div.active]
+            if progress:
+                progress(epoch, epochs)
+            if not div.active.any():
+                break
+    wall = time.perf_counter() - start
+    results = [_result(history, k, div, evaluator.objective.linear[k], wall / K) for k in range(K)]
+    for k, result in enumerate(results):
+        if kept and result.status == "finished":  # a diverged model has no meaningful probabilities
+            result.extras["reliability"] = _diagram(kept, k)
+    return results
+
+
+def _result(history: list[dict[str, np.ndarray]], k: int, div: Divergence, linear: bool,
+            wall: float) -> RunResult:
+    """Model k's run: its metrics at epochs 0 … its last kept epoch."""
+    last = int(div.last[k])
+    skip = {"saturation"} if linear else set()
+    metrics = {name: np.array([h[name][k] for h in history[: last + 1]], dtype=np.float64)
+               for name in history[0] if name not in skip}
+    return RunResult(metrics, div.status(k), div.epoch[k], max(last, 0), wall)
+
+
+def _diagram(reliability: list[np.ndarray], k: int) -> dict[str, list]:
+    """Model k's test reliability diagram (15 bins of top-label confidence) as plain lists, empty
+    bins and NaN as None, ready for JSON."""
+    conf, acc, count = reliability
+
+    def plain(a: np.ndarray) -> list[float | None]:
+        return [float(v) if np.isfinite(v) else None for v in a[k]]
+
+    return {"confidence": plain(conf), "accuracy": plain(acc), "count": [int(c) for c in count[k]]}
+
+
+def _rng(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, stream]))

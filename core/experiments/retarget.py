@@ -1,0 +1,179 @@
+"""The catalogue's claims on a user's own CSV: its experiments re-targeted to the user's data.
+
+`lossdb run --dataset csv:PATH --target COL` takes each catalogue experiment that applies to the
+task of the target column, keeps its arms, network, learning-rate grid, presets and claims, and
+replaces its datasets by the user's file (with the catalogue's test and validation shares and its
+training-split corruptions: label noise, imbalance, outliers). Each is stored as its own
+experiment, `NAME@KEY` (KEY = the file's stem, e.g. `convergence@mydata`), judged by the claims of
+the catalogue experiment NAME.
+
+Which experiments apply (APPLIES) and why the others do not (NOT_DATA_DRIVEN):
+- classification targets: convergence, calibration, label-noise, imbalance, lr-sensitivity,
+  margin, and binary when the target has two classes (its claims are about two-class problems);
+- regression targets: regression, outliers;
+- never: saturation, confident-mistakes and local-minima, for the reasons given below.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lossdb.core.experiments import spec as ex
+from lossdb.core.data.prepare import CSV_PREFIX, DataSpec, csv_facts, csv_raw, validate_spec
+from lossdb.core.errors import ConfigError
+from lossdb.core.experiments.spec import Experiment
+
+SEPARATOR = "@"
+
+
+@dataclass(frozen=True)
+class Applies:
+    """When a catalogue experiment applies to a user's data, and the question it asks there."""
+
+    task: str
+    question: str
+    min_classes: int = 2
+    max_classes: int | None = None
+
+
+APPLIES: dict[str, Applies] = {
+    "convergence": Applies("classification", "Does cross-entropy train a classifier faster than MSE?"),
+    "binary": Applies("classification", "On a two-class target, does cross-entropy on a sigmoid head "
+                      "beat MSE and the hinge loss?", max_classes=2),
+    "calibration": Applies("classification", "Does cross-entropy give better calibrated probabilities?"),
+    "label-noise": Applies("classification", "Is cross-entropy sensitive to flipped training labels?"),
+    "imbalance": Applies("classification", "Does cross-entropy, weighted or focal, handle a rare "
+                         "class better than MSE?"),
+    "lr-sensitivity": Applies("classification", "Does MSE on a linear output train a classifier "
+                              "fine when tuned?"),
+    "margin": Applies("classification", "Is the hinge loss an alternative to cross-entropy?"),
+    "regression": Applies("regression", "Is MSE the right loss for regression?"),
+    "outliers": Applies("regression", "Is MSE sensitive to outliers in the training targets?"),
+}
+NOT_DATA_DRIVEN: dict[str, str] = {
+    "saturation": "it follows one sigmoid neuron (input 1, target 0) started saturated, a test of "
+                  "the gradient formula that no dataset changes",
+    "confident-mistakes": "its verdict is analytic (each loss as the true class's probability goes "
+                          "to 0), the same for every dataset; calibration measures confident "
+                          "mistakes on your data",
+    "local-minima": "it needs a problem a tiny network can only just solve (spirals, xor); on other "
+                    "data, missing its 95% training-accuracy bar says more about noise than about "
+                    "local minima",
+}
+# Settings of the catalogue's generated datasets that mean nothing for a file.
+GENERATED_ONLY = ("n_samples", "noise", "noise_dist")
+
+
+def dataset_key(dataset: str | Path) -> str:
+    """The short name of a user's data in experiment names: the file's stem, e.g. "mydata"."""
+    text = str(dataset)
+    text = text[len(CSV_PREFIX):] if text.startswith(CSV_PREFIX) else text
+    stem = Path(text.strip()).name
+    stem = stem[:-4] if stem.lower().endswith(".csv") else stem
+    key = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "data"
+    return key if key[0].isalnum() else "d" + key
+
+
+def retargeted_name(experiment: str, dataset: str | Path) -> str:
+    """The stored name of a catalogue experiment on a user's data: convergence@mydata."""
+    return f"{experiment}{SEPARATOR}{dataset_key(dataset)}"
+
+
+def base_experiment(name: str) -> str:
+    """The catalogue experiment whose claims judge `name` (itself when it is not re-targeted)."""
+    return name.split(SEPARATOR, 1)[0]
+
+
+def experiments_of_dataset(names: Iterable[str], dataset: str) -> list[str]:
+    """Which of the (stored) experiment `names` ran on the user's data `dataset`, in catalogue order.
+
+    `dataset` is the key ("mydata"), the file name or csv:PATH; `lossdb compare --dataset` uses this."""
+    key = dataset_key(dataset)
+    order = {n: i for i, n in enumerate(APPLIES)}
+    mine = [n for n in names if SEPARATOR in n and n.split(SEPARATOR, 1)[1] == key]
+    return sorted(mine, key=lambda n: (order.get(base_experiment(n), len(order)), n))
+
+
+def applicable(task: str, n_classes: int) -> list[str]:
+    """The catalogue experiments that apply to a target of this task and number of classes."""
+    return [name for name, a in APPLIES.items() if a.task == task
+            and (task != "classification" or a.min_classes <= n_classes <= (a.max_classes or n_classes))]
+
+
+def retarget(path: str | Path, target: str = "target", names: Sequence[str] = (), *, task: str = "auto",
+             drop_missing: bool = False, folder: str | Path | None = None) -> list[Experiment]:
+    """The catalogue experiments `names` (default: every one that applies) on the user's CSV.
+
+    A relative `path` starts from `folder` (default: the current folder). Refuses, with the reason,
+    a name that is not in the catalogue or does not apply to the target's task."""
+    dataset = ex.csv_path(f"{CSV_PREFIX}{path}", Path(folder) if folder is not None else Path.cwd())
+    spec = DataSpec(dataset, target=target, task=task, drop_missing=drop_missing)
+    validate_spec(spec)
+    raw = csv_raw(spec)
+    fits = applicable(raw.task, raw.n_classes)
+    catalogue = ex.catalogue()
+    names = list(dict.fromkeys(names))  # a name given twice runs once
+    for name in names:
+        _check_applies(name, catalogue, fits, raw.task, raw.n_classes)
+    csv = {dataset: csv_facts(spec)}
+    return [_retargeted(catalogue[name], spec, raw.task, csv) for name in (names or fits)]
+
+
+def _check_applies(name: str, catalogue: dict[str, Experiment], fits: list[str], task: str,
+                   n_classes: int) -> None:
+    if name not in catalogue:
+        raise ConfigError(f"unknown experiment {name!r}; valid on this data: {', '.join(fits)}")
+    if name in NOT_DATA_DRIVEN:
+        raise ConfigError(f"{name} does not run on your data: {NOT_DATA_DRIVEN[name]}; valid on this "
+                          f"data: {', '.join(fits)}")
+    if name not in fits:
+        a = APPLIES[name]
+        what = f"a {task} target" + (f" with {n_classes} classes" if task == "classification" else "")
+        needs = "two classes" if a.max_classes == 2 and a.task == task else f"a {a.task} target"
+        raise ConfigError(f"{name} needs {needs}, and this is {what}; valid on this data: "
+                          f"{', '.join(fits) or 'none'}")
+
+
+def _retargeted(exp: Experiment, spec: DataSpec, task: str, csv: dict[str, Any]) -> Experiment:
+    """A copy of a catalogue experiment whose data are the user's file."""
+    raw = copy.deepcopy(exp.raw)
+    name = retargeted_name(exp.name, spec.dataset)
+    data = {k: v for k, v in raw.get("data", {}).items() if k not in GENERATED_ONLY}
+    data.update(dataset=spec.dataset, target=spec.target, task=task)
+    if spec.drop_missing:
+        data["drop_missing"] = True
+    raw["data"] = data
+    file = Path(spec.dataset[len(CSV_PREFIX):]).name
+    description = f"{APPLIES[exp.name].question} On {file}, target column {spec.target!r}."
+    protocol = (f"The catalogue's {exp.name} experiment with the datasets replaced by "
+                f"{spec.dataset[len(CSV_PREFIX):]}, target column {spec.target!r} ({task}); splits, "
+                f"corruptions of the training split, arms, network and learning rates as follows.\n\n"
+                + raw["experiment"].get("protocol", ""))
+    raw["experiment"].update(name=name, description=description, protocol=protocol)
+    source = f"catalogue:{exp.name} on {spec.dataset}"  # the data are checked by runner.check_data
+    return Experiment(name, description, exp.claims, raw, source, (), ex.dropped_notes(csv), csv)
+
+
+def experiments_to_run(names: Sequence[str], configs: Sequence[str | Path], dataset: str | None = None,
+                       target: str | None = None, task: str | None = None,
+                       drop_missing: bool = False) -> list[Experiment]:
+    """What `lossdb run` runs: catalogue experiments by name and experiment files, or with
+    `dataset` (csv:PATH) the named (default: every applicable) catalogue experiments on that file."""
+    if dataset is None:
+        given = [flag for flag, value in (("--target", target), ("--task", task),
+                                          ("--drop-missing", drop_missing)) if value]
+        if given:
+            raise ConfigError(f"{given[0]} applies to --dataset csv:PATH only; in an experiment file "
+                              f"set target, task or drop_missing in [data]")
+        return ex.resolve(list(names), list(configs))
+    if not dataset.startswith(CSV_PREFIX) or not dataset[len(CSV_PREFIX):].strip():
+        raise ConfigError(f"--dataset takes csv:PATH, the path of your CSV file, got {dataset!r}; "
+                          f"the catalogue's own datasets run with lossdb run EXPERIMENT")
+    on_data = retarget(dataset[len(CSV_PREFIX):].strip(), target or "target", names,
+                       task=task or "auto", drop_missing=drop_missing)
+    return on_data + [ex.load_file(c) for c in configs]

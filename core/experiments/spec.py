@@ -1,0 +1,486 @@
+"""Experiment definitions (TOML): validation, presets, grid expansion into runs and stacks."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lossdb.core.engine import losses, series
+from lossdb.core.experiments import validate
+from lossdb.core.experiments.comparisons import Comparison
+from lossdb.core.experiments.comparisons import resolve as resolve_comparisons
+from lossdb.core.data.prepare import CSV_PREFIX, DataSpec
+from lossdb.core.errors import ConfigError
+
+PRESETS = ("quick", "full")
+SECTIONS = ("experiment", "data", "model", "train", "arms", "presets", "analysis", "comparisons")
+EXPERIMENT_KEYS = ("name", "description", "claims", "protocol")
+DATA_KEYS = tuple(f.name for f in fields(DataSpec))
+MODEL_DEFAULTS: dict[str, Any] = {"hidden": [], "activation": "sigmoid", "init": "glorot",
+                                  "init_scale": 1.0, "w": None, "b": None}
+TRAIN_DEFAULTS: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "batch_size": 32, "epochs": 20,
+                                  "seeds": 3, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999,
+                                  "dtype": "float32"}
+LOSS_PARAM_KEYS = ("gamma", "q", "delta", "alpha")
+ARM_KEYS = ("loss", "head", "label", "class_weights", *LOSS_PARAM_KEYS, *MODEL_DEFAULTS, *TRAIN_DEFAULTS)
+# Keys whose single value is itself a list: a grid over them is a list of lists.
+LIST_VALUED = {"hidden", "w", "b", "alpha", "class_weights", "claims"}
+NO_GRID = {"seeds", "epochs", "dtype", "name", "description", "label"}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment definition, before presets and grid expansion."""
+
+    name: str
+    description: str
+    claims: tuple[str, ...]
+    raw: dict[str, Any]  # the parsed TOML (csv: paths made absolute)
+    source: str  # file path, or "catalogue:NAME"
+    comparisons: tuple[Comparison, ...] = ()  # declared, or the default ones (see core.experiments.comparisons)
+    notes: tuple[str, ...] = field(default=())  # facts about the data worth keeping (rows dropped)
+    csv: dict[str, dict[str, Any]] = field(default_factory=dict)  # csv:PATH → core.data.prepare.csv_facts
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """What the store keeps: the definition, its comparisons and notes (when it has any)."""
+        extra: dict[str, Any] = {}
+        if self.comparisons:
+            extra["comparisons"] = [c.as_dict() for c in self.comparisons]
+        if self.notes:
+            extra["notes"] = list(self.notes)
+        if self.csv:
+            extra["csv"] = self.csv
+        return {**self.raw, **extra}
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run to do: an arm (every setting but the seed) and a seed."""
+
+    experiment: str
+    arm: dict[str, Any]
+    arm_hash: str
+    seed: int
+
+    @property
+    def stack_key(self) -> str:
+        """Runs with equal keys share data, network shape and training schedule: one stack."""
+        a = self.arm
+        shared = {"data": a["data"], "model": a["model"],
+                  "train": {k: v for k, v in a["train"].items() if k != "lr"}}
+        return json.dumps(shared, sort_keys=True)
+
+
+def load_file(path: str | Path) -> Experiment:
+    """Read and validate a user's experiment file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read experiment file {p}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"experiment file {p} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
+                          f"{e.start}): save it as UTF-8") from None
+    return parse(text, str(p), p.parent)
+
+
+def parse(text: str, source: str, folder: str | Path | None = None) -> Experiment:
+    """Validate TOML text into an Experiment; errors name the source, line and key.
+
+    Relative csv: paths start from `folder` (the experiment file's), else the current folder."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    _absolute_csv_paths(raw, Path(folder) if folder is not None else Path.cwd())
+    _validate(raw, text, source)
+    exp = raw["experiment"]
+    plain = Experiment(exp["name"], exp.get("description", ""), tuple(exp.get("claims", ())), raw, source)
+    return with_comparisons(plain, text)
+
+
+def _absolute_csv_paths(raw: dict, folder: Path) -> None:
+    """Make every csv:PATH of [data] and of the presets' data absolute, relative to `folder`."""
+    tables = [raw.get("data")] + [p.get("data") for p in (raw.get("presets") or {}).values()
+                                  if isinstance(p, dict)]
+    for table in tables:
+        if isinstance(table, dict) and "dataset" in table:
+            value = table["dataset"]
+            table["dataset"] = [csv_path(v, folder) for v in value] if isinstance(value, list) \
+                else csv_path(value, folder)
+
+
+def csv_path(dataset: Any, folder: Path) -> Any:
+    """csv:PATH with PATH made absolute from `folder` (absolute paths as given); other values as is."""
+    if not isinstance(dataset, str) or not dataset.startswith(CSV_PREFIX):
+        return dataset
+    path = dataset[len(CSV_PREFIX):].strip()
+    if not path:
+        return dataset  # validation says what is missing
+    return CSV_PREFIX + os.path.normpath(os.path.join(os.path.abspath(folder), os.path.expanduser(path)))
+
+
+def with_comparisons(exp: Experiment, text: str = "") -> Experiment:
+    """The experiment with its comparisons (declared, or the default ones when it tests no
+    catalogue claim) and notes, checked against its arms and data before anything is trained."""
+    from lossdb.core.data.prepare import csv_facts, task_of
+
+    tables = exp.raw.get("comparisons")
+    if tables is None and exp.claims:
+        return exp
+    metrics: dict[str, frozenset[str]] = {}
+    tasks: list[str] = []
+    csv: dict[str, dict[str, Any]] = {}
+    for arm in _data_and_arm_variants(exp):
+        data = data_spec(arm)
+        task = task_of(data)
+        tasks.append(task)
+        stored = series.stored(task, arm["head"], imbalanced=data.imbalance != 1,
+                               neuron=data.dataset == "neuron")
+        metrics[arm["label"]] = metrics.get(arm["label"], frozenset()) | stored
+        if data.dataset.startswith(CSV_PREFIX):
+            csv[data.dataset] = csv_facts(data)
+    comparisons = resolve_comparisons(tables, metrics, tasks[0], exp.source, text)
+    return Experiment(exp.name, exp.description, exp.claims, exp.raw, exp.source, comparisons,
+                      dropped_notes(csv), csv)
+
+
+def dropped_notes(csv: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+    """One sentence per CSV file whose rows with missing values were dropped."""
+    out = []
+    for dataset, facts in csv.items():
+        rows = facts["dropped_rows"]
+        if rows:
+            shown = ", ".join(map(str, rows[:20])) + (", …" if len(rows) > 20 else "")
+            out.append(f"{len(rows)} row(s) of {dataset[len(CSV_PREFIX):]} with missing values "
+                       f"dropped (drop_missing): data rows {shown}.")
+    return tuple(out)
+
+
+def _fail(text: str, source: str, section: str, key: str, message: str) -> ConfigError:
+    line = _line_of(text, section, key)
+    where = f"{source}, line {line}" if line else source
+    return ConfigError(f"{where}: [{section}] {key}: {message}")
+
+
+def _line_of(text: str, section: str, key: str) -> int | None:
+    """The line where key is set inside [section] (or [[section]]), if it can be found."""
+    current = None
+    for i, line in enumerate(text.splitlines(), 1):
+        head = re.match(r"\s*\[\[?\s*([\w.-]+)\s*\]\]?", line)
+        if head:
+            current = head.group(1)
+        elif current == section and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return i
+    return None
+
+
+def _validate(raw: dict, text: str, source: str) -> None:
+    for section in raw:
+        if section not in SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{section}]; valid sections: {', '.join(SECTIONS)}")
+    exp = raw.get("experiment")
+    if not isinstance(exp, dict) or not isinstance(exp.get("name"), str) or not exp["name"].strip():
+        raise ConfigError(f"{source}: [experiment] needs a name, e.g. name = \"digits-ce-vs-mse\"")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", exp["name"]):
+        raise _fail(text, source, "experiment", "name", "use letters, digits, '-', '_' and '.' only")
+    if len(exp["name"]) > validate.MAX_NAME:
+        raise _fail(text, source, "experiment", "name", f"at most {validate.MAX_NAME} characters, got {len(exp['name'])}")
+    _check_keys(raw, text, source, "experiment", exp, EXPERIMENT_KEYS)
+    _check_keys(raw, text, source, "data", raw.get("data", {}), DATA_KEYS)
+    _check_keys(raw, text, source, "model", raw.get("model", {}), tuple(MODEL_DEFAULTS))
+    _check_keys(raw, text, source, "train", raw.get("train", {}), tuple(TRAIN_DEFAULTS))
+    if "dataset" not in raw.get("data", {}):
+        raise ConfigError(f"{source}: [data] needs dataset = \"NAME\" (a built-in name or \"csv:PATH\")")
+    arms = raw.get("arms")
+    if not isinstance(arms, list) or not arms:
+        raise ConfigError(f"{source}: at least one [[arms]] table with loss and head is needed")
+    for arm in arms:
+        _check_keys(raw, text, source, "arms", arm, ARM_KEYS)
+        for key in ("loss", "head"):
+            if key not in arm:
+                raise ConfigError(f"{source}: every [[arms]] needs {key} = \"…\"")
+        if "label" in arm and (not isinstance(arm["label"], str) or not arm["label"].strip()):
+            raise _fail(text, source, "arms", "label", f"must be non-empty text, got {arm['label']!r}")
+    for name, preset in raw.get("presets", {}).items():
+        if name not in PRESETS or not isinstance(preset, dict):
+            raise ConfigError(f"{source}: unknown preset [presets.{name}]; valid: {', '.join(PRESETS)}")
+        for sec in preset:
+            if sec not in ("data", "model", "train"):
+                raise ConfigError(f"{source}: [presets.{name}] may set data, model or train, not {sec!r}")
+            valid = {"data": DATA_KEYS, "model": tuple(MODEL_DEFAULTS), "train": tuple(TRAIN_DEFAULTS)}[sec]
+            _check_keys(raw, text, source, f"presets.{name}.{sec}", preset[sec], valid)
+    draft = Experiment(exp["name"], "", (), raw, source)
+    for preset in (None, *PRESETS):
+        where = ([f"presets.{preset}.{sec}" for sec in ("train", "model", "data")] if preset else []) + \
+            ["train", "model", "data", "arms"]
+        try:
+            arms = _arms(draft, preset, None, None)
+            for merged, extra in arms:
+                _seeds(draft, merged["train"]["seeds"])
+                for cfg in _samples(merged, extra):
+                    _validate_arm(cfg, text, source, where)
+        except ConfigError as e:
+            if preset and not str(e).startswith(source):
+                raise ConfigError(f"{source}: [presets.{preset}]: {e}") from None
+            if not str(e).startswith(source):
+                raise ConfigError(f"{source}: {e}") from None
+            raise
+
+
+def _check_keys(raw, text, source, section: str, table: Any, valid: tuple[str, ...]) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [{section}] must be a table")
+    for key in table:
+        if key not in valid:
+            raise _fail(text, source, section, key, f"unknown key; valid keys: {', '.join(valid)}")
+
+
+def _validate_arm(arm: dict, text: str, source: str, where: list[str] = ("train", "model", "arms")) -> None:
+    """Type, range and finiteness checks of one merged arm; the message names the file and line."""
+    from lossdb.core.engine import nets, optim
+    from lossdb.core.data.prepare import validate_spec
+
+    loss, head = arm["loss"], arm["head"]
+    if loss not in losses.LOSSES:
+        raise _fail(text, source, "arms", "loss", f"unknown loss {loss!r}; valid: {', '.join(losses.LOSSES)}")
+    if head not in losses.VALID_HEADS[loss]:
+        raise _fail(text, source, "arms", "head",
+                    f"loss {loss!r} does not work with head {head!r}; valid heads for {loss}: "
+                    f"{', '.join(losses.VALID_HEADS[loss])}")
+    try:
+        validate.check_arm(arm)
+    except validate.Invalid as e:
+        section = next((w for w in where if w.split(".")[-1] == e.section and _line_of(text, w, e.key)), e.section)
+        raise _fail(text, source, section, e.key, e.message) from None
+    try:
+        validate_spec(data_spec(arm))
+        validate.check_task(arm)
+        nets.validate(net_spec(arm))
+        optim.validate(optim_spec(arm))
+    except Exception as e:  # ConfigError, DataError and friends
+        raise ConfigError(f"{source}: {e}") from None
+
+
+def catalogue() -> dict[str, Experiment]:
+    """The built-in experiments shipped in core/experiments/catalogue, by name."""
+    out = {}
+    for entry in sorted(resources.files("lossdb.core.experiments").joinpath("catalogue").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            exp = parse(entry.read_text(encoding="utf-8"), f"catalogue:{entry.name}")
+            out[exp.name] = exp
+    return out
+
+
+def catalogue_names() -> set[str]:
+    """The catalogue's experiment names (each file is named for its experiment), without parsing it."""
+    return {entry.name[:-5] for entry in resources.files("lossdb.core.experiments").joinpath("catalogue").iterdir() if entry.name.endswith(".toml")}
+
+
+def resolve(names: list[str], configs: list[str | Path] = ()) -> list[Experiment]:
+    """Experiments by catalogue name plus user files; no names and no files means the whole catalogue."""
+    # parsing the catalogue's 12 files costs ~0.2 s: only when names are given or no file is
+    cat = catalogue() if names or not configs else {}
+    unknown = [n for n in names if n not in cat]
+    if unknown:
+        raise ConfigError(f"unknown experiment {unknown[0]!r}; valid: {', '.join(cat)}")
+    files = [load_file(c) for c in configs]
+    chosen = [cat[n] for n in names] + files
+    seen: dict[str, str] = {}
+    for e in chosen:
+        if e.name in seen:
+            raise ConfigError(f"experiment {e.name!r} is given twice ({seen[e.name]} and {e.source}): "
+                              "give each experiment once")
+        seen[e.name] = e.source
+    return chosen or list(cat.values())
+
+
+def differences(stored: Any, given: Any, path: str = "") -> list[str]:
+    """Where two experiment specs differ, as "key: stored → given" phrases (dotted keys)."""
+    if isinstance(stored, dict) and isinstance(given, dict):
+        out = []
+        for key in sorted(set(stored) | set(given), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in stored:
+                out.append(f"{sub}: (none) → {given[key]!r}")
+            elif key not in given:
+                out.append(f"{sub}: {stored[key]!r} → (none)")
+            else:
+                out += differences(stored[key], given[key], sub)
+        return out
+    if isinstance(stored, list) and isinstance(given, list) and len(stored) == len(given):
+        return [d for i, (a, b) in enumerate(zip(stored, given, strict=True))
+                for d in differences(a, b, f"{path}[{i}]")]
+    return [] if stored == given else [f"{path}: {stored!r} → {given!r}"]
+
+
+def expand(exp: Experiment, preset: str | None = "quick", seeds: int | None = None,
+           epochs: int | None = None, validate_only: bool = False) -> list[RunPlan]:
+    """Every (arm, seed) of an experiment under a preset and CLI overrides."""
+    plans = []
+    for merged, extra in _arms(exp, preset, seeds, epochs):
+        for cfg in _grid(merged, extra):
+            n_seeds = _seeds(exp, cfg["train"].pop("seeds"))
+            cfg["experiment"] = exp.name
+            h = arm_hash(cfg)
+            for seed in range(1 if validate_only else n_seeds):
+                plans.append(RunPlan(exp.name, cfg, h, seed))
+    return plans
+
+
+def count(exp: Experiment, preset: str | None = "quick", seeds: int | None = None,
+          epochs: int | None = None) -> int:
+    """How many runs `expand` would plan, computed without expanding the grid."""
+    total = 0
+    for merged, extra in _arms(exp, preset, seeds, epochs):
+        combos = math.prod(len(values) for _, _, values in _axes(merged, extra))
+        total += combos * _seeds(exp, merged["train"]["seeds"])
+    return total
+
+
+def _seeds(exp: Experiment, n_seeds: Any) -> int:
+    if not isinstance(n_seeds, int) or isinstance(n_seeds, bool) or n_seeds < 1:
+        raise ConfigError(f"{exp.source}: [train] seeds must be a positive integer (a count), got {n_seeds!r}")
+    return n_seeds
+
+
+def _arms(exp: Experiment, preset: str | None, seeds: int | None,
+          epochs: int | None) -> list[tuple[dict, dict]]:
+    """Per [[arms]] table: its merged data/model/train sections and its own arm-level keys."""
+    if preset is not None and preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    if seeds is not None and seeds < 1:
+        raise ConfigError(f"--seeds must be at least 1, got {seeds}")
+    if epochs is not None and epochs < 1:
+        raise ConfigError(f"--epochs must be at least 1, got {epochs}")
+    raw = exp.raw
+    base = {"data": dict(raw.get("data", {})),
+            "model": {**MODEL_DEFAULTS, **raw.get("model", {})},
+            "train": {**TRAIN_DEFAULTS, **raw.get("train", {})}}
+    for sec, table in raw.get("presets", {}).get(preset, {}).items():
+        base[sec].update(table)
+    if seeds is not None:
+        base["train"]["seeds"] = seeds
+    if epochs is not None:
+        base["train"]["epochs"] = epochs
+    out = []
+    for arm in raw["arms"]:
+        merged = {sec: dict(tab) for sec, tab in base.items()}
+        for key, value in arm.items():
+            sec = "model" if key in MODEL_DEFAULTS else "train" if key in TRAIN_DEFAULTS else None
+            if sec:
+                merged[sec][key] = value
+        extra = {k: v for k, v in arm.items() if k in ("loss", "head", "label", "class_weights", *LOSS_PARAM_KEYS)}
+        out.append((merged, extra))
+    return out
+
+
+def _axes(merged: dict, extra: dict) -> list[tuple[str | None, str, list]]:
+    """The grid's axes: (section or None for arm keys, key, values) of every list value that is a grid."""
+    axes: list[tuple[str | None, str, list]] = []
+    for sec, table in [*merged.items(), (None, extra)]:
+        for key, value in table.items():
+            if key in NO_GRID or not isinstance(value, list) or key == "w":
+                continue
+            if not value:
+                if key in LIST_VALUED:
+                    continue  # e.g. hidden = []: one value, no hidden layer
+                raise ConfigError(f"[{sec or 'arms'}] {key}: an empty list plans no runs; give a value or a "
+                                  "list of values")
+            if key not in LIST_VALUED or all(isinstance(v, list) for v in value):
+                axes.append((sec, key, value))
+    return axes
+
+
+def _combo(merged: dict, extra: dict, axes: list, combo: tuple) -> dict:
+    cfg = {sec: dict(tab) for sec, tab in merged.items()}
+    top = dict(extra)
+    for (sec, key, _), value in zip(axes, combo, strict=True):
+        (cfg[sec] if sec else top)[key] = value
+    top.setdefault("label", default_label(top))
+    return {**cfg, **top}
+
+
+def _grid(merged: dict, extra: dict) -> Iterator[dict]:
+    """One config per combination of the grid's axes, lazily."""
+    axes = _axes(merged, extra)
+    for combo in itertools.product(*(vals for _, _, vals in axes)):
+        yield _combo(merged, extra, axes, combo)
+
+
+def _data_and_arm_variants(exp: Experiment) -> Iterator[dict]:
+    """One config per combination of the grid's data and arm-level axes (loss, head, label, loss
+    parameters), other axes at their first value: every data set, task, head and label a grid
+    holds, without expanding its learning rates or widths."""
+    for merged, extra in _arms(exp, None, None, None):
+        axes = [a for a in _axes(merged, extra) if a[0] in ("data", None)]
+        for combo in itertools.product(*(vals for _, _, vals in axes)):
+            yield _combo(merged, extra, axes, combo)
+
+
+def _samples(merged: dict, extra: dict) -> Iterator[dict]:
+    """Configs that together show every value of every axis (the first combination, then each axis's
+    other values one at a time): what parsing checks, whatever the size of the grid."""
+    axes = _axes(merged, extra)
+    first = tuple(vals[0] for _, _, vals in axes)
+    yield _combo(merged, extra, axes, first)
+    for i, (_, _, vals) in enumerate(axes):
+        for value in vals[1:]:
+            yield _combo(merged, extra, axes, (*first[:i], value, *first[i + 1:]))
+
+
+def default_label(arm: dict) -> str:
+    """A short display name of an arm: loss/head plus any loss parameters."""
+    label = f"{arm['loss']}/{arm['head']}"
+    params = [f"{k}={arm[k]}" for k in LOSS_PARAM_KEYS if k in arm]
+    if arm.get("class_weights"):
+        params.append("weighted" if arm["class_weights"] == "balanced" else "class_weights")
+    return label + (f" ({', '.join(params)})" if params else "")
+
+
+def arm_hash(arm: dict) -> str:
+    """Stable identity of an arm: a hash of its canonical JSON."""
+    canonical = json.dumps(arm, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def data_spec(arm: dict):
+    """The DataSpec of an expanded arm."""
+    return DataSpec(**arm["data"])
+
+
+def net_spec(arm: dict):
+    """The NetSpec of an expanded arm (inputs and outputs are filled in from the data)."""
+    from lossdb.core.engine.nets import NetSpec
+
+    m = arm["model"]
+    w = tuple(tuple(r) if isinstance(r, list) else (r,) for r in m["w"]) if isinstance(m["w"], list) else (
+        None if m["w"] is None else ((m["w"],),))
+    b = tuple(m["b"]) if isinstance(m["b"], list) else (None if m["b"] is None else (m["b"],))
+    return NetSpec(n_inputs=1 if w is None else len(w), n_outputs=1 if b is None else len(b),
+                   hidden=tuple(m["hidden"]), activation=m["activation"], init=m["init"],
+                   init_scale=_float_if_number(m["init_scale"]), w=w, b=b)
+
+
+def _float_if_number(value: Any) -> Any:
+    """A number as float; anything else as it is, for the validation to name it."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def optim_spec(arm: dict):
+    """The OptimSpec of an expanded arm."""
+    from lossdb.core.engine.optim import OptimSpec
+
+    t = arm["train"]
+    return OptimSpec(t["optimizer"], float(t["momentum"]), float(t["beta1"]), float(t["beta2"]))

@@ -1,0 +1,72 @@
+"""The summary of many verdicts: one headline row per claim with how the claim fares elsewhere,
+and tallies of outcomes over many comparisons (Benjamini–Hochberg).
+
+Light on purpose (no pandas, no scipy at import): `lossdb compare` reads cached verdicts and needs
+only this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from lossdb.core.judging.claims import CLAIMS, Claim
+from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Verdict
+
+
+def summary(verdicts: list[Verdict], claims: dict[str, Claim] | None = None) -> list[Verdict]:
+    """One row per claim, in declaration order: the headline verdict, its finding followed by a
+    count of the claim's other verdicts (where they disagree), Benjamini–Hochberg over the tallies."""
+    claims = CLAIMS if claims is None else claims
+    out = []
+    for claim_id in [*claims, *dict.fromkeys(v.claim for v in verdicts if v.claim not in claims)]:
+        rows = [v for v in verdicts if v.claim == claim_id]
+        if not rows:
+            continue
+        head = next((v for v in rows if v.headline), None) or next(
+            (v for v in rows if v.verdict != "not run"), rows[0])
+        out.append(replace(head, headline=True, finding=head.finding + _tally(head, rows)))
+    return out
+
+
+def tally(verdicts: Sequence[Verdict], q: float = ALPHA) -> dict[str, int]:
+    """Counts of outcomes over many comparisons with the false discovery rate held at q
+    (Benjamini–Hochberg over each comparison's p-value for its decided outcome): a decided outcome
+    whose p-value does not survive counts as inconclusive."""
+    measured = [v for v in verdicts if v.verdict != "not run" and not v.illustration]
+    from lossdb.core.judging.decisions import bh_reject  # scipy, ~0.2 s to import: only tallies need it
+
+    pvalues = np.array([v.p_value for v in measured], dtype=np.float64)
+    keep = bh_reject(pvalues, q) if pvalues.size else np.zeros(0, dtype=bool)
+    counts = dict.fromkeys(VERDICTS[:4], 0)
+    for v, ok in zip(measured, keep, strict=True):
+        counts[v.verdict if (ok or v.deterministic) and v.decided else "inconclusive"] += 1
+    return counts
+
+
+def _counts(rows: list[Verdict]) -> str:
+    counts = {k: sum(v.verdict == k for v in rows) for k in VERDICTS[:4]}
+    return ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+
+
+def _tally(head: Verdict, rows: list[Verdict]) -> str:
+    """How the headline's own comparison fares in the other conditions and learning rates (naming
+    where it differs), the count over every comparison of the claim, and tests not yet run."""
+    measured = [v for v in rows if v.verdict != "not run" and not v.illustration]
+    missing = sorted({v.experiment for v in rows if v.verdict == "not run"})
+    text = ""
+    same = [v for v in measured if v is not head and (v.experiment, v.metric, v.arms) ==
+            (head.experiment, head.metric, head.arms)]
+    if same:
+        text += f" The same comparison in {len(same)} other settings: {_counts(same)}."
+        differ = [v for v in same if v.verdict != head.verdict]
+        if differ:
+            where = "; ".join(f"{v.verdict} at {v.condition}, lr {v.lr}" for v in differ[:3])
+            text += f" Elsewhere: {where}{'; …' if len(differ) > 3 else '.'}"
+    if len(measured) > len(same) + 1:
+        text += f" All {len(measured)} comparisons of this claim (every measure and pair of arms): {_counts(measured)}."
+    if missing and head.verdict != "not run":
+        text += " Not yet run: " + ", ".join(f"{e} (`lossdb run {e}`)" for e in missing) + "."
+    return text

@@ -1,0 +1,168 @@
+"""Judge a database: the one entry point that `lossdb compare`, the reports and the dashboard share.
+
+It opens the store read-only, checks the names a caller filters by (experiments, claims, verdicts)
+against what exists, evaluates every claim the stored experiments test, and filters the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from lossdb.core import cache as verdictcache
+from lossdb.core.judging.adaptive import Design
+from lossdb.core.experiments.arms import by_label
+from lossdb.core.judging.claims import CLAIMS, Claim, Measure, Test
+from lossdb.core.experiments.comparisons import Comparison, comparisons_of
+from lossdb.core.errors import ConfigError
+from lossdb.core.judging.headlines import summary
+from lossdb.core.judging.outcomes import VERDICTS, Verdict
+from lossdb.core.experiments.retarget import SEPARATOR, dataset_key, experiments_of_dataset
+from lossdb.core.engine.series import REGRESSION, UNIT_INTERVAL
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lossdb.core.store import Store
+
+
+def known_experiments(stored: Sequence[dict], declared: dict[str, Claim]) -> list[str]:
+    """Every experiment name a caller may filter by: the catalogue's, the claims' and the stored ones
+    (`stored`: the store's experiments)."""
+    from lossdb.core.experiments.spec import catalogue_names
+
+    return sorted({*catalogue_names(), *(e for c in declared.values() for e in c.experiments),
+                   *(e["name"] for e in stored)})
+
+
+def check_experiments(store: Store, experiments: Sequence[str] | None) -> None:
+    """Refuse an experiment name the store and the catalogue do not know."""
+    stored = store.experiments()
+    check_names(experiments, None, None, known_experiments(stored, claims_from(stored)), ())
+
+
+def claims_of(store: Store | None = None) -> dict[str, Claim]:
+    """The catalogue's claims and those of the experiments stored in `store` (see `claims_from`)."""
+    return claims_from(store.experiments() if store is not None else ())
+
+
+def claims_from(stored: Sequence[dict]) -> dict[str, Claim]:
+    """The catalogue's claims, then for each stored re-targeted experiment (convergence@mydata) the
+    catalogue's claims on that data ("convergence@mydata"), then each user experiment's comparisons
+    ("my-experiment:focal-beats-ce"); `stored` is the store's experiments."""
+    out = dict(CLAIMS)
+    names = [e["name"] for e in stored]
+    for key in sorted({n.split(SEPARATOR, 1)[1] for n in names if SEPARATOR in n}):
+        out.update(retargeted_claims(key, names))
+    for e in stored:
+        for c in comparisons_of(e.get("spec") or {}):
+            claim = user_claim(e["name"], c)
+            out[claim.id] = claim
+    return out
+
+
+def retargeted_claims(key: str, names: Sequence[str]) -> dict[str, Claim]:
+    """The catalogue's claims judged on the experiments re-targeted to the user's data `key`."""
+    mine = set(experiments_of_dataset(names, key))
+    out = {}
+    for claim in CLAIMS.values():
+        tests = tuple(replace(t, experiment=f"{t.experiment}{SEPARATOR}{key}") for t in claim.tests
+                      if f"{t.experiment}{SEPARATOR}{key}" in mine)
+        if tests:
+            main = next((t for t in tests if t.primary), tests[0])
+            tests = tuple(replace(t, primary=t is main) for t in tests)
+            out[f"{claim.id}{SEPARATOR}{key}"] = replace(claim, id=f"{claim.id}{SEPARATOR}{key}", tests=tests)
+    return out
+
+
+def user_claim(experiment: str, c: Comparison) -> Claim:
+    """A user's comparison as a claim with one test, judged exactly as catalogue claims are."""
+    if isinstance(c.at, tuple):
+        measure, what = Measure("epochs_to", c.metric, c.threshold, below=c.below), f"epochs to {c.metric} {c.at_text[10:]}"
+    elif c.at == "best":
+        select, mode = ("val_accuracy", "max") if c.metric not in REGRESSION else ("val_rmse", "min")
+        measure, what = Measure("at_best", c.metric, select=select, select_mode=mode), f"{c.metric} at the best-validation epoch"
+    else:
+        measure, what = Measure("final", c.metric), f"final {c.metric}"
+    points = c.metric in UNIT_INTERVAL and not c.ratio
+    test = Test(experiment, measure, what, (by_label(c.favoured),), (by_label(c.other),), c.better,
+                ratio=c.ratio, min_effect=c.min_effect, primary=True, scale=100.0 if points else 1.0,
+                unit=" points" if points else "")
+    return Claim(f"{experiment}:{c.name}", c.claim, (), (test,),
+                 why_headline="declared in the experiment file" if c.declared else
+                 "the default: every arm against the first on the task's main metric")
+
+
+def dataset_claims(declared: dict[str, Claim], dataset: str) -> list[str]:
+    """The claim ids judged on a user's data (`lossdb compare --dataset mydata`)."""
+    key = dataset_key(dataset)
+    return [k for k in declared if k.endswith(f"{SEPARATOR}{key}")]
+
+
+def designs_of(stored: Sequence[dict]) -> dict[str, Design]:
+    """The sequential design of every stored experiment that has one (`lossdb run --until-decided`)."""
+    out = {}
+    for e in stored:
+        design = Design.from_spec(e.get("spec"))
+        if design is not None:
+            out[e["name"]] = design
+    return out
+
+
+def check_names(experiments: Sequence[str] | None, claims: Sequence[str] | None,
+                verdicts: Sequence[str] | None, known_experiments: Sequence[str],
+                known_claims: Sequence[str]) -> None:
+    """Refuse an unknown experiment, claim or verdict word with the valid ones."""
+    for given, valid, what in ((experiments, known_experiments, "experiment"), (claims, known_claims, "claim"),
+                               (verdicts, VERDICTS, "verdict")):
+        unknown = [x for x in given or () if x not in valid]
+        if unknown:
+            raise ConfigError(f"unknown {what} {unknown[0]!r}; valid: {', '.join(valid)}")
+
+
+def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claims: Sequence[str] | None = None,
+                verdicts: Sequence[str] | None = None, all_conditions: bool = False,
+                frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+                dataset: str | None = None) -> list[Verdict]:
+    """The summary rows (or every comparison) of an open store, filtered by the given names;
+    `dataset` keeps the claims judged on that user's data. `frame`: the store's runs frame, or a
+    function giving it, called only when the verdicts are not cached."""
+    stored = store.experiments()  # read once: names, comparisons and designs all come from it
+    declared = claims_from(stored)
+    known = known_experiments(stored, declared)
+    if dataset is not None:
+        on_data = dataset_claims(declared, dataset)
+        if not on_data:
+            keys = sorted({n.split(SEPARATOR, 1)[1] for n in known if SEPARATOR in n})
+            raise ConfigError(f"no experiment ran on the data {dataset!r}; "
+                              + (f"valid: {', '.join(keys)}" if keys else
+                                 "run `lossdb run --dataset csv:PATH --target COLUMN` first"))
+        claims = [c for c in on_data if not claims or c in claims]
+    check_names(experiments, claims, verdicts, known, list(declared))
+    chosen = {k: c for k, c in declared.items() if not claims or k in claims}
+    wanted = list(experiments) if experiments else None
+    rows = verdictcache.cached(store, ("evaluate", tuple(wanted or ()), tuple(chosen)),
+                               lambda: _evaluate(store, wanted, frame() if callable(frame) else frame, chosen,
+                                                 designs_of(stored)))
+    rows = rows if all_conditions else summary(rows, chosen)
+    return [v for v in rows if not verdicts or v.verdict in verdicts]
+
+
+def _evaluate(store: Store, *args) -> list[Verdict]:
+    from lossdb.core.judging.verdicts import (
+        evaluate,  # pandas and scipy: imported only when verdicts must be computed
+    )
+
+    return evaluate(store, *args)
+
+
+def judge(db: str | None, **filters) -> list[Verdict]:
+    """Open the database read-only and judge it (see `judge_store` for the filters)."""
+    from lossdb.core.store import open_store
+
+    store = open_store(db, create=False, read_only=True)
+    try:
+        return judge_store(store, **filters)
+    finally:
+        store.close()

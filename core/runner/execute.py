@@ -1,0 +1,285 @@
+"""Plan runs, skip finished ones, train stacks on an Executor and store each stack in one transaction.
+
+The parent process is the only writer: workers (threads, local processes or Dask workers) only
+compute `run_stack`, and the parent saves each stack's runs as their results come back.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
+
+import lossdb.core as core
+from lossdb.core.experiments import spec as ex
+from lossdb.core.experiments import validate
+from lossdb.core.judging.adaptive import KEY as DESIGN_KEY
+from lossdb.core.data.prepare import prepare
+from lossdb.core.errors import ConfigError, LossdbError
+from lossdb.core.runner.executors import InlineExecutor
+from lossdb.core.experiments.spec import Experiment, RunPlan
+from lossdb.core.provenance import versions
+from lossdb.core.store import NewRun, Store
+from lossdb.core.store.engine import dumps
+from lossdb.core.engine.train import ModelSpec, RunResult, StackSpec, train_stack
+
+
+@dataclass
+class RunSummary:
+    """What one `lossdb run` did."""
+
+    planned: int = 0
+    skipped: int = 0
+    finished: int = 0
+    diverged: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class WorkerLost(LossdbError):
+    """A worker process or the cluster went away; finished runs are stored."""
+
+
+def plan(exps: Iterable[Experiment], preset: str = "quick", seeds: int | None = None,
+         epochs: int | None = None, limits: validate.Limits = validate.LIMITS) -> list[RunPlan]:
+    """Every run of the given experiments under a preset and overrides, each arm validated and the
+    whole within `limits` (refused before anything is expanded or stored)."""
+    exps = list(exps)
+    validate.check_count(sum(ex.count(e, preset, seeds, epochs) for e in exps), limits)
+    plans = [p for e in exps for p in ex.expand(e, preset, seeds, epochs)]
+    arms: dict[str, dict[str, Any]] = {}
+    for p in plans:
+        if p.arm_hash not in arms:
+            arms[p.arm_hash] = p.arm
+            try:
+                validate.check_arm(p.arm)
+                validate.check_task(p.arm)
+                validate.check_scale(p.arm, limits)
+            except ConfigError as e:
+                raise ConfigError(f"experiment {p.experiment!r}, arm {p.arm['label']!r}: {e}") from None
+    sizes: dict[str, list[Any]] = {}
+    for p in plans:
+        sizes.setdefault(p.experiment + p.stack_key, [p.arm, 0])[1] += 1
+    validate.check_stacks([(arm, k) for arm, k in sizes.values()], limits)
+    return plans
+
+
+def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
+    """Group runs that train as one stack (same data, shape, schedule) in a stable order.
+
+    With more workers than stacks, each stack is cut into contiguous seed ranges so every worker
+    has work; a model's numbers depend only on its own seed, never on its stack-mates.
+    """
+    groups: dict[tuple[str, str], list[RunPlan]] = {}
+    for p in plans:
+        groups.setdefault((p.experiment, p.stack_key), []).append(p)
+    out = list(groups.values())
+    if workers <= 1 or not out or len(out) >= workers:
+        return out
+    parts_each = -(-workers // len(out))
+    split: list[list[RunPlan]] = []
+    for group in out:
+        seeds = sorted({p.seed for p in group})
+        n = min(parts_each, len(seeds))
+        bounds = [seeds[len(seeds) * i // n] for i in range(n)] + [seeds[-1] + 1]
+        split += [[p for p in group if lo <= p.seed < hi] for lo, hi in pairwise(bounds)]
+    return split
+
+
+def stack_spec(plans: list[RunPlan]) -> StackSpec:
+    """The engine's description of one stack of runs."""
+    arm = plans[0].arm
+    t = arm["train"]
+    models = tuple(
+        ModelSpec(loss=p.arm["loss"], head=p.arm["head"], lr=float(p.arm["train"]["lr"]), seed=p.seed,
+                  loss_params=tuple(sorted((k, _hashable(p.arm[k])) for k in ex.LOSS_PARAM_KEYS if k in p.arm)),
+                  class_weights=_hashable(p.arm.get("class_weights")))
+        for p in plans)
+    return StackSpec(data=ex.data_spec(arm), net=ex.net_spec(arm), optim=ex.optim_spec(arm),
+                     epochs=int(t["epochs"]), batch_size=None if t["batch_size"] == "full" else int(t["batch_size"]),
+                     models=models, dtype=t["dtype"])
+
+
+def _hashable(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+def check_data(plans: Sequence[RunPlan]) -> None:
+    """Load every CSV dataset once before anything is stored, so a bad file is one error, not failed runs."""
+    seen: set[str] = set()
+    for p in plans:
+        spec = ex.data_spec(p.arm)
+        if str(spec.dataset).startswith("csv:") and repr(spec) not in seen:
+            seen.add(repr(spec))
+            task = prepare(spec, p.seed).task
+            for q in plans:
+                if repr(ex.data_spec(q.arm)) == repr(spec):
+                    validate.check_head(q.arm["head"], task, spec.dataset)
+
+
+def check_names(exps: Sequence[Experiment], force: bool = False) -> None:
+    """Refuse a user file that takes a catalogue experiment's name with another definition (unless
+    `force`): its runs would join that claim's verdicts; the message says how the two differ."""
+    reserved = ex.catalogue_names()
+    for e in exps:
+        if force or e.source.startswith("catalogue:") or e.name not in reserved:
+            continue
+        diff = ex.differences(_plain(ex.catalogue()[e.name].spec), _plain(e.spec))
+        if diff:
+            raise ConfigError(f"{e.source}: the name {e.name!r} belongs to a catalogue experiment, which yours "
+                              f"changes ({_listed(diff)}): give yours its own name, or pass --force to run it "
+                              "under that name")
+
+
+def _plain(spec: dict[str, Any]) -> Any:
+    """A spec as the store keeps it (JSON), so that stored and given specs compare equal when they are."""
+    return json.loads(dumps(spec))
+
+
+def _listed(diff: list[str]) -> str:
+    """The first differences, and how many more."""
+    more = f" and {len(diff) - 3} more" if len(diff) > 3 else ""
+    return "; ".join(diff[:3]) + more
+
+
+def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -> None:
+    """Refuse a user file whose experiment is stored under the same name with a different spec
+    (unless `force`): its runs would join another definition's; the message says how they differ."""
+    for e in exps:
+        if e.source.startswith("catalogue:") or force:
+            continue
+        stored = store.experiment_spec(e.name)
+        if stored is None:
+            continue
+        diff = ex.differences(_without_design(stored), _without_design(_plain(e.spec)))
+        if diff:
+            raise ConfigError(f"{e.source}: experiment {e.name!r} is stored with a different definition "
+                              f"({_listed(diff)}): rename it, or pass --force to replace it")
+
+
+def pending(store: Store, plans: list[RunPlan], force: bool = False) -> list[RunPlan]:
+    """The runs not yet stored as finished or diverged for this engine version (all of them with force)."""
+    if force:
+        return list(plans)
+    done: dict[str, set[tuple[str, int]]] = {}
+    out = []
+    for p in plans:
+        if p.experiment not in done:
+            done[p.experiment] = store.finished_keys(p.experiment, core.ENGINE_VERSION)
+        if (p.arm_hash, p.seed) not in done[p.experiment]:
+            out.append(p)
+    return out
+
+
+def describe(p: RunPlan, *, status: str, started: datetime, result: RunResult | None = None,
+             error: str | None = None, finished: datetime | None = None) -> NewRun:
+    """The store's record of one planned run, before (no result) or after training."""
+    r = result
+    return NewRun(
+        experiment=p.experiment, arm_hash=p.arm_hash, seed=p.seed, engine_version=core.ENGINE_VERSION,
+        config={**p.arm, "seed": p.seed}, loss=p.arm["loss"], head=p.arm["head"],
+        dataset=p.arm["data"]["dataset"], lr=float(p.arm["train"]["lr"]), status=status, error=error,
+        diverged_epoch=r.diverged_epoch if r else None,
+        epochs=r.epochs if r else int(p.arm["train"]["epochs"]), started_at=started, finished_at=finished,
+        wall_seconds=r.wall_seconds if r else (None if finished is None else (finished - started).total_seconds()),
+        metrics=r.metrics if r else {}, extras=dict(r.extras) if r else {}, **versions())
+
+
+def run_stack(plans: list[RunPlan], progress: Callable[[int, int], None] | None = None) -> list[NewRun]:
+    """Train one stack and describe its runs for the store; an exception marks every run failed."""
+    started = datetime.now(UTC)
+    try:
+        results: list[RunResult] | None = train_stack(stack_spec(plans), progress)
+        error = None
+    except Exception as e:  # a failing stack is data: record it and let the others go on
+        results, error = None, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
+    finished = datetime.now(UTC)
+    return [describe(p, status=results[i].status if results else "failed", started=started,
+                     result=results[i] if results else None, error=error, finished=finished)
+            for i, p in enumerate(plans)]
+
+
+def _outcome(future: Future[list[NewRun]], group: list[RunPlan], started: datetime) -> list[NewRun]:
+    """A finished future's runs; a worker-side failure (not the training's) marks the stack failed."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise WorkerLost("a worker process stopped unexpectedly (out of memory or killed?): "
+                         "finished runs are stored; run the same command again for the rest") from None
+    except Exception as e:  # e.g. a Dask worker lost mid-task, or a result that failed to unpickle
+        error = f"{type(e).__name__}: {e}"
+        return [describe(p, status="failed", started=started, error=error, finished=datetime.now(UTC))
+                for p in group]
+
+
+def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force: bool = False,
+            executor: Executor | None = None, workers: int = 1,
+            on_stack: Callable[[int], None] | None = None) -> RunSummary:
+    """Train `todo` on `executor` (inline by default), at most `workers` stacks at a time, storing each stack.
+
+    A stack is marked `running` when sent to a worker and saved with its metrics in one transaction
+    when it comes back; on Ctrl-C or any error the stacks in flight are marked `interrupted`.
+    """
+    summary = RunSummary(planned=len(todo))
+    for e in exps:
+        store.upsert_experiment(e.name, e.description, _keep_design(store, e))
+    executor = executor or InlineExecutor()
+    queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers))
+    in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}
+    marked: dict[int, list[NewRun]] = {}  # id(group) → its `running` rows, until saved
+    try:
+        while True:
+            while len(in_flight) < max(1, workers) and (group := next(queue, None)) is not None:
+                started = datetime.now(UTC)
+                markers = [describe(p, status="running", started=started) for p in group]
+                store.mark_running(markers)
+                marked[id(group)] = markers
+                in_flight[executor.submit(run_stack, group)] = (group, started)
+            if not in_flight:
+                return summary
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                group, started = in_flight.pop(future)
+                runs = _outcome(future, group, started)
+                store.save_runs(runs, replace=force, skip_done=not force)
+                del marked[id(group)]
+                _tally(summary, runs)
+                if on_stack:
+                    on_stack(len(group))
+    except BaseException:
+        for future in in_flight:
+            future.cancel()
+        with suppress(LossdbError):  # the database itself may be what failed
+            store.mark_interrupted([run for batch in marked.values() for run in batch])
+        raise
+
+
+def _tally(summary: RunSummary, runs: list[NewRun]) -> None:
+    """Count a stored stack's runs by status and keep each distinct error's first line."""
+    for r in runs:
+        setattr(summary, r.status, getattr(summary, r.status) + 1)
+        if r.error and r.error.splitlines()[0] not in summary.errors:
+            summary.errors.append(r.error.splitlines()[0])
+
+
+def _without_design(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec without its sequential design (core.judging.adaptive): seeds added later do not change a definition."""
+    return {k: v for k, v in spec.items() if k != DESIGN_KEY}
+
+
+def _keep_design(store: Store, e: Experiment) -> dict[str, Any]:
+    """The spec to store: a sequential design stored earlier is kept, since the stored runs were
+    judged look by look under it (a plain `lossdb run` does not undo `--until-decided`)."""
+    spec = e.spec
+    if DESIGN_KEY in spec:
+        return spec
+    old = store.experiment_spec(e.name) or {}
+    return {**spec, DESIGN_KEY: old[DESIGN_KEY]} if DESIGN_KEY in old else spec
+
