@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= lossdb.db
 JOBS ?= 2
 
-.PHONY: run test bench clean lint
+.PHONY: run test test-fast bench clean lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ run: $(VENV)/.installed  ## install into .venv, run the quick catalogue into ./l
 
 test: $(VENV)/.installed-test  ## install the test extras into .venv and run the whole suite
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed-test  ## the inner loop: the suite without slow, browser and PostgreSQL tests
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres"
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.engine
