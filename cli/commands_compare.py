@@ -14,7 +14,7 @@ from lossdb.cli.options import DbOption
 
 FORMATS = ("table", "markdown", "csv", "json")
 COLOURS = {"supported": "green", "contradicted": "red", "equivalent": "blue", "inconclusive": "yellow",
-           "not run": "bright_black"}
+           "not measurable": "magenta", "not run": "bright_black"}
 
 
 def compare(

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-VERDICTS = ("supported", "contradicted", "equivalent", "inconclusive", "not run")
+# "not measurable": no usable pair (every pair diverged, no event, neither arm reached the threshold
+# within the horizon); never counted as inconclusive or as evidence, never given more seeds.
+VERDICTS = ("supported", "contradicted", "equivalent", "inconclusive", "not measurable", "not run")
 ALPHA = 0.05
 
 
@@ -20,6 +22,18 @@ class Look:
     ci_low: float | None
     ci_high: float | None
     verdict: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a verdict reads as it does, as data: a stable code and its figures (present/ words it)."""
+
+    code: str
+    figures: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """One figure by name."""
+        return dict(self.figures).get(name, default)
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class Verdict:
     unconverged: bool = False  # an arm had not converged at this rate: no evidence either way
     p_value: float = 1.0  # the smallest level at which the outcome is still decided (1 when undecided)
     notes: tuple[str, ...] = field(default=())
+    reasons: tuple[Reason, ...] = ()  # the numbers behind the finding, as codes with figures
 
     @property
     def dataset(self) -> str:

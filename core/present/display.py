@@ -11,6 +11,7 @@ VERDICT_COLORS: dict[str, str] = {
     "contradicted": "#c62828",
     "equivalent": "#1565c0",
     "inconclusive": "#f9a825",
+    "not measurable": "#6d4c41",
     "not run": "#9e9e9e",
 }
 BANDS: dict[str, str] = {"ci": "95% CI of the mean", "sd": "mean ± 1 sd", "range": "min–max"}
