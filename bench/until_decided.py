@@ -38,7 +38,8 @@ def _run(args: list[str]) -> float:
 def _judge(db: str, experiments: list[str], sequential: bool) -> dict[str, object]:
     from lossdb.core.judging.judge import claims_of, designs_of
     from lossdb.core.store import open_store
-    from lossdb.core.judging.verdicts import evaluate, summary
+    from lossdb.core.judging.headlines import summary
+    from lossdb.core.judging.verdicts import evaluate
 
     with open_store(db, create=False, read_only=True) as store:
         claims = claims_of(store)

@@ -1,6 +1,7 @@
-"""Pure analysis of stored runs: tidy frames, curve aggregates, derived measures, paired estimates.
+"""The runs frame: stored runs as one tidy frame (arm, condition, status), their curves across seeds,
+and the per-curve measures judging reads (epochs to a threshold, area under, best epoch).
 
-Shared by the CLI, the dashboard and the reports; nothing here prints or draws.
+Shared by judging, the CLI, the dashboard and the reports; nothing here prints, draws or judges.
 """
 
 from __future__ import annotations

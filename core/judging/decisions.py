@@ -28,7 +28,6 @@ import numpy as np
 
 from lossdb.core.judging.estimators import Estimate
 
-OUTCOMES = ("supported", "contradicted", "equivalent", "inconclusive")
 KINDS = ("superior", "noninferior")
 
 

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CRITERIA = ("accuracy", "nll", "speed")
-
 
 @dataclass(frozen=True)
 class Choice:

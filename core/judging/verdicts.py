@@ -35,8 +35,7 @@ from lossdb.core.experiments.arms import Arm
 from lossdb.core.judging.claims import CLAIMS, Claim, Test
 from lossdb.core.data.datasets import is_deterministic
 from lossdb.core.present.findings import analytic_sentence, sentence
-from lossdb.core.judging.headlines import summary, tally  # noqa: F401  (re-exported)
-from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Look, Verdict  # noqa: F401  (re-exported)
+from lossdb.core.judging.outcomes import ALPHA, Look, Verdict
 from lossdb.core.status import DONE_STATUSES
 
 if TYPE_CHECKING:

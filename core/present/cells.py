@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 SUMMARY_COLUMNS = ("claim", "verdict", "effect [CI]", "n", "measured by", "tested in", "arms and values",
                    "finding")
-COMPACT_COLUMNS = ("claim", "verdict", "effect [CI]", "n")
 
 
 def _diff(x: float, v: Verdict, signed: bool = False) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lossdb.core.present import display
-from lossdb.core.present.display import BANDS, VERDICT_COLORS  # noqa: F401  (re-exported)
+from lossdb.core.present.display import BANDS, VERDICT_COLORS
 
 MAX_POINTS = 200
 SERIES = "series"

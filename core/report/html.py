@@ -33,8 +33,6 @@ from lossdb.core.report.view import (
     summary_table,
 )
 
-NUMERIC = {"n", "lr", "runs"}
-
 
 def css() -> str:
     """The report's stylesheet (core/report/report.css)."""

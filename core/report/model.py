@@ -1,7 +1,8 @@
 """Everything a report says, computed once from the store: one ReportData that every format renders.
 
-The numbers come from core.analysis.frame (runs, curves, aggregates) and core.judging.claims (verdicts and the
-summary, the same rows `lossdb compare` prints); nothing here formats for a reader.
+The numbers come from core.analysis.frame (runs, curves, aggregates) and core.judging (the verdicts
+and their summary, the same rows `lossdb compare` prints); the sentences from core.present and
+core.report.prose, the table views from core.report.view.
 """
 
 from __future__ import annotations

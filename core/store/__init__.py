@@ -35,8 +35,6 @@ __all__ = [
     "Upgrade",
     "current",
     "describe",
-    "known_revisions",
-    "sqlite_path",
     "export",
     "head_revision",
     "iter_metrics",

@@ -19,7 +19,7 @@ from lossdb.core.present import display
 from lossdb.core.judging.claims import CLAIMS
 from lossdb.core.store import open_store
 from lossdb.core.judging.verdicts import evaluate
-from lossdb.core.judging.verdicts import summary as summary_of
+from lossdb.core.judging.headlines import summary as summary_of
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = ("summary", "convergence", "gradients", "calibration", "runs", "report")

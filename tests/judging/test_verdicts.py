@@ -9,7 +9,8 @@ from lossdb.core.experiments.arms import default_label
 from lossdb.core.judging.claims import CLAIMS
 from lossdb.core.experiments.spec import arm_hash
 from lossdb.core.store import NewRun, open_store
-from lossdb.core.judging.verdicts import evaluate, summary, tally
+from lossdb.core.judging.headlines import summary, tally
+from lossdb.core.judging.verdicts import evaluate
 
 
 def _run(experiment: str, loss: str, head: str, dataset: str, lr: float, seed: int,

@@ -18,7 +18,8 @@ from lossdb.core.experiments.spec import arm_hash
 from lossdb.core.judging.outcomes import Verdict
 from lossdb.core.present.cells import SUMMARY_COLUMNS, effect_ci, summary_row
 from lossdb.core.store import NewRun, open_store
-from lossdb.core.judging.verdicts import evaluate, summary
+from lossdb.core.judging.headlines import summary
+from lossdb.core.judging.verdicts import evaluate
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

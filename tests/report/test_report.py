@@ -26,7 +26,8 @@ from lossdb.core.present.numbers import mean_sd, num
 from lossdb.core.present.cells import effect_ci
 from lossdb.core.report import figures
 from lossdb.core.store import NewRun, open_store
-from lossdb.core.judging.verdicts import evaluate, summary
+from lossdb.core.judging.headlines import summary
+from lossdb.core.judging.verdicts import evaluate
 
 QUICK = ["run", "convergence", "--seeds", "2", "--epochs", "5"]
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"

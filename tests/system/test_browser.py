@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from lossdb.cli.main import app as cli
 from lossdb.core.store import open_store
-from lossdb.core.judging.verdicts import evaluate, summary
+from lossdb.core.judging.headlines import summary
+from lossdb.core.judging.verdicts import evaluate
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
