@@ -39,7 +39,7 @@ def compare(
     Example: lossdb compare --all-conditions --claim convergence --verdict inconclusive
     """
     from lossdb.core.errors import ConfigError
-    from lossdb.core.judging.judge import judge
+    from lossdb.core.judging import judge_db as judge
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
@@ -47,7 +47,7 @@ def compare(
                  dataset=dataset)
     if fmt == "json":
         from lossdb.core.jsontext import dumps
-        from lossdb.core.present.cells import as_json
+        from lossdb.core.present import as_json
 
         typer.echo(dumps([as_json(v) for v in rows], indent=2))
     elif fmt == "markdown":
@@ -62,7 +62,7 @@ def compare(
 
 def markdown(rows: list) -> str:
     """The comparison as a GitHub-flavoured Markdown table (the presenter's columns)."""
-    from lossdb.core.present.cells import SUMMARY_COLUMNS, summary_row
+    from lossdb.core.present import SUMMARY_COLUMNS, summary_row
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
@@ -77,7 +77,7 @@ def markdown(rows: list) -> str:
 
 def to_csv(rows: list) -> str:
     """The comparison as CSV with the presenter's columns."""
-    from lossdb.core.present.cells import SUMMARY_COLUMNS, summary_row
+    from lossdb.core.present import SUMMARY_COLUMNS, summary_row
 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
@@ -89,7 +89,7 @@ def to_csv(rows: list) -> str:
 def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
     """A plain table that fits `width` columns: claim, verdict, effect [CI], n, and under each row a
     one-line gist; claim names are never cut (the gist is)."""
-    from lossdb.core.present.cells import effect_ci, n_text, one_line
+    from lossdb.core.present import effect_ci, n_text, one_line
 
     width = max(width, 60)
     cells = [(v.claim, v.verdict, effect_ci(v), n_text(v)) for v in rows]
@@ -122,7 +122,7 @@ def _wide(rows: list) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from lossdb.core.present.cells import SUMMARY_COLUMNS, summary_row
+    from lossdb.core.present import SUMMARY_COLUMNS, summary_row
 
     table = Table(title="lossdb: the claims, measured", show_lines=True)
     for col in SUMMARY_COLUMNS:

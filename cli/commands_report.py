@@ -36,7 +36,7 @@ def report(
     """
     from lossdb.core import report as reports  # imported on use: Altair and Typst would slow every command
     from lossdb.core.errors import ConfigError
-    from lossdb.core.judging.judge import check_experiments
+    from lossdb.core.judging import check_experiments
     from lossdb.core.outfiles import check_target
     from lossdb.core.store import open_store, resolve_url, sqlite_path
 

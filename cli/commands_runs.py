@@ -15,7 +15,7 @@ from rich.text import Text
 from lossdb.cli.options import DbOption, PlainCommand, experiment_option, format_option
 
 if TYPE_CHECKING:
-    from lossdb.core.analysis.listing import Listing
+    from lossdb.core.analysis import Listing
 
 FORMATS = ("table", "json", "csv")
 HEADERS = {"wall_seconds": "wall s", "test_accuracy": "test acc", "test_rmse": "test rmse"}
@@ -47,8 +47,8 @@ def runs(
     """
     from lossdb.core import jsontext
     from lossdb.core.errors import ConfigError
-    from lossdb.core.analysis.listing import listing
-    from lossdb.core.engine.losses import LOSSES
+    from lossdb.core.analysis import list_runs
+    from lossdb.core.engine import LOSSES
     from lossdb.core.store import STATUSES, mask_url, open_store, run_as_dict
 
     if fmt not in FORMATS:
@@ -65,7 +65,7 @@ def runs(
                 raise ConfigError(f"no experiment named {experiment!r} in {mask_url(store.url)}; "
                                   f"stored: {', '.join(stored) or 'none'}")
         records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
-    shown = listing(records, sort=sort, limit=limit, columns=chosen)
+    shown = list_runs(records, sort=sort, limit=limit, columns=chosen)
     if fmt == "json":
         by_id = {r.id: r for r in records}
         typer.echo(jsontext.dumps([run_as_dict(by_id[row["id"]]) for row in shown.rows], indent=2))
@@ -87,7 +87,7 @@ def _csv(shown: Listing, chosen: bool) -> None:
 
 
 def _table(shown: Listing) -> None:
-    from lossdb.core.analysis.listing import cell
+    from lossdb.core.analysis import cell
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for c in shown.columns:

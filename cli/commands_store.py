@@ -35,14 +35,14 @@ def show(
     Example: lossdb show 12 --format json
     """
     from lossdb.core import jsontext
-    from lossdb.core.analysis.frame import flat_config
+    from lossdb.core.analysis import flat_config
     from lossdb.core.errors import ConfigError
-    from lossdb.core.analysis.listing import cell, flat_row, short
+    from lossdb.core.analysis import cell, flat_row, short
     from lossdb.core.store import (
         open_store,
         run_as_dict,
     )
-    from lossdb.core.experiments.validate import check_run_ids
+    from lossdb.core.experiments import check_run_ids
 
     if fmt not in SHOW_FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
@@ -150,7 +150,7 @@ def delete(
         mask_url,
         open_store,
     )
-    from lossdb.core.experiments.validate import check_run_ids
+    from lossdb.core.experiments import check_run_ids
 
 
     if bool(run_ids) == (experiment is not None):

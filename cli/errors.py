@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from lossdb.core.errors import ConfigError, LossdbError
-from lossdb.core.runner.executors import Terminated
+from lossdb.core.runner import Terminated
 
 
 class LossdbGroup(TyperGroup):

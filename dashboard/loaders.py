@@ -21,10 +21,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from lossdb.core.analysis import frame as analysis
-from lossdb.core.judging import judge as judging
+from lossdb.core import analysis, judging
 from lossdb.core.errors import LossdbError
-from lossdb.core.judging.outcomes import Verdict
+from lossdb.core.judging import Verdict
 from lossdb.core.store import RunRecord, Store, describe, open_store, resolve_url, sqlite_path
 
 SERVER_TOKEN_TTL_S = 5
@@ -195,7 +194,7 @@ def evidence_spec(frame: pd.DataFrame, ratio: bool, favoured: str, other: str) -
 @st.cache_data(show_spinner=False)
 def analytic_curves(points: int = 400) -> pd.DataFrame:
     """Analytic loss and gradient norm of ce, mse, mae, hinge and focal against p̂ of the true class."""
-    from lossdb.core.judging.verdicts import analytic_curves  # scipy: only for the analytic curves
+    from lossdb.core.judging import analytic_curves  # scipy: only for the analytic curves
 
     return analytic_curves(np.linspace(0.001, 0.999, points))
 
@@ -245,9 +244,9 @@ def report_file(s: Store, request: ReportRequest, fmt: str, interactive: bool = 
 def _report_model(s: Store, request: ReportRequest) -> tuple[Any, Callable[[], dict[str, str]]]:
     """The report's model, and its charts' SVGs rendered on first use, per request (the last two kept)."""
     from lossdb.core import report as reports
-    from lossdb.core.report import figures
+    from lossdb.core.report import svgs
 
     line = command("lossdb report" + "".join(f" --experiment {e}" for e in request.experiments)
                    + (f" --title {request.title!r}" if request.title else ""), request.url)
     data = reports.build(s, list(request.experiments) or None, title=request.title or None, command=line)
-    return data, lru_cache(maxsize=1)(lambda: figures.svgs(data.charts))
+    return data, lru_cache(maxsize=1)(lambda: svgs(data.charts))

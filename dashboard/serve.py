@@ -32,11 +32,10 @@ def main(argv: list[str]) -> int:
     import vl_convert  # noqa: F401
     from streamlit.web import cli
 
-    import lossdb.core.analysis.frame  # noqa: F401
-    import lossdb.core.present.charts  # noqa: F401
-    import lossdb.core.judging.claims  # noqa: F401
     import lossdb.core.store  # noqa: F401
-    import lossdb.core.judging.verdicts  # noqa: F401
+    from lossdb.core.analysis import runs_frame  # noqa: F401
+    from lossdb.core.judging import CLAIMS, evaluate  # noqa: F401
+    from lossdb.core.present import charts  # noqa: F401
 
     return cli.main(args=with_settings(argv), prog_name="streamlit", standalone_mode=True)
 

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from lossdb.core.present import cells as present
-from lossdb.core.present.display import VERDICT_COLORS
-from lossdb.core.judging.judge import claims_of
-from lossdb.core.judging.outcomes import Verdict
+from lossdb.core import present
+from lossdb.core.judging import Verdict, claims_of
+from lossdb.core.present import VERDICT_COLORS
 
 SUMMARY_COLUMNS = (*present.SUMMARY_COLUMNS, "statement", "experiment", "condition", "lr")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from lossdb.core.judging import lrchoice
-from lossdb.core.present.display import BANDS
+from lossdb.core.judging import chosen_lrs
+from lossdb.core.present import BANDS
 from lossdb.core.status import DONE_STATUSES
 
 TUNED = "each arm's best (validation)"
@@ -66,7 +66,7 @@ def at_lr(runs: pd.DataFrame, lr: str) -> pd.DataFrame:
         return runs
     if lr != TUNED:
         return runs[runs["lr"].map(lambda v: f"{v:g}") == lr]
-    best = {arm: c.lr for arm, c in lrchoice.chosen_lrs(runs.to_dict("records"), key="arm").items()}
+    best = {arm: c.lr for arm, c in chosen_lrs(runs.to_dict("records"), key="arm").items()}
     return runs[runs["arm"].map(best) == runs["lr"]]
 
 

@@ -1,0 +1,33 @@
+"""The present wing: how numbers, arms and verdicts are shown: table cells, sentences, colours and charts.
+
+Its face: the names other wings, the CLI and the dashboard use, each imported on first use
+(core.faces), so importing the package costs nothing.
+"""
+
+from lossdb.core.faces import face
+
+__all__, __getattr__, __dir__ = face(__name__, {
+    "MISSING": "numbers",
+    "join_words": "numbers",
+    "lr_text": "numbers",
+    "mean_sd": "numbers",
+    "num": "numbers",
+    "plural": "numbers",
+    "BANDS": "display",
+    "VERDICT_COLORS": "display",
+    "label": "display",
+    "title": "display",
+    "SUMMARY_COLUMNS": "cells",
+    "as_json": "cells",
+    "effect_ci": "cells",
+    "interval_text": "cells",
+    "n_text": "cells",
+    "one_line": "cells",
+    "summary_row": "cells",
+    "summary_rows": "cells",
+    "values": "cells",
+    "analytic_sentence": "findings",
+    "sentence": "findings",
+    "charts": "charts:",
+    "display": "display:",
+})

@@ -17,6 +17,7 @@ from lossdb.core import jsontext
 from lossdb.core.errors import ConfigError
 from lossdb.core.outfiles import check_target, write_atomic
 from lossdb.core.report import figures
+from lossdb.core.report.figures import svgs
 from lossdb.core.report.model import SCHEMA_VERSION, ReportData, as_json, build
 
 FORMATS = ("html", "md", "pdf", "json")
@@ -25,7 +26,7 @@ MIME = {"html": "text/html", "md": "application/zip", "pdf": "application/pdf", 
 DEFAULT_STEM = "lossdb-report"
 
 __all__ = ["FORMATS", "SCHEMA_VERSION", "ReportData", "as_json", "build", "download", "download_name", "files", "schema",
-           "target", "validate", "write"]
+           "svgs", "target", "validate", "write"]
 
 
 def schema() -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lossdb.core.present import charts, display
-from lossdb.core.analysis.frame import flat_config
+from lossdb.core.analysis import flat_config
 from lossdb.dashboard import links, loaders, widgets
 
 LINKED = (*links.selection_params("grad"), *links.chart_params("grad"),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lossdb.core.judging.headlines import summary
-from lossdb.core.judging.outcomes import VERDICTS
+from lossdb.core.judging import VERDICTS, summary
 from lossdb.dashboard import links, loaders, views
 from lossdb.dashboard.widgets import FOCUS
 
