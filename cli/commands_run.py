@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -64,119 +65,39 @@ def run(
 
     Example: lossdb run --dataset csv:mydata.csv --target label --preset quick
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from lossdb.core.runner import RunOptions, Session
 
-    from lossdb.core.experiments import retarget
-    from lossdb.core.runner import execute as runner
-    from lossdb.core.runner.executors import cpu_count, open_executor, sigterm_as_interrupt
-    from lossdb.core.store import describe, open_store
-    from lossdb.core.experiments.validate import LIMITS, NO_LIMITS
-
-
-    err = Console(stderr=True)
-    started = time.perf_counter()
-    exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
-    runner.check_names(exps, force)
-    plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
-    runner.check_data(plans)
-    if not no_limits and scheduler is None and jobs > (cpus := cpu_count()):
-        err.print(f"--jobs {jobs} is more than the {cpus} CPU(s) here: using {cpus} "
-                  f"(--no-limits starts {jobs}).", markup=False, highlight=False)
-        jobs = cpus
-    if until_decided:
-        with sigterm_as_interrupt():
-            _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size,
-                           all_conditions, db, started)
-        return
-    with sigterm_as_interrupt(), open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
-        runner.check_specs(store, exps, force)
-        todo = runner.pending(store, plans, force)
-        skipped = len(plans) - len(todo)
-        err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
-                  f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}", markup=False)
-        with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=False, disable=not todo) as bar:
-            task = bar.add_task("runs", total=len(todo))
-            summary = runner.execute(store, exps, todo, force=force, executor=executor, workers=workers,
-                                     on_stack=lambda n: bar.advance(task, n))
-        if summary.finished:
-            _warm(store, err)
-    summary.skipped = skipped
-    if not todo:
-        typer.echo(f"Nothing to run: all {len(plans)} planned runs are already stored (--force redoes them).")
-    typer.echo(f"{summary.finished} finished, {summary.diverged} diverged, {summary.failed} failed, "
-               f"{summary.skipped} skipped (already stored), in {time.perf_counter() - started:.1f} s.")
-    for e in summary.errors:
-        err.print(f"[red]failed:[/red] {escape(e)}")
-    if summary.failed:
+    options = RunOptions(tuple(experiments or ()), tuple(config or ()), dataset, target, task, drop_missing, preset,
+                         seeds, epochs, force, no_limits, jobs, scheduler, until_decided, max_seeds, round_size,
+                         all_conditions, db)
+    report = Session(options, say=_say, training=_training).run()
+    s = report.summary
+    if report.rounds is not None:
+        typer.echo(f"{len(report.rounds)} round(s); {s.finished} finished, {s.diverged} diverged, "
+                   f"{s.failed} failed, in {report.seconds:.1f} s.")
+    else:
+        if not report.to_run:
+            typer.echo(f"Nothing to run: all {report.planned} planned runs are already stored (--force redoes them).")
+        typer.echo(f"{s.finished} finished, {s.diverged} diverged, {s.failed} failed, "
+                   f"{s.skipped} skipped (already stored), in {report.seconds:.1f} s.")
+        for e in s.errors:
+            err.print(f"[red]failed:[/red] {escape(e)}")
+    if s.failed:
         raise typer.Exit(code=1)
 
 
-def _warm(store, err) -> None:
-    """Judge a large store once now, and tabulate its runs, so that the next compare, dashboard
-    visit or report reads them from the cache (core.cache) instead of computing them."""
-    from lossdb.core import cache as verdictcache
-    from lossdb.core.judging.judge import judge_store
-
-    if verdictcache.folder() is None or store.counts(metric_rows=False)["runs"] < verdictcache.WARM_MIN_RUNS:
-        return
-    from lossdb.core.analysis.frame import kept_runs_frame
-    from lossdb.core.errors import LossdbError
-
-    started = time.perf_counter()
-    try:
-        judge_store(store, frame=kept_runs_frame(store))  # the frame: what the dashboard's run pages read
-    except LossdbError:
-        return  # compare will say what is wrong; the runs themselves are stored
-    err.print(f"Judged every claim in {time.perf_counter() - started:.1f} s (kept for compare, the dashboard "
-              "and reports until the database changes).", markup=False, highlight=False)
+def _say(text: str) -> None:
+    """A line from the session, on stderr."""
+    err.print(text, markup=False, highlight=False)
 
 
-def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size, all_conditions,
-                   db, started) -> None:
-    """`lossdb run --until-decided`: rounds of seeds through core.judging.adaptive, a progress bar per round."""
-    from lossdb.core.experiments import spec as ex
-    from lossdb.core.runner import execute as runner
-    from lossdb.core.judging.adaptive import focus, until_decided
-    from lossdb.core.runner.executors import open_executor
-    from lossdb.core.judging.judge import claims_of, judge_store
-    from lossdb.core.store import open_store
-
-    start = {}
-    for p in plans:
-        start[p.experiment] = max(start.get(p.experiment, 0), p.seed + 1)
-    totals = {"finished": 0, "diverged": 0, "failed": 0}
-    with open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
-        runner.check_specs(store, exps, force)
-
-        def train(todo_exps, seeds_of) -> None:
-            todo_plans = focus([p for e in todo_exps for p in ex.expand(e, preset, seeds_of[e.name], epochs)],
-                               claims_of(store), start, all_conditions)
-            todo = runner.pending(store, todo_plans, force)
-            with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, transient=False, disable=not todo) as bar:
-                task = bar.add_task("runs", total=len(todo))
-                done = runner.execute(store, todo_exps, todo, force=force, executor=executor, workers=workers,
-                                      on_stack=lambda n: bar.advance(task, n))
-            for k in totals:
-                totals[k] += getattr(done, k)
-
-        def judge(names):
-            return judge_store(store, experiments=names, all_conditions=True)
-
-        def report(r) -> None:
-            seeds = ", ".join(f"{k} {n}" for k, n in r.seeds.items())
-            err.print(f"round {r.number} ({seeds} seeds): decided {', '.join(r.decided) or 'none'}; "
-                      f"open {', '.join(r.open) or 'none'}")
-
-        rounds = until_decided(exps, start, round_size, max_seeds, train, judge, all_conditions, report)
-        if totals["finished"]:
-            _warm(store, err)
-    typer.echo(f"{len(rounds)} round(s); {totals['finished']} finished, {totals['diverged']} diverged, "
-               f"{totals['failed']} failed, in {time.perf_counter() - started:.1f} s.")
-    if totals["failed"]:
-        raise typer.Exit(code=1)
+@contextmanager
+def _training(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar for one batch of `total` runs; the session advances it by each stack's runs."""
+    with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False, disable=not total) as bar:
+        task = bar.add_task("runs", total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def experiments(
@@ -187,13 +108,13 @@ def experiments(
 
     Example: lossdb experiments --db results.db
     """
-    from lossdb.core.experiments import spec as ex
+    from lossdb.core.experiments import catalogue, expand
 
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
     table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
-    for e in ex.catalogue().values():
-        table.add_row(e.name, ", ".join(e.claims), str(len(ex.expand(e, "quick"))),
-                      str(len(ex.expand(e, "full"))), e.description)
+    for e in catalogue().values():
+        table.add_row(e.name, ", ".join(e.claims), str(len(expand(e, "quick"))),
+                      str(len(expand(e, "full"))), e.description)
     Console().print(table)
     if stored is None:
         return
@@ -221,7 +142,7 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
 
 
 def _tests(spec: dict) -> str:
-    from lossdb.core.experiments.comparisons import comparisons_of
+    from lossdb.core.experiments import comparisons_of
 
     comparisons = comparisons_of(spec)
     if comparisons:

@@ -102,6 +102,32 @@ def quick_catalogue_db(tmp_path_factory) -> tuple[str, str]:
     return str(db), result.output
 
 
+def tiny_toml(name: str = "tiny", *, description: str = "a tiny CE-vs-MSE comparison", claims: str = "",
+              dataset: str = "iris", hidden: str = "[8]", lr: str = "[0.1, 0.5]", batch_size: int = 16,
+              epochs: int = 3, seeds: int = 2, arms: tuple[tuple[str, str], ...] = (("ce", "softmax"), ("mse", "linear")),
+              extra: str = "") -> str:
+    """The one tiny experiment file of the tests (iris, two arms, a few epochs and seeds), any setting changed.
+
+    `hidden` and `lr` are TOML values (a list makes a grid); `claims` a TOML list; `extra` is appended.
+    """
+    head = f'[experiment]\nname = "{name}"\ndescription = "{description}"\n' + (f"claims = {claims}\n" if claims else "")
+    body = (f'[data]\ndataset = "{dataset}"\n[model]\nhidden = {hidden}\n[train]\nlr = {lr}\n'
+            f"batch_size = {batch_size}\nepochs = {epochs}\nseeds = {seeds}\n")
+    arm_tables = "".join(f'[[arms]]\nloss = "{loss}"\nhead = "{head_}"\n' for loss, head_ in arms)
+    return "\n" + head + body + arm_tables + extra
+
+
+@pytest.fixture
+def tiny_experiment(tmp_path: Path):
+    """Write the tiny experiment (settings as tiny_toml's) to tmp_path/NAME.toml and give its path."""
+    def write(name: str = "tiny", **settings) -> Path:
+        path = tmp_path / f"{name}.toml"
+        path.write_text(tiny_toml(name, **settings), encoding="utf-8")
+        return path
+
+    return write
+
+
 NEWCOMER_GRID = """
 [experiment]
 name = "grid"

@@ -1,4 +1,4 @@
-"""core.judging.adaptive and `lossdb run --until-decided`: rounds of seeds, looks replayed from the store."""
+"""core.runner.rounds (with the stored core.judging.adaptive.Design) and `lossdb run --until-decided`: rounds of seeds, looks replayed from the store."""
 
 import json
 
@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 from lossdb.cli.main import app
 from lossdb.core.experiments import spec as ex
-from lossdb.core.judging.adaptive import Design, design_for, focus, open_experiments
+from lossdb.core.judging.adaptive import Design
+from lossdb.core.runner.rounds import design_for, focus, open_experiments
 from lossdb.core.analysis.frame import flat_config
 from lossdb.core.judging.claims import CLAIMS
 from lossdb.core.errors import ConfigError
