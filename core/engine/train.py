@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from lossdb.core import jsontext
 from lossdb.core.data.prepare import DataSpec, prepare
 from lossdb.core.data.datasets import is_deterministic
 from lossdb.core.engine.divergence import Divergence
@@ -185,11 +186,8 @@ def _diagram(reliability: list[np.ndarray], k: int) -> dict[str, list]:
     """Model k's test reliability diagram (15 bins of top-label confidence) as plain lists, empty
     bins and NaN as None, ready for JSON."""
     conf, acc, count = reliability
-
-    def plain(a: np.ndarray) -> list[float | None]:
-        return [float(v) if np.isfinite(v) else None for v in a[k]]
-
-    return {"confidence": plain(conf), "accuracy": plain(acc), "count": [int(c) for c in count[k]]}
+    return {"confidence": jsontext.plain(conf[k], "null"), "accuracy": jsontext.plain(acc[k], "null"),
+            "count": [int(c) for c in count[k]]}
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:

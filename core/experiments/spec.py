@@ -17,6 +17,7 @@ from typing import Any
 
 from lossdb.core.engine import losses, series
 from lossdb.core.experiments import validate
+from lossdb.core.experiments.arms import LOSS_PARAM_KEYS, default_label
 from lossdb.core.experiments.comparisons import Comparison
 from lossdb.core.experiments.comparisons import resolve as resolve_comparisons
 from lossdb.core.data.prepare import CSV_PREFIX, DataSpec
@@ -31,7 +32,6 @@ MODEL_DEFAULTS: dict[str, Any] = {"hidden": [], "activation": "sigmoid", "init":
 TRAIN_DEFAULTS: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "batch_size": 32, "epochs": 20,
                                   "seeds": 3, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999,
                                   "dtype": "float32"}
-LOSS_PARAM_KEYS = ("gamma", "q", "delta", "alpha")
 ARM_KEYS = ("loss", "head", "label", "class_weights", *LOSS_PARAM_KEYS, *MODEL_DEFAULTS, *TRAIN_DEFAULTS)
 # Keys whose single value is itself a list: a grid over them is a list of lists.
 LIST_VALUED = {"hidden", "w", "b", "alpha", "class_weights", "claims"}
@@ -438,15 +438,6 @@ def _samples(merged: dict, extra: dict) -> Iterator[dict]:
     for i, (_, _, vals) in enumerate(axes):
         for value in vals[1:]:
             yield _combo(merged, extra, axes, (*first[:i], value, *first[i + 1:]))
-
-
-def default_label(arm: dict) -> str:
-    """A short display name of an arm: loss/head plus any loss parameters."""
-    label = f"{arm['loss']}/{arm['head']}"
-    params = [f"{k}={arm[k]}" for k in LOSS_PARAM_KEYS if k in arm]
-    if arm.get("class_weights"):
-        params.append("weighted" if arm["class_weights"] == "balanced" else "class_weights")
-    return label + (f" ({', '.join(params)})" if params else "")
 
 
 def arm_hash(arm: dict) -> str:

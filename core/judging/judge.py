@@ -142,11 +142,18 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     check_names(experiments, claims, verdicts, known, list(declared))
     chosen = {k: c for k, c in declared.items() if not claims or k in claims}
     wanted = list(experiments) if experiments else None
-    rows = verdictcache.cached(store, ("evaluate", tuple(wanted or ()), tuple(chosen)),
-                               lambda: _evaluate(store, wanted, frame() if callable(frame) else frame, chosen,
-                                                 designs_of(stored)))
+    rows = judged(store, wanted, chosen, designs_of(stored), frame)
     rows = rows if all_conditions else summary(rows, chosen)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
+
+
+def judged(store: Store, experiments: Sequence[str] | None, claims: dict[str, Claim], designs: dict[str, Design],
+           frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None) -> list[Verdict]:
+    """Every verdict of `claims` in `experiments` (None: all), each comparison's row; computed once
+    per state of the store and kept by core.cache under this, the one key of a judged store."""
+    return verdictcache.cached(store, ("evaluate", tuple(experiments or ()), tuple(claims)),
+                               lambda: _evaluate(store, experiments, frame() if callable(frame) else frame, claims,
+                                                 designs))
 
 
 def _evaluate(store: Store, *args) -> list[Verdict]:

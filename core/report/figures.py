@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lossdb.core.present import display
 from lossdb.core import cache as verdictcache
+from lossdb.core import jsontext
 from lossdb.core.outfiles import write_atomic
+from lossdb.core.present import display
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,12 +38,8 @@ class Chart:
 
 
 def plain(value: Any) -> Any:
-    """A number ready for JSON: NaN and ±inf become None, numpy scalars plain Python."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    """A number ready for chart data: NaN and ±inf become None, numpy scalars plain Python (core.jsontext)."""
+    return jsontext.plain(value, "null")
 
 
 def slug(text: str) -> str:

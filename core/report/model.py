@@ -20,7 +20,7 @@ from lossdb.core import cache as verdictcache
 from lossdb.core.judging.claims import Claim
 from lossdb.core.experiments.spec import catalogue
 from lossdb.core.judging.headlines import summary, tally
-from lossdb.core.judging.judge import claims_from, claims_of, designs_of
+from lossdb.core.judging.judge import claims_from, claims_of, designs_of, judged
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.provenance import versions
 from lossdb.core.report.figures import Chart, convergence, plain, slug
@@ -155,14 +155,12 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     """Everything the report shows, computed from the store."""
     # pandas, scipy and Altair are imported here, not at the top: a cached report needs none of them
     from lossdb.core.analysis import frame as analysis
-    from lossdb.core.judging.verdicts import evaluate
 
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
     declared = claims_from(listed)
-    verdicts = verdictcache.cached(store, ("evaluate", tuple(experiments or ()), tuple(declared)),
-                                   lambda: evaluate(store, experiments or None, frame, declared, designs_of(listed)))
+    verdicts = judged(store, experiments or None, declared, designs_of(listed), frame)
     rows = tuple(summary(verdicts, declared))
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)

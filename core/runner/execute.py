@@ -6,7 +6,6 @@ compute `run_stack`, and the parent saves each stack's runs as their results com
 
 from __future__ import annotations
 
-import json
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -18,8 +17,10 @@ from itertools import pairwise
 from typing import Any
 
 import lossdb.core as core
+from lossdb.core import jsontext
 from lossdb.core.experiments import spec as ex
 from lossdb.core.experiments import validate
+from lossdb.core.experiments.arms import LOSS_PARAM_KEYS
 from lossdb.core.judging.adaptive import KEY as DESIGN_KEY
 from lossdb.core.data.prepare import prepare
 from lossdb.core.errors import ConfigError, LossdbError
@@ -27,7 +28,6 @@ from lossdb.core.runner.executors import InlineExecutor
 from lossdb.core.experiments.spec import Experiment, RunPlan
 from lossdb.core.provenance import versions
 from lossdb.core.store import NewRun, Store
-from lossdb.core.store.engine import dumps
 from lossdb.core.engine.train import ModelSpec, RunResult, StackSpec, train_stack
 
 
@@ -99,7 +99,7 @@ def stack_spec(plans: list[RunPlan]) -> StackSpec:
     t = arm["train"]
     models = tuple(
         ModelSpec(loss=p.arm["loss"], head=p.arm["head"], lr=float(p.arm["train"]["lr"]), seed=p.seed,
-                  loss_params=tuple(sorted((k, _hashable(p.arm[k])) for k in ex.LOSS_PARAM_KEYS if k in p.arm)),
+                  loss_params=tuple(sorted((k, _hashable(p.arm[k])) for k in LOSS_PARAM_KEYS if k in p.arm)),
                   class_weights=_hashable(p.arm.get("class_weights")))
         for p in plans)
     return StackSpec(data=ex.data_spec(arm), net=ex.net_spec(arm), optim=ex.optim_spec(arm),
@@ -139,8 +139,8 @@ def check_names(exps: Sequence[Experiment], force: bool = False) -> None:
 
 
 def _plain(spec: dict[str, Any]) -> Any:
-    """A spec as the store keeps it (JSON), so that stored and given specs compare equal when they are."""
-    return json.loads(dumps(spec))
+    """A spec as the store keeps it (JSON, NaN as null), so that stored and given specs compare equal when they are."""
+    return jsontext.plain(spec, "null")
 
 
 def _listed(diff: list[str]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import sqlite3
@@ -13,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from lossdb.core import jsontext
+from lossdb.core.errors import StoreError
 from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
@@ -22,8 +23,6 @@ from sqlalchemy.exc import (
     NoSuchModuleError,
     SQLAlchemyError,
 )
-
-from lossdb.core.errors import StoreError
 
 DEFAULT_URL = "sqlite:///lossdb.db"
 ENV_VAR = "LOSSDB_DB"
@@ -143,23 +142,10 @@ def describe(url: str) -> str:
     return str(path) if path is not None else mask_url(url)
 
 
-def plain_json(value: Any) -> Any:
-    """`value` with numpy scalars and arrays as plain numbers and lists, NaN and ±inf as None."""
-    if isinstance(value, dict):
-        return {str(key): plain_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_json(item) for item in value]
-    if hasattr(value, "tolist"):
-        return plain_json(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def dumps(value: Any) -> str:
-    """The JSON text of a config, spec or extras (valid JSON for PostgreSQL: no NaN or infinity)."""
+    """The JSON text of a config, spec or extras (valid JSON for PostgreSQL: NaN and infinity as null, core.jsontext)."""
     try:
-        return json.dumps(plain_json(value), allow_nan=False)
+        return json.dumps(jsontext.plain(value, nonfinite="null"), allow_nan=False)
     except TypeError as exc:
         raise StoreError(f"a value cannot be stored as JSON: {exc}") from None
 

@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from lossdb.core.errors import ConfigError
 from lossdb.core.runner import RunOptions, Session, cpu_count
 from lossdb.core.store import open_store
