@@ -21,13 +21,13 @@ import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from numbers import Real
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 from lossdb.core.data.datasets import CSV_PREFIX, DATASETS, NOISE_DISTS, Dataset, Raw, dataset_names, load_csv
+from lossdb.core import realnumber
 from lossdb.core.errors import DataError
 
 __all__ = ["DATASETS", "DataSpec", "Prepared", "TargetScaler", "csv_facts", "csv_raw", "dataset_names",
@@ -132,15 +132,11 @@ def _check_ranges(spec: DataSpec) -> None:
 
 def _number(name: str, value: object, lo: float, hi: float, valid: str,
             open_low: bool = False, open_high: bool = False) -> None:
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (lo < value if open_low else lo <= value) and (value < hi if open_high else value <= hi)
-    if not ok:
+    if not realnumber.within(value, lo, hi, open_low=open_low, open_high=open_high):
         raise DataError(f"{name} must be {valid}, got {value!r}.")
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+_is_int = realnumber.whole
 
 
 def _check_choices(spec: DataSpec) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 
+from lossdb.core import realnumber
 from lossdb.core.errors import ConfigError
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -48,7 +47,7 @@ def validate(spec: NetSpec) -> None:
     if any(h < 1 for h in spec.hidden):
         raise ConfigError(f"hidden widths must be positive integers, got {list(spec.hidden)}")
     scale = spec.init_scale
-    if isinstance(scale, bool) or not isinstance(scale, Real) or not (math.isfinite(scale) and scale > 0):
+    if not realnumber.within(scale, 0.0, open_low=True):
         raise ConfigError(f"init_scale must be a positive number (1 keeps the initialisation's own "
                           f"scale), got {scale!r}.")
     if spec.init == "explicit":

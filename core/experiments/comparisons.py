@@ -13,10 +13,11 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 from lossdb.core.engine import series
+from lossdb.core import realnumber
+from lossdb.core.experiments.tomllines import line_of
 from lossdb.core.errors import ConfigError
 
 KEYS = ("name", "claim", "favoured", "other", "metric", "at", "better", "min_effect", "ratio")
@@ -145,23 +146,9 @@ class _Where:
     index: int
 
     def fail(self, key: str, message: str) -> ConfigError:
-        line = _line_of(self.text, self.index, key)
+        line = line_of(self.text, "comparisons", key, self.index)
         where = f"{self.source}, line {line}" if line else self.source
         return ConfigError(f"{where}: [comparisons] {key}: {message}.")
-
-
-def _line_of(text: str, index: int, key: str) -> int | None:
-    """The line where `key` is set in the index-th [[comparisons]] table, else the table's header."""
-    seen, inside, header = -1, False, None
-    for n, line in enumerate(text.splitlines(), 1):
-        head = re.match(r"\s*\[\[?\s*([\w.-]+)\s*\]\]?", line)
-        if head:
-            inside = head[1] == "comparisons" and line.lstrip().startswith("[[")
-            seen += inside
-            header = n if inside and seen == index else header
-        elif inside and seen == index and re.match(rf"\s*{re.escape(key)}\s*=", line):
-            return n
-    return header
 
 
 def _check(t: dict[str, Any], i: int, metrics: Mapping[str, frozenset[str]], task: str,
@@ -243,7 +230,7 @@ def _min_effect(t: dict[str, Any], metric: str, at: At, ratio: bool, where: _Whe
         raise where.fail("min_effect", f"needed: the smallest difference in {metric} that matters "
                                        f"(a number > 0)")
     value = t["min_effect"]
-    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+    if not realnumber.within(value, 0.0, open_low=True):
         raise where.fail("min_effect", f"must be a number > 0 (the smallest difference that matters), "
                                        f"got {value!r}")
     if ratio and value <= 1:

@@ -18,9 +18,11 @@ from typing import Any
 from lossdb.core.engine import losses, series
 from lossdb.core.experiments import validate
 from lossdb.core.experiments.arms import LOSS_PARAM_KEYS, default_label
+from lossdb.core.experiments.tomllines import line_of
 from lossdb.core.experiments.comparisons import Comparison
 from lossdb.core.experiments.comparisons import resolve as resolve_comparisons
 from lossdb.core.data.prepare import CSV_PREFIX, DataSpec
+from lossdb.core import realnumber
 from lossdb.core.errors import ConfigError
 
 PRESETS = ("quick", "full")
@@ -169,21 +171,9 @@ def dropped_notes(csv: dict[str, dict[str, Any]]) -> tuple[str, ...]:
 
 
 def _fail(text: str, source: str, section: str, key: str, message: str) -> ConfigError:
-    line = _line_of(text, section, key)
+    line = line_of(text, section, key)
     where = f"{source}, line {line}" if line else source
     return ConfigError(f"{where}: [{section}] {key}: {message}")
-
-
-def _line_of(text: str, section: str, key: str) -> int | None:
-    """The line where key is set inside [section] (or [[section]]), if it can be found."""
-    current = None
-    for i, line in enumerate(text.splitlines(), 1):
-        head = re.match(r"\s*\[\[?\s*([\w.-]+)\s*\]\]?", line)
-        if head:
-            current = head.group(1)
-        elif current == section and re.match(rf"\s*{re.escape(key)}\s*=", line):
-            return i
-    return None
 
 
 def _validate(raw: dict, text: str, source: str) -> None:
@@ -262,7 +252,7 @@ def _validate_arm(arm: dict, text: str, source: str, where: list[str] = ("train"
     try:
         validate.check_arm(arm)
     except validate.Invalid as e:
-        section = next((w for w in where if w.split(".")[-1] == e.section and _line_of(text, w, e.key)), e.section)
+        section = next((w for w in where if w.split(".")[-1] == e.section and line_of(text, w, e.key)), e.section)
         raise _fail(text, source, section, e.key, e.message) from None
     try:
         validate_spec(data_spec(arm))
@@ -350,7 +340,7 @@ def count(exp: Experiment, preset: str | None = "quick", seeds: int | None = Non
 
 
 def _seeds(exp: Experiment, n_seeds: Any) -> int:
-    if not isinstance(n_seeds, int) or isinstance(n_seeds, bool) or n_seeds < 1:
+    if not realnumber.whole(n_seeds) or n_seeds < 1:
         raise ConfigError(f"{exp.source}: [train] seeds must be a positive integer (a count), got {n_seeds!r}")
     return n_seeds
 

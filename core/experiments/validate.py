@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lossdb.core import realnumber
 from lossdb.core.errors import ConfigError
 
 # The store's column widths (core/store/models.py), checked here so SQLite, which ignores them, and
@@ -51,17 +52,13 @@ class Invalid(ConfigError):
         self.section, self.key, self.message = section, key, message
 
 
-def _real(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+_real = realnumber.real
+_whole = realnumber.whole
 
 
 def _number(section: str, key: str, value: Any, ok: bool, valid: str) -> None:
     """Raise Invalid unless `value` is a finite real number and `ok`."""
-    if not _real(value) or not math.isfinite(value) or not ok:
+    if not realnumber.finite(value) or not ok:
         raise Invalid(section, key, f"must be {valid}, got {value!r}")
 
 
