@@ -13,8 +13,6 @@ import typer
 from lossdb.cli.options import DbOption
 
 FORMATS = ("table", "markdown", "csv", "json")
-COLOURS = {"supported": "green", "contradicted": "red", "equivalent": "blue", "inconclusive": "yellow",
-           "not measurable": "magenta", "not run": "bright_black"}
 
 
 def compare(
@@ -62,16 +60,14 @@ def compare(
 
 def markdown(rows: list) -> str:
     """The comparison as a GitHub-flavoured Markdown table (the presenter's columns)."""
-    from lossdb.core.present import SUMMARY_COLUMNS, summary_row
-
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+    from lossdb.core.present import SUMMARY_COLUMNS, markdown_cell, summary_row
 
     lines = ["| " + " | ".join(SUMMARY_COLUMNS) + " |", "|" + "---|" * len(SUMMARY_COLUMNS)]
     for v in rows:
         r = summary_row(v)
-        r["verdict"] = f"**{r['verdict']}**"
-        lines.append("| " + " | ".join(cell(r[c]) for c in SUMMARY_COLUMNS) + " |")
+        cells = {c: markdown_cell(r[c]) for c in SUMMARY_COLUMNS}
+        cells["verdict"] = f"**{cells['verdict']}**"
+        lines.append("| " + " | ".join(cells[c] for c in SUMMARY_COLUMNS) + " |")
     return "\n".join(lines)
 
 
@@ -122,14 +118,14 @@ def _wide(rows: list) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from lossdb.core.present import SUMMARY_COLUMNS, summary_row
+    from lossdb.core.present import SUMMARY_COLUMNS, VERDICT_COLORS, summary_row
 
     table = Table(title="lossdb: the claims, measured", show_lines=True)
     for col in SUMMARY_COLUMNS:
         table.add_column(col, no_wrap=col in ("claim", "verdict"), overflow="fold")
     for v in rows:
         r = summary_row(v)
-        table.add_row(*(f"[{COLOURS.get(v.verdict, 'white')}]{escape(r[c])}[/]" if c == "verdict"
+        table.add_row(*(f"[{VERDICT_COLORS.get(v.verdict, 'white')}]{escape(r[c])}[/]" if c == "verdict"
                         else escape(r[c]) for c in SUMMARY_COLUMNS))
     Console(width=max(shutil.get_terminal_size((200, 24)).columns, 200)).print(table)
 

@@ -14,6 +14,9 @@ VERDICT_COLORS: dict[str, str] = {
     "not measurable": "#6d4c41",
     "not run": "#9e9e9e",
 }
+# Streamlit's badges take a colour name from their own palette only: the nearest to each colour above.
+VERDICT_BADGES: dict[str, str] = {"supported": "green", "contradicted": "red", "equivalent": "blue",
+                                  "inconclusive": "orange", "not measurable": "gray", "not run": "gray"}
 BANDS: dict[str, str] = {"ci": "95% CI of the mean", "sd": "mean ± 1 sd", "range": "min–max"}
 
 

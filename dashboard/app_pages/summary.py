@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from lossdb.core.judging import VERDICTS, summary
+from lossdb.core.present import VERDICT_BADGES, markdown_text
 from lossdb.dashboard import links, loaders, views
 from lossdb.dashboard.widgets import FOCUS
 
 FOCUS_METRIC = "focus_metric"
-BADGES = {"supported": "green", "contradicted": "red", "equivalent": "blue", "inconclusive": "orange"}
 src = loaders.source()
 everything = loaders.verdicts(src.url, src.token)
 
@@ -75,8 +75,8 @@ claim = st.selectbox("Claim", claim_ids, key="sum_claim",
                      format_func=lambda c: f"{c}: {declared[c].sentence}" if c in declared else c)
 head = next(v for v in rows if v.claim == claim)
 links.publish(LINKED)
-st.markdown(f"**{head.sentence}** :{BADGES.get(head.verdict, 'gray')}-badge[{head.verdict}]")
-st.write(head.finding)
+st.markdown(f"**{markdown_text(head.sentence)}** :{VERDICT_BADGES.get(head.verdict, 'gray')}-badge[{head.verdict}]")
+st.markdown(markdown_text(head.finding))
 if head.looks:
     st.caption("Decided group-sequentially: the interval at each look (it narrows until it leaves or enters "
                "the band of ± the minimum effect).")
@@ -88,7 +88,7 @@ for what in dict.fromkeys(v.metric for v in evidence):
     st.subheader(what)
     missing = [v for v in group if v.verdict == "not run"]
     for v in missing:
-        st.info(f"{v.finding} Run it with:")
+        st.info(f"{markdown_text(v.finding)} Run it with:")
         st.code(v.command or f"lossdb run {v.experiment}", language="bash")
     measured = [v for v in group if v.verdict != "not run"]
     if not measured:

@@ -26,7 +26,7 @@ from lossdb.core.errors import ConfigError
 from lossdb.core.runner.executors import cpu_count
 from lossdb.core.outfiles import atomic_open
 from lossdb.core.report.html import _script_json
-from lossdb.core.report.markdown import text as md_text
+from lossdb.core.present.markdown import text as md_text
 from lossdb.core.store import mask_url, open_store, resolve_url
 from lossdb.core.store.engine import scrub, sqlite_path
 from tests.system.test_bad_input import Case, lossdb_template, sha256, toml  # noqa: F401 (a fixture)
