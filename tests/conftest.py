@@ -104,16 +104,17 @@ def quick_catalogue_db(tmp_path_factory) -> tuple[str, str]:
 
 def tiny_toml(name: str = "tiny", *, description: str = "a tiny CE-vs-MSE comparison", claims: str = "",
               dataset: str = "iris", hidden: str = "[8]", lr: str = "[0.1, 0.5]", batch_size: int = 16,
-              epochs: int = 3, seeds: int = 2, arms: tuple[tuple[str, str], ...] = (("ce", "softmax"), ("mse", "linear")),
+              epochs: int = 3, seeds: int = 2, arms: tuple[tuple[str, ...], ...] = (("ce", "softmax"), ("mse", "linear")),
               extra: str = "") -> str:
     """The one tiny experiment file of the tests (iris, two arms, a few epochs and seeds), any setting changed.
 
-    `hidden` and `lr` are TOML values (a list makes a grid); `claims` a TOML list; `extra` is appended.
+    `hidden` and `lr` are TOML values (a list makes a grid); `claims` a TOML list; an arm is (loss,
+    head) or (loss, head, more TOML lines of that arm); `extra` is appended.
     """
     head = f'[experiment]\nname = "{name}"\ndescription = "{description}"\n' + (f"claims = {claims}\n" if claims else "")
     body = (f'[data]\ndataset = "{dataset}"\n[model]\nhidden = {hidden}\n[train]\nlr = {lr}\n'
             f"batch_size = {batch_size}\nepochs = {epochs}\nseeds = {seeds}\n")
-    arm_tables = "".join(f'[[arms]]\nloss = "{loss}"\nhead = "{head_}"\n' for loss, head_ in arms)
+    arm_tables = "".join(f'[[arms]]\nloss = "{a[0]}"\nhead = "{a[1]}"\n' + "".join(a[2:]) for a in arms)
     return "\n" + head + body + arm_tables + extra
 
 
@@ -128,27 +129,9 @@ def tiny_experiment(tmp_path: Path):
     return write
 
 
-NEWCOMER_GRID = """
-[experiment]
-name = "grid"
-description = "two arms at two widths: runs that differ only in `hidden`"
-[data]
-dataset = "iris"
-[model]
-hidden = [[4], [8]]
-[train]
-lr = 0.5
-batch_size = 32
-epochs = 2
-seeds = 2
-[[arms]]
-loss = "ce"
-head = "softmax"
-label = "**ce** _not bold_ [x](y)"
-[[arms]]
-loss = "mse"
-head = "softmax"
-"""
+NEWCOMER_GRID = tiny_toml("grid", description="two arms at two widths: runs that differ only in `hidden`",
+                          hidden="[[4], [8]]", lr="0.5", batch_size=32, epochs=2,
+                          arms=(("ce", "softmax", 'label = "**ce** _not bold_ [x](y)"\n'), ("mse", "softmax")))
 
 
 @pytest.fixture(scope="session")

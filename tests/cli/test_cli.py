@@ -7,27 +7,9 @@ from typer.testing import CliRunner
 
 from lossdb.cli.main import app
 from lossdb.core.store import open_store
+from tests.conftest import tiny_toml
 
-SMALL = """
-[experiment]
-name = "iris-small"
-description = "a tiny CE-vs-MSE comparison"
-[data]
-dataset = "iris"
-[model]
-hidden = [8]
-[train]
-lr = [0.1, 0.5]
-batch_size = 16
-epochs = 3
-seeds = 2
-[[arms]]
-loss = "ce"
-head = "softmax"
-[[arms]]
-loss = "mse"
-head = "linear"
-"""
+SMALL = tiny_toml("iris-small")
 
 
 @pytest.fixture

@@ -18,29 +18,12 @@ from typer.testing import CliRunner
 
 from lossdb.cli.main import app
 from lossdb.core.store import NewRun, export, head_revision, open_store
+from tests.conftest import tiny_toml
 from tests.store.test_store import make_run
 
 SAVED_0001 = Path(__file__).resolve().parents[1] / "data" / "schema_0001.db"
-TINY = """
-[experiment]
-name = "tiny"
-description = "two arms, a diverging learning rate"
-[data]
-dataset = "iris"
-[model]
-hidden = [4]
-[train]
-lr = [0.5, 1e6]
-batch_size = 32
-epochs = 3
-seeds = 2
-[[arms]]
-loss = "ce"
-head = "softmax"
-[[arms]]
-loss = "mse"
-head = "linear"
-"""
+TINY = tiny_toml("tiny", description="two arms, a diverging learning rate", hidden="[4]", lr="[0.5, 1e6]",
+                 batch_size=32)
 
 
 def sha256(path: Path) -> str:

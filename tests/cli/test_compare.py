@@ -7,28 +7,11 @@ from typer.testing import CliRunner
 
 from lossdb.cli.main import app
 from lossdb.core.judging.claims import CLAIMS
+from tests.conftest import tiny_toml
 
-SMALL = """
-[experiment]
-name = "convergence"
-description = "a tiny stand-in for the convergence experiment"
-claims = ["convergence", "classification-accuracy"]
-[data]
-dataset = "iris"
-[model]
-hidden = [8]
-[train]
-lr = [0.1, 0.5]
-batch_size = 16
-epochs = 4
-seeds = 3
-[[arms]]
-loss = "ce"
-head = "softmax"
-[[arms]]
-loss = "mse"
-head = "softmax"
-"""
+SMALL = tiny_toml("convergence", description="a tiny stand-in for the convergence experiment",
+                  claims='["convergence", "classification-accuracy"]', epochs=4, seeds=3,
+                  arms=(("ce", "softmax"), ("mse", "softmax")))
 KEYS = {"claim", "verdict", "effect", "ci_low", "ci_high", "n", "condition", "finding", "arms", "values",
         "experiment", "metric"}
 

@@ -18,53 +18,17 @@ from lossdb.cli.main import app
 from lossdb.core.experiments import spec as ex
 from lossdb.core.runner import execute as runner
 from lossdb.core.store import open_store
+from tests.conftest import tiny_toml
 
 LOSSDB = str(Path(sys.executable).parent / "lossdb")
 # Four stacks (one per hidden width) of 8 runs, about half a second each.
-RESUME = """
-[experiment]
-name = "resume"
-description = "four stacks of about half a second each"
-[data]
-dataset = "digits"
-[model]
-hidden = [[8], [12], [16], [20]]
-[train]
-lr = [0.1, 0.5]
-batch_size = 64
-epochs = 40
-seeds = 2
-[[arms]]
-loss = "ce"
-head = "softmax"
-[[arms]]
-loss = "mse"
-head = "sigmoid"
-"""
+RESUME = tiny_toml("resume", description="four stacks of about half a second each", dataset="digits",
+                   hidden="[[8], [12], [16], [20]]", batch_size=64, epochs=40, arms=(("ce", "softmax"), ("mse", "sigmoid")))
 N_RUNS = 32
 # Eight stacks: with two workers, work is still in flight when the first stacks are stored.
 RESUME_LONG = RESUME.replace("[[8], [12], [16], [20]]", "[[8], [10], [12], [14], [16], [18], [20], [22]]")
 # Two stacks of 4 quick runs, for the parallel paths.
-SMALL = """
-[experiment]
-name = "small"
-description = "two tiny stacks"
-[data]
-dataset = "iris"
-[model]
-hidden = [[4], [6]]
-[train]
-lr = [0.5]
-batch_size = 32
-epochs = 4
-seeds = 2
-[[arms]]
-loss = "ce"
-head = "softmax"
-[[arms]]
-loss = "mse"
-head = "linear"
-"""
+SMALL = tiny_toml("small", description="two tiny stacks", hidden="[[4], [6]]", lr="[0.5]", batch_size=32, epochs=4)
 
 
 @pytest.fixture
