@@ -18,6 +18,7 @@ __all__, __getattr__, __dir__ = face(__name__, {
     "dataset_key": "retarget",
     "experiments_of_dataset": "retarget",
     "experiments_to_run": "retarget",
+    "RunConfig": "runconfig",
     "Experiment": "spec",
     "RunPlan": "spec",
     "catalogue": "spec",

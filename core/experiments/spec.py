@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from lossdb.core.engine import losses, series
 from lossdb.core.experiments import validate
 from lossdb.core.experiments.arms import LOSS_PARAM_KEYS, default_label
+from lossdb.core.experiments.runconfig import RunConfig, data_spec, net_spec, optim_spec
 from lossdb.core.experiments.tomllines import line_of
 from lossdb.core.experiments.comparisons import Comparison
 from lossdb.core.experiments.comparisons import resolve as resolve_comparisons
@@ -71,9 +73,14 @@ class RunPlan:
     """One run to do: an arm (every setting but the seed) and a seed."""
 
     experiment: str
-    arm: dict[str, Any]
+    arm: dict[str, Any]  # every setting but the seed, as stored (the arm hash is taken of it)
     arm_hash: str
     seed: int
+
+    @cached_property
+    def config(self) -> RunConfig:
+        """The arm as a frozen, typed record (read once; only after the arm is validated)."""
+        return RunConfig.of(self.arm)
 
     @property
     def stack_key(self) -> str:
@@ -434,34 +441,3 @@ def arm_hash(arm: dict) -> str:
     """Stable identity of an arm: a hash of its canonical JSON."""
     canonical = json.dumps(arm, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def data_spec(arm: dict):
-    """The DataSpec of an expanded arm."""
-    return DataSpec(**arm["data"])
-
-
-def net_spec(arm: dict):
-    """The NetSpec of an expanded arm (inputs and outputs are filled in from the data)."""
-    from lossdb.core.engine.nets import NetSpec
-
-    m = arm["model"]
-    w = tuple(tuple(r) if isinstance(r, list) else (r,) for r in m["w"]) if isinstance(m["w"], list) else (
-        None if m["w"] is None else ((m["w"],),))
-    b = tuple(m["b"]) if isinstance(m["b"], list) else (None if m["b"] is None else (m["b"],))
-    return NetSpec(n_inputs=1 if w is None else len(w), n_outputs=1 if b is None else len(b),
-                   hidden=tuple(m["hidden"]), activation=m["activation"], init=m["init"],
-                   init_scale=_float_if_number(m["init_scale"]), w=w, b=b)
-
-
-def _float_if_number(value: Any) -> Any:
-    """A number as float; anything else as it is, for the validation to name it."""
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-
-
-def optim_spec(arm: dict):
-    """The OptimSpec of an expanded arm."""
-    from lossdb.core.engine.optim import OptimSpec
-
-    t = arm["train"]
-    return OptimSpec(t["optimizer"], float(t["momentum"]), float(t["beta1"]), float(t["beta2"]))

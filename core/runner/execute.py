@@ -20,7 +20,6 @@ import lossdb.core as core
 from lossdb.core import jsontext
 from lossdb.core.experiments import spec as ex
 from lossdb.core.experiments import validate
-from lossdb.core.experiments.arms import LOSS_PARAM_KEYS
 from lossdb.core.judging.adaptive import KEY as DESIGN_KEY
 from lossdb.core.data.prepare import prepare
 from lossdb.core.errors import ConfigError, LossdbError
@@ -95,33 +94,26 @@ def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
 
 def stack_spec(plans: list[RunPlan]) -> StackSpec:
     """The engine's description of one stack of runs."""
-    arm = plans[0].arm
-    t = arm["train"]
+    c = plans[0].config
     models = tuple(
-        ModelSpec(loss=p.arm["loss"], head=p.arm["head"], lr=float(p.arm["train"]["lr"]), seed=p.seed,
-                  loss_params=tuple(sorted((k, _hashable(p.arm[k])) for k in LOSS_PARAM_KEYS if k in p.arm)),
-                  class_weights=_hashable(p.arm.get("class_weights")))
+        ModelSpec(loss=p.config.arm.loss, head=p.config.arm.head, lr=p.config.train.lr, seed=p.seed,
+                  loss_params=p.config.arm.params, class_weights=p.config.arm.class_weights)
         for p in plans)
-    return StackSpec(data=ex.data_spec(arm), net=ex.net_spec(arm), optim=ex.optim_spec(arm),
-                     epochs=int(t["epochs"]), batch_size=None if t["batch_size"] == "full" else int(t["batch_size"]),
-                     models=models, dtype=t["dtype"])
-
-
-def _hashable(v: Any) -> Any:
-    return tuple(v) if isinstance(v, list) else v
+    return StackSpec(data=c.data, net=c.net_spec(), optim=c.optim_spec(), epochs=c.train.epochs,
+                     batch_size=c.train.batch_size, models=models, dtype=c.train.dtype)
 
 
 def check_data(plans: Sequence[RunPlan]) -> None:
     """Load every CSV dataset once before anything is stored, so a bad file is one error, not failed runs."""
     seen: set[str] = set()
     for p in plans:
-        spec = ex.data_spec(p.arm)
+        spec = p.config.data
         if str(spec.dataset).startswith("csv:") and repr(spec) not in seen:
             seen.add(repr(spec))
             task = prepare(spec, p.seed).task
             for q in plans:
-                if repr(ex.data_spec(q.arm)) == repr(spec):
-                    validate.check_head(q.arm["head"], task, spec.dataset)
+                if repr(q.config.data) == repr(spec):
+                    validate.check_head(q.config.arm.head, task, spec.dataset)
 
 
 def check_names(exps: Sequence[Experiment], force: bool = False) -> None:
@@ -184,10 +176,10 @@ def describe(p: RunPlan, *, status: str, started: datetime, result: RunResult | 
     r = result
     return NewRun(
         experiment=p.experiment, arm_hash=p.arm_hash, seed=p.seed, engine_version=core.ENGINE_VERSION,
-        config={**p.arm, "seed": p.seed}, loss=p.arm["loss"], head=p.arm["head"],
-        dataset=p.arm["data"]["dataset"], lr=float(p.arm["train"]["lr"]), status=status, error=error,
+        config={**p.arm, "seed": p.seed}, loss=p.config.arm.loss, head=p.config.arm.head,
+        dataset=p.config.data.dataset, lr=p.config.train.lr, status=status, error=error,
         diverged_epoch=r.diverged_epoch if r else None,
-        epochs=r.epochs if r else int(p.arm["train"]["epochs"]), started_at=started, finished_at=finished,
+        epochs=r.epochs if r else p.config.train.epochs, started_at=started, finished_at=finished,
         wall_seconds=r.wall_seconds if r else (None if finished is None else (finished - started).total_seconds()),
         metrics=r.metrics if r else {}, extras=dict(r.extras) if r else {}, **versions())
 
