@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lossdb.core.engine import series
 from lossdb.core import realnumber
-from lossdb.core.experiments.tomllines import line_of
+from lossdb.core.engine import series
 from lossdb.core.errors import ConfigError
+from lossdb.core.experiments.tomllines import line_of
 
 KEYS = ("name", "claim", "favoured", "other", "metric", "at", "better", "min_effect", "ratio")
 AT_FORMS = 'final, best (at the best-validation epoch) or epochs_to:THRESHOLD such as "epochs_to:0.9"'

@@ -19,6 +19,7 @@ from lossdb.core.report.view import (
     summary_table,
 )
 
+
 def table(t: Table, bold: int | None = None) -> str:
     """A GFM table (column `bold` in bold)."""
     lines = ["| " + " | ".join(cell(h) or " " for h in t.head) + " |", "|" + "---|" * len(t.head)]

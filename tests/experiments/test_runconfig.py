@@ -3,7 +3,6 @@
 import dataclasses
 
 import pytest
-
 from lossdb.core.experiments import spec as ex
 from lossdb.core.experiments.runconfig import RunConfig
 

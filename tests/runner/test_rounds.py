@@ -3,16 +3,15 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
-
 from lossdb.cli.main import app
+from lossdb.core.analysis.frame import flat_config
+from lossdb.core.errors import ConfigError
 from lossdb.core.experiments import spec as ex
 from lossdb.core.judging.adaptive import Design
-from lossdb.core.runner.rounds import design_for, focus, open_experiments
-from lossdb.core.analysis.frame import flat_config
 from lossdb.core.judging.claims import CLAIMS
-from lossdb.core.errors import ConfigError
 from lossdb.core.judging.outcomes import Verdict
+from lossdb.core.runner.rounds import design_for, focus, open_experiments
+from typer.testing import CliRunner
 
 
 def test_looks_come_every_round_up_to_the_maximum():
