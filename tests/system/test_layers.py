@@ -268,3 +268,13 @@ def test_every_core_module_imports_alone_in_a_fresh_interpreter():
     code = "import importlib, sys\nfor n in sys.argv[1:]: importlib.import_module(n)"
     done = subprocess.run([sys.executable, "-c", code, *names], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_importing_a_lazy_face_imports_nothing_heavy():
+    lazy = sorted(p.parent.name for p in CORE.glob("*/__init__.py") if "core.faces" in p.read_text(encoding="utf-8"))
+    code = ("import sys\n"
+            f"for w in {lazy!r}: __import__('lossdb.core.' + w)\n"
+            "print(','.join(m for m in ('numpy', 'pandas', 'scipy', 'sqlalchemy', 'altair') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "", (lazy, done.stdout, done.stderr[-2000:])
+    assert {"judging", "present", "analysis", "runner"} <= set(lazy)
