@@ -34,9 +34,8 @@ from lossdb.core.analysis.frame import area_under, best_epoch, epochs_to, flat_c
 from lossdb.core.experiments.arms import Arm
 from lossdb.core.judging.claims import CLAIMS, Claim, Test
 from lossdb.core.data.datasets import is_deterministic
-from lossdb.core.present.findings import analytic_sentence, sentence
 from lossdb.core.judging.headlines import summary, tally  # noqa: F401  (re-exported)
-from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Look, Verdict  # noqa: F401  (re-exported)
+from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Look, Reason, Verdict  # noqa: F401  (re-exported)
 from lossdb.core.status import DONE_STATUSES
 
 if TYPE_CHECKING:
@@ -147,17 +146,17 @@ class _Pairs:
 def _not_run(claim: Claim, test: Test) -> Verdict:
     return Verdict(claim.id, claim.sentence, test.experiment, "", test.what,
                    (test.favoured[0].label, test.others[0].label), {}, "not run", None, None, None, 0,
-                   f"No runs of the {test.experiment} experiment yet.", f"lossdb run {test.experiment}", False,
+                   f"lossdb run {test.experiment}", False,
                    kind=test.kind, ratio=test.ratio, min_effect=test.min_effect, scale=test.scale,
-                   unit=test.unit, better=test.better, illustration=test.illustration)
+                   unit=test.unit, better=test.better, illustration=test.illustration,
+                   reasons=(Reason("not_run", (("experiment", test.experiment),)),))
 
 
 def _not_comparable(claim: Claim, test: Test, rows: pd.DataFrame) -> Verdict:
-    arms = ", ".join(sorted(set(rows["label"])))
-    finding = (f"The stored runs of {test.experiment} (arms {arms}) hold no comparison of "
-               f"{' or '.join(a.label for a in test.favoured)} with {' or '.join(a.label for a in test.others)} "
-               "under the conditions this claim is about.")
-    return replace(_not_run(claim, test), finding=finding)
+    why = Reason("not_comparable", (("experiment", test.experiment), ("arms", tuple(sorted(set(rows["label"])))),
+                                    ("favoured", tuple(a.label for a in test.favoured)),
+                                    ("others", tuple(a.label for a in test.others))))
+    return replace(_not_run(claim, test), reasons=(why,))
 
 
 def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
@@ -283,26 +282,25 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
     flat = flat_config(first_run["config"])
     deterministic = is_deterministic(str(flat.get("dataset", "")))
     diverged = (sum(r["status"] == "diverged" for r in a_runs), sum(r["status"] == "diverged" for r in b_runs))
-    pairs, values, notes, excluded = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
+    pairs, values, reasons, excluded = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
     lr_f, lr_o = (plan.rates[seeds[0]] if seeds else (float(first_run["lr"]), float(other_run["lr"])))
     lr = _lr_text(plan)
     slow: list[str] = []
     if test.must_converge and plan.mode != "tuned":
         slow = [lab for lab, runs in ((label_f, a_runs), (label_o, b_runs)) if not _converged(runs, cache)]
         if slow:
-            notes.insert(0, f"{' and '.join(slow)} had not converged at rate {lr_f:g} (training loss still "
-                            "falling), so this rate is no evidence either way")
+            reasons.insert(0, Reason("unconverged", (("arms", tuple(slow)), ("lr", lr_f))))
     if plan.same_seeds:
-        notes.append("too few seeds to choose the rate on other seeds: chosen on the same ones")
+        reasons.append(Reason("same_seeds"))
     if test.note:
-        notes.append(test.note)
+        reasons.append(Reason("note", (("text", test.note),)))  # declared with the claim
     v = Verdict(claim.id, claim.sentence, test.experiment, cond, test.what, (label_f, label_o), values,
-                "inconclusive", None, None, None, 0, "", None, False,
+                "inconclusive", None, None, None, 0, None, False,
                 condition_keys=tuple(group["condition_keys"].iloc[0]), lr=lr, lr_mode=plan.mode,
                 lrs=(lr_f, lr_o), ratio=test.ratio, kind=test.kind, min_effect=test.min_effect,
                 scale=test.scale, unit=test.unit, better=test.better, excluded_diverged=excluded,
                 diverged=diverged, deterministic=deterministic, illustration=test.illustration,
-                notes=tuple(notes))
+                reasons=tuple(reasons))
     unconverged = bool(slow)
     if plan.mode == "tuned" and (len(plan.tied[0]) > 1 or len(plan.tied[1]) > 1):
         pairs = replace(pairs, alternatives=_alternatives(test, cells, fa, oa, plan, cache, deterministic,
@@ -310,8 +308,8 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
     v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA, design)
     if test.lr_range and plan.mode == "tuned":
         ranges = [_lr_range(group[group["arm"] == arm], label) for arm, label in ((fa, label_f), (oa, label_o))]
-        v = replace(v, notes=v.notes + tuple(ranges))
-    return replace(v, finding=sentence(v)), pairs
+        v = replace(v, reasons=v.reasons + tuple(ranges))
+    return v, pairs
 
 
 def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None) -> Verdict:
@@ -332,11 +330,15 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     p = 1.0
     if outcome != "inconclusive":
         p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
-    fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks else ""
-    out = replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
-                  n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
-                  seeds_needed_capped=capped, p_value=p, looks=looks, fragile=fragile)
-    return replace(out, finding=sentence(out))
+    fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks else None
+    reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed")]  # re-judged: written anew
+    if fragile is not None:
+        reasons.append(fragile)
+    if needed is not None:
+        reasons.append(Reason("seeds_needed", (("n", needed), ("more_than", capped))))
+    return replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
+                   n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
+                   seeds_needed_capped=capped, p_value=p, looks=looks, reasons=tuple(reasons))
 
 
 def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[estimators.Estimate, tuple[Look, ...]]:
@@ -375,10 +377,10 @@ def _num(v: float | None) -> float | None:
 
 
 def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]], cache: _Curves,
-           deterministic: bool, label_f: str, label_o: str) -> tuple[_Pairs, dict[str, float], list[str], int]:
-    """The paired measures in the claim's direction, each arm's mean, notes, and the seeds left out."""
+           deterministic: bool, label_f: str, label_o: str) -> tuple[_Pairs, dict[str, float], list[Reason], int]:
+    """The paired measures in the claim's direction, each arm's mean, reasons, and the seeds left out."""
     m = test.measure
-    notes: list[str] = []
+    notes: list[Reason] = []
     if m.kind == "diverges":
         a = np.array([float(r["status"] == "diverged") for r in a_runs])
         b = np.array([float(r["status"] == "diverged") for r in b_runs])
@@ -392,20 +394,18 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
         if excluded:
             ka = sum(r["status"] == "diverged" for r in a_runs)
             kb = sum(r["status"] == "diverged" for r in b_runs)
-            parts = [f"{k} of {len(runs)} {lab} runs diverged" for k, lab, runs in
-                     ((ka, label_f, a_runs), (kb, label_o, b_runs)) if k]
-            notes.append(f"{' and '.join(parts)}: those {excluded} seeds are left out of this comparison")
+            arms = tuple((lab, k, len(runs)) for k, lab, runs in ((ka, label_f, a_runs), (kb, label_o, b_runs)) if k)
+            notes.append(Reason("diverged", (("arms", arms), ("excluded", excluded))))
         a = _measure(m, [r for r, k in zip(a_runs, keep, strict=True) if k], cache)
         b = _measure(m, [r for r, k in zip(b_runs, keep, strict=True) if k], cache)
     kept_a = [r for r, k in zip(a_runs, keep, strict=True) if k]
     horizon = float(_planned(kept_a[0])) if kept_a else None
     if m.kind == "epochs_to" and horizon is not None:
         reached_a, reached_b = np.isfinite(a), np.isfinite(b)
-        cens = [f"{int((~r).sum())} of {r.size} {lab}" for r, lab in ((reached_a, label_f), (reached_b, label_o))
-                if (~r).any()]
+        cens = tuple((lab, int((~r).sum()), int(r.size)) for r, lab in ((reached_a, label_f), (reached_b, label_o))
+                     if (~r).any())
         if cens:
-            notes.append(f"{' and '.join(cens)} runs never got there in {int(horizon)} epochs (censored: the "
-                         f"effect is a ratio of restricted mean times to {int(horizon)} epochs)")
+            notes.append(Reason("censored", (("arms", cens), ("horizon", int(horizon)))))
     shown_a, shown_b = (np.minimum(a, horizon), np.minimum(b, horizon)) if m.kind == "epochs_to" and horizon else (a, b)
     ok = np.isfinite(shown_a) & np.isfinite(shown_b)
     values = {label_f: float(np.mean(shown_a[ok])) if ok.any() else math.nan,
@@ -504,29 +504,27 @@ def _alternatives(test: Test, cells: dict, fa: str, oa: str, plan: _Plan, cache:
     return tuple(out)
 
 
-def _fragile(v: Verdict, outcome: str, alternatives: tuple, alpha: float) -> str:
-    """Why a tied rate would change the outcome at this level, or ""."""
+def _fragile(v: Verdict, outcome: str, alternatives: tuple, alpha: float) -> Reason | None:
+    """The first rate tied on validation that would change the outcome at this level, or None."""
     for label, alt, pairs in alternatives:
         est = _estimate(pairs, v.ratio, alpha)
         other = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
         if other != outcome:
-            return (f"fragile: {label} at rate {alt:g}, tied with the chosen rate on validation, "
-                    f"would make it {other}")
-    return ""
+            return Reason("fragile", (("arm", label), ("rate", alt), ("outcome", other)))
+    return None
 
 
-def _lr_range(runs: pd.DataFrame, label: str, tolerance: float = 0.02) -> str:
-    """'ce/softmax was within 2 points of its best validation accuracy at 4 of 7 rates (0.03–1)':
-    a rate counts when no seed diverged and its mean final validation accuracy is that close."""
+def _lr_range(runs: pd.DataFrame, label: str, tolerance: float = 0.02) -> Reason:
+    """How wide an arm's good rates are: the rates (no seed diverged) whose mean final validation
+    accuracy is within `tolerance` of its best, out of all its rates (`good` None: no accuracy)."""
     metric = "val_accuracy" if "val_accuracy" in runs and runs["val_accuracy"].notna().any() else None
     if metric is None:
-        return f"{label} ran at {runs['lr'].nunique()} rates"
+        return Reason("lr_range", (("arm", label), ("rates", int(runs["lr"].nunique())), ("good", None)))
     by_lr = runs.groupby("lr").agg(score=(metric, "mean"), ok=("status", lambda s: bool((s == "finished").all())))
     best = by_lr.loc[by_lr["ok"], "score"].max()
-    good = sorted(lr for lr, row in by_lr.iterrows() if row["ok"] and row["score"] >= best - tolerance)
-    span = "" if not good else f" ({good[0]:g})" if len(good) == 1 else f" ({good[0]:g}–{good[-1]:g})"
-    return (f"{label} was within {tolerance * 100:g} points of its best validation accuracy at "
-            f"{len(good)} of {len(by_lr)} rates{span}")
+    good = tuple(float(lr) for lr in sorted(lr for lr, row in by_lr.iterrows()
+                                            if row["ok"] and row["score"] >= best - tolerance))
+    return Reason("lr_range", (("arm", label), ("rates", len(by_lr)), ("good", good), ("tolerance", tolerance)))
 
 
 def _analytic(claim: Claim, test: Test) -> Verdict:
@@ -540,9 +538,12 @@ def _analytic(claim: Claim, test: Test) -> Verdict:
     first, second = (f_p, o_p) if test.better == "higher" else (o_p, f_p)
     est = estimators.deterministic(float(first), float(second), ratio=True)
     outcome = decisions.outcome(est, test.min_effect, test.kind)
-    finding = analytic_sentence(test, f_p, o_p, at[(f_arm.loss, 1e-6)], at[(o_arm.loss, 1e-6)], p)
+    why = Reason("analytic", (("quantity", test.measure.metric), ("p", p), ("classes", 10),
+                              ("values", (float(f_p), float(o_p))),
+                              ("at_tiny", (float(at[(f_arm.loss, 1e-6)]), float(at[(o_arm.loss, 1e-6)]))),
+                              ("tiny", 1e-6)))
     return Verdict(claim.id, claim.sentence, test.experiment, "analytic, 10 classes", test.what,
                    (f_arm.label, o_arm.label), {f_arm.label: f_p, o_arm.label: o_p}, outcome,
-                   est.effect, None, None, 1, finding, None, False, lr="", lr_mode="analytic",
+                   est.effect, None, None, 1, None, False, lr="", lr_mode="analytic",
                    method=est.method, ratio=True, kind=test.kind, min_effect=test.min_effect,
-                   better=test.better, deterministic=True, illustration=test.illustration)
+                   better=test.better, deterministic=True, illustration=test.illustration, reasons=(why,))

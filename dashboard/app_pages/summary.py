@@ -6,6 +6,7 @@ import streamlit as st
 
 from lossdb.core.judging.headlines import summary
 from lossdb.core.judging.outcomes import VERDICTS
+from lossdb.core.present.findings import finding
 from lossdb.dashboard import links, loaders, views
 from lossdb.dashboard.widgets import FOCUS
 
@@ -77,7 +78,7 @@ claim = st.selectbox("Claim", claim_ids, key="sum_claim",
 head = next(v for v in rows if v.claim == claim)
 links.publish(LINKED)
 st.markdown(f"**{head.sentence}** :{BADGES.get(head.verdict, 'gray')}-badge[{head.verdict}]")
-st.write(head.finding)
+st.write(finding(head))
 if head.looks:
     st.caption("Decided group-sequentially: the interval at each look (it narrows until it leaves or enters "
                "the band of ± the minimum effect).")
@@ -89,7 +90,7 @@ for what in dict.fromkeys(v.metric for v in evidence):
     st.subheader(what)
     missing = [v for v in group if v.verdict == "not run"]
     for v in missing:
-        st.info(f"{v.finding} Run it with:")
+        st.info(f"{finding(v)} Run it with:")
         st.code(v.command or f"lossdb run {v.experiment}", language="bash")
     measured = [v for v in group if v.verdict != "not run"]
     if not measured:

@@ -39,7 +39,7 @@ def test_a_design_round_trips_through_the_stored_spec():
 
 
 def _v(experiment: str, verdict: str, headline: bool = True) -> Verdict:
-    return Verdict("c", "s", experiment, "", "m", ("a", "b"), {}, verdict, None, None, None, 0, "", None, headline)
+    return Verdict("c", "s", experiment, "", "m", ("a", "b"), {}, verdict, None, None, None, 0, None, headline)
 
 
 def test_only_experiments_with_an_inconclusive_headline_stay_open():

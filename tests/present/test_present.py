@@ -26,7 +26,7 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 def _verdict(**changes) -> Verdict:
     base = dict(claim="c", sentence="s", experiment="e", condition="dataset=x", metric="final test accuracy",
                 arms=("ce/softmax", "mse/softmax"), values={"ce/softmax": 0.9, "mse/softmax": 0.8},
-                verdict="supported", effect=0.1, ci_low=0.05, ci_high=0.15, n=10, finding="f", command=None,
+                verdict="supported", effect=0.1, ci_low=0.05, ci_high=0.15, n=10, command=None,
                 headline=True, scale=100.0, unit=" points")
     return Verdict(**{**base, **changes})
 
