@@ -90,6 +90,7 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
     """A plain table that fits `width` columns: claim, verdict, effect [CI], n, and under each row a
     one-line gist; claim names are never cut (the gist is)."""
     from lossdb.core.present.cells import effect_ci, n_text, one_line
+    from lossdb.core.present.levels import level_text
 
     width = max(width, 60)
     cells = [(v.claim, v.verdict, effect_ci(v), n_text(v)) for v in rows]
@@ -112,9 +113,9 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
             gist += f"; lr {v.lr}"
         lines.append("  " + (gist if len(gist) + 2 <= width else gist[: width - 3] + "…"))
     lines.append("")
-    lines.append("Effects are in the claim's direction (> 0, or > 1×, favours the claim). "
-                 "--wide or --format markdown shows every finding.")
-    return "\n".join(textwrap.fill(line, width) if line.startswith("Effects") else line for line in lines)
+    footer = ["Effects are in the claim's direction (> 0, or > 1×, favours the claim). "
+              "--wide or --format markdown shows every finding.", level_text(rows)]
+    return "\n".join([*lines, *(textwrap.fill(f, width) for f in footer if f)])
 
 
 def _wide(rows: list) -> None:
@@ -123,6 +124,7 @@ def _wide(rows: list) -> None:
     from rich.table import Table
 
     from lossdb.core.present.cells import SUMMARY_COLUMNS, summary_row
+    from lossdb.core.present.levels import level_text
 
     table = Table(title="lossdb: the claims, measured", show_lines=True)
     for col in SUMMARY_COLUMNS:
@@ -131,6 +133,7 @@ def _wide(rows: list) -> None:
         r = summary_row(v)
         table.add_row(*(f"[{COLOURS.get(v.verdict, 'white')}]{escape(r[c])}[/]" if c == "verdict"
                         else escape(r[c]) for c in SUMMARY_COLUMNS))
+    table.caption = escape(level_text(rows))
     Console(width=max(shutil.get_terminal_size((200, 24)).columns, 200)).print(table)
 
 

@@ -80,6 +80,8 @@ class Verdict:
     unconverged: bool = False  # an arm had not converged at this rate: no evidence either way
     p_value: float = 1.0  # the smallest level at which the outcome is still decided (1 when undecided)
     reasons: tuple[Reason, ...] = ()  # the numbers behind the finding, as codes with figures, in order
+    family: str = ""  # a headline: the declared family it shares its level with ("catalogue", an experiment)
+    family_size: int = 0  # a headline: the stochastic headlines of that family (m of the Bonferroni level)
     tally: tuple[Reason, ...] = ()  # a summary row: how the claim fares elsewhere (counts, as data)
 
     @property
@@ -121,7 +123,8 @@ class Verdict:
                 "seeds_needed_more_than": self.seeds_needed_capped,
                 "looks": [{"n": k.n, "alpha": k.alpha, "ci_low": k.ci_low, "ci_high": k.ci_high,
                            "verdict": k.verdict} for k in self.looks],
-                "finding": None, "command": self.command, "headline": self.headline}
+                "finding": None, "command": self.command, "headline": self.headline,
+                "family": self.family or None, "family_size": self.family_size or None}
 
 
 def _jsonable(v: Any) -> Any:

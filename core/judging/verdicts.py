@@ -14,8 +14,11 @@ Headline rule (the one row per claim of the summary table): among rows with runs
 test first (then the others in declared order; illustrations never); its first favoured arm against
 its first other arm; the tuned (or fixed) rate before equal rates; the condition named by the test's
 `headline` preferences; then the comparison with the most paired seeds; then the first condition in
-sorted order. The headlines are one family: their intervals are Bonferroni-adjusted over the
-stochastic headlines (`core.judging.decisions`), so the verdict and the interval shown agree exactly.
+sorted order. Each declared family's headlines (the catalogue's; each re-targeted dataset's; each
+user experiment's comparisons: `Claim.family`) share one level: their intervals are Bonferroni-adjusted
+over that family's stochastic headlines (`core.judging.decisions`), so the verdict and the interval
+shown agree exactly. The family is what is declared, never what a filter shows: `evaluate` judges
+every claim it is given and `experiments` only selects the rows it hands back.
 """
 
 from __future__ import annotations
@@ -64,13 +67,13 @@ def analytic_curves(p_true: np.ndarray, losses: tuple[str, ...] = ("ce", "mse", 
 def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataFrame | None = None,
              claims: dict[str, Claim] | None = None, designs: dict[str, Design] | None = None) -> list[Verdict]:
     """Every claim × test × condition × learning-rate setting × pair of arms, in claim order;
-    exactly one row per claim is marked `headline`, and the headlines share one family-wise level.
-    An experiment with a sequential design (`designs`) is judged look by look (core.judging.adaptive)."""
+    exactly one row per claim is marked `headline`, and each family's headlines share one family-wise
+    level. `claims` is the declared set (all of it is judged); `experiments` keeps the rows measured in
+    them, after judging. An experiment with a sequential design (`designs`) is judged look by look
+    (core.judging.adaptive)."""
     claims = CLAIMS if claims is None else claims
     designs = designs or {}
     wanted = list(dict.fromkeys(e for c in claims.values() for e in c.experiments))
-    if experiments is not None:
-        wanted = [e for e in wanted if e in experiments]
     frame = runs_frame(store, wanted) if frame is None else frame[frame["experiment"].isin(wanted)]
     frame = frame[frame["status"].isin(DONE_STATUSES)]
     cache = _Curves(store, frame)
@@ -80,8 +83,6 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
     for claim in claims.values():
         ranked: list[tuple[tuple, Verdict, tuple[_Pairs, Design | None] | None]] = []
         for index, test in enumerate(claim.tests):
-            if experiments is not None and test.experiment not in experiments:
-                continue
             rows = frame[frame["experiment"] == test.experiment]
             rank0 = (1 if test.illustration else 0, 0 if test is claim.main else 1, index)
             design = designs.get(test.experiment)
@@ -97,16 +98,23 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
             if i == best:
                 headlines.append(len(out))
             out.append(replace(v, headline=(i == best)))
-    return _adjust_family(out, headlines, samples)
+    out = _adjust_family(out, headlines, samples, claims)
+    return out if experiments is None else [v for v in out if v.experiment in experiments]
 
 
-def _adjust_family(out: list[Verdict], headlines: list[int],
-                   samples: dict[int, tuple[_Pairs, Design | None]]) -> list[Verdict]:
-    """Re-judge the stochastic headlines at the Bonferroni level over their family."""
-    family = [i for i in headlines if i in samples and not out[i].deterministic and out[i].n > 0]
-    alpha = ALPHA / max(len(family), 1)  # Bonferroni over the stochastic headlines (decisions.bonferroni_alpha)
-    for i in family:
-        out[i] = _judge(out[i], *samples[i][:1], alpha, samples[i][1])
+def _adjust_family(out: list[Verdict], headlines: list[int], samples: dict[int, tuple[_Pairs, Design | None]],
+                   claims: dict[str, Claim]) -> list[Verdict]:
+    """Re-judge each declared family's stochastic headlines at the Bonferroni level over that family."""
+    families: dict[str, list[int]] = {}
+    for i in headlines:
+        families.setdefault(claims[out[i].claim].family, []).append(i)
+    for name, members in families.items():
+        family = [i for i in members if i in samples and not out[i].deterministic and out[i].n > 0]
+        alpha = ALPHA / max(len(family), 1)  # Bonferroni over the stochastic headlines (decisions.bonferroni_alpha)
+        for i in members:
+            out[i] = replace(out[i], family=name, family_size=len(family))
+        for i in family:
+            out[i] = _judge(out[i], *samples[i][:1], alpha, samples[i][1])
     return out
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from lossdb.core.judging.headlines import summary
 from lossdb.core.judging.outcomes import VERDICTS
 from lossdb.core.present.findings import finding
+from lossdb.core.present.levels import level_text
 from lossdb.dashboard import links, loaders, views
 from lossdb.dashboard.widgets import FOCUS
 
@@ -45,7 +46,9 @@ selected = [v for v in everything
             and (not chosen_conds or v.condition in chosen_conds)
             and (not chosen_lrs or v.lr_mode in chosen_lrs)]
 declared = loaders.declared(src.url, src.token)
-rows = summary(selected, declared)
+# the filters choose which claims show, never their answer: each keeps its headline (judged on everything)
+shown = {v.claim for v in selected}
+rows = [r for r in summary(everything, declared) if r.claim in shown]
 links.restore(LINKED[4:], {"sum_verdict": [v for v in VERDICTS if any(r.verdict == v for r in rows)],
                            "sum_claim": [r.claim for r in rows]})
 chosen_verdicts = st.multiselect("Verdict", [v for v in VERDICTS if any(r.verdict == v for r in rows)],
@@ -62,6 +65,7 @@ event = st.dataframe(
     column_config={"finding": st.column_config.TextColumn(width="large"),
                    "statement": st.column_config.TextColumn(width="medium")},
 )
+st.caption(level_text(rows))
 st.download_button("Download this table (CSV)", table.to_csv(index=False), "lossdb-summary.csv",
                    "text/csv", key="summary_csv")
 
