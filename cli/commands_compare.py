@@ -26,7 +26,7 @@ def compare(
         "--dataset", "-d", help="Only the claims judged on this user's data (the CSV's name, e.g. mydata).")] = None,
     verdict: Annotated[list[str] | None, typer.Option(
         "--verdict", help="Only rows with this verdict (repeatable): supported, contradicted, equivalent, "
-                          "inconclusive, not run.")] = None,
+                          "inconclusive, not measurable, not run.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown, csv or json.")] = "table",
     all_conditions: Annotated[bool, typer.Option(
         "--all-conditions", help="Every condition, learning rate and pair of arms, grouped by claim.")] = False,

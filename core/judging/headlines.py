@@ -35,7 +35,7 @@ def tally(verdicts: Sequence[Verdict], q: float = ALPHA) -> dict[str, int]:
     """Counts of outcomes over many comparisons with the false discovery rate held at q
     (Benjamini–Hochberg over each comparison's p-value for its decided outcome): a decided outcome
     whose p-value does not survive counts as inconclusive."""
-    measured = [v for v in verdicts if v.verdict != "not run" and not v.illustration]
+    measured = [v for v in verdicts if v.verdict not in ("not run", "not measurable") and not v.illustration]
     from lossdb.core.judging.decisions import bh_reject  # scipy, ~0.2 s to import: only tallies need it
 
     pvalues = np.array([v.p_value for v in measured], dtype=np.float64)
@@ -54,7 +54,7 @@ def _counts(rows: list[Verdict]) -> tuple[tuple[str, int], ...]:
 def _tally(head: Verdict, rows: list[Verdict]) -> tuple[Reason, ...]:
     """How the headline's own comparison fares in the other conditions and learning rates (with
     where it differs), the counts over every comparison of the claim, and tests not yet run."""
-    measured = [v for v in rows if v.verdict != "not run" and not v.illustration]
+    measured = [v for v in rows if v.verdict not in ("not run", "not measurable") and not v.illustration]
     missing = sorted({v.experiment for v in rows if v.verdict == "not run"})
     out = []
     same = [v for v in measured if v is not head and (v.experiment, v.metric, v.arms) ==

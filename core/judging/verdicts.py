@@ -109,7 +109,8 @@ def _adjust_family(out: list[Verdict], headlines: list[int], samples: dict[int, 
     for i in headlines:
         families.setdefault(claims[out[i].claim].family, []).append(i)
     for name, members in families.items():
-        family = [i for i in members if i in samples and not out[i].deterministic and out[i].n > 0]
+        family = [i for i in members if i in samples and not out[i].deterministic and out[i].n > 0
+                  and out[i].verdict != "not measurable"]
         alpha = ALPHA / max(len(family), 1)  # Bonferroni over the stochastic headlines (decisions.bonferroni_alpha)
         for i in members:
             out[i] = replace(out[i], family=name, family_size=len(family))
@@ -331,6 +332,12 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     outcome = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
     if v.unconverged:
         outcome = "inconclusive"
+    unmeasurable = _unmeasurable(v, pairs, est.n)
+    if unmeasurable is not None:  # no usable pair: never inconclusive, never evidence, never more seeds
+        reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed", "not_measurable")]
+        return replace(v, verdict="not measurable", effect=None, ci_low=None, ci_high=None, n=est.n,
+                       method=est.method, alpha=alpha, seeds_needed=None, seeds_needed_capped=False, p_value=1.0,
+                       looks=(), reasons=(*reasons, unmeasurable))
     needed, capped = (None, False)
     if outcome == "inconclusive" and est.n >= 2 and not v.unconverged:
         needed = decisions.seeds_needed(est, v.min_effect, v.kind, alpha, cap=SEEDS_CAP)
@@ -347,6 +354,25 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     return replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
                    n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
                    seeds_needed_capped=capped, p_value=p, looks=looks, reasons=tuple(reasons))
+
+
+def _unmeasurable(v: Verdict, pairs: _Pairs, n: int) -> Reason | None:
+    """Why no pair can be used, or None: every pair diverged (`diverged`), no seed gave a finite
+    measure for both arms (`no_value`), or neither arm reached the threshold in any seed (`never_reached`)."""
+    if pairs.kind == "deterministic":
+        return None
+    if n == 0:
+        total = int(pairs.first.size) + v.excluded_diverged
+        if v.excluded_diverged and v.excluded_diverged == total:
+            return Reason("not_measurable", (("why", "diverged"), ("seeds", total)))
+        return Reason("not_measurable", (("why", "no_value"), ("seeds", total)))
+    if pairs.kind == "censored":
+        reached = np.isfinite(pairs.first) & (pairs.first <= pairs.horizon) | \
+            np.isfinite(pairs.second) & (pairs.second <= pairs.horizon)
+        if not reached.any():
+            return Reason("not_measurable", (("why", "never_reached"), ("seeds", n),
+                                             ("horizon", int(pairs.horizon))))
+    return None
 
 
 def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[estimators.Estimate, tuple[Look, ...]]:

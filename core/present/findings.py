@@ -41,6 +41,9 @@ def sentence(v: Verdict) -> str:
     special = next((r for r in v.reasons if r.code in ("not_run", "not_comparable", "analytic")), None)
     if special is not None:
         return _SPECIAL[special.code](v, special)
+    why = v.reason("not_measurable")
+    if v.verdict == "not measurable" and why is not None:
+        return f"{f} vs {o}, {v.metric}: not measurable — {unmeasurable_text(v, why)}" + _tail(v) + "."
     if v.n == 0:
         core = f"No seed gave a finite {v.metric} for both {f} and {o}"
         return core + _tail(v) + "."
@@ -67,6 +70,19 @@ def _context(v: Verdict) -> str:
     return ", ".join(parts)
 
 
+def unmeasurable_text(v: Verdict, r: Reason) -> str:
+    """Why nothing could be measured: "every one of the 5 paired seeds had a diverged run …"."""
+    f, o = v.arms
+    seeds = r.get("seeds")
+    if r.get("why") == "diverged":
+        return (f"every one of the {seeds} paired seeds had a diverged run, so no pair is left to compare "
+                "(not evidence either way; more seeds of this setting would not help)")
+    if r.get("why") == "never_reached":
+        return (f"neither {f} nor {o} reached the threshold within {r.get('horizon')} epochs in any of the "
+                f"{seeds} seeds, so there is no time to compare (not evidence either way)")
+    return f"no seed gave a finite {v.metric} for both {f} and {o} (not evidence either way)"
+
+
 def reason_text(r: Reason) -> str:
     """One reason as the clause the finding quotes ("3 of 8 mse/sigmoid runs diverged: …")."""
     return _REASONS[r.code](r)
@@ -78,7 +94,8 @@ def fragile_text(v: Verdict) -> str:
 
 
 def _tail(v: Verdict) -> str:
-    notes = [reason_text(r) for r in v.reasons if r.code in _REASONS and r.code not in _LATER]
+    said = (*_LATER, "censored") if v.verdict == "not measurable" else _LATER  # its own sentence says it
+    notes = [reason_text(r) for r in v.reasons if r.code in _REASONS and r.code not in said]
     if v.fragile:
         notes.append(fragile_text(v))
     if v.looks:

@@ -257,3 +257,33 @@ def test_imbalance_compares_weighted_with_weighted(tmp_path):
     _save(db, runs)
     head = next(v for v in summary(_judge(db)) if v.claim == "imbalance")
     assert head.arms == ("ce/softmax (weighted)", "mse/softmax (weighted)")
+
+
+def test_a_comparison_whose_every_pair_diverged_is_not_measurable_and_never_open(tmp_path):
+    from lossdb.core.judging.adaptive import open_experiments
+
+    db = f"sqlite:///{tmp_path / 'nm.db'}"
+    runs = []
+    for seed in range(4):
+        runs.append(_run("binary", "ce", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.9]}))
+        runs.append(_run("binary", "mse", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.1]},
+                         status="diverged"))
+    _save(db, runs)
+    rows = _judge(db)
+    row = next(v for v in rows if v.claim == "classification-accuracy" and v.experiment == "binary")
+    assert (row.verdict, row.n, row.seeds_needed) == ("not measurable", 0, None)
+    assert row.reason("not_measurable").figures == (("why", "diverged"), ("seeds", 4))
+    assert "every one of the 4 paired seeds had a diverged run" in finding(row)
+    assert sum(tally([row]).values()) == 0  # neither evidence nor inconclusive
+    assert "binary" not in open_experiments([row], ["binary"], all_conditions=True)
+
+
+def test_neither_arm_reaching_the_threshold_is_not_measurable(tmp_path):
+    db = f"sqlite:///{tmp_path / 'nr.db'}"
+    runs = [_run("convergence", loss, "softmax", "digits", 0.5, seed, {"train_accuracy": [0.5] * 11})
+            for seed in range(5) for loss in ("ce", "mse")]
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.metric == "epochs to 90% training accuracy")
+    assert (row.verdict, row.effect, row.ci_low) == ("not measurable", None, None)
+    assert row.reason("not_measurable").get("why") == "never_reached"
+    assert "neither ce/softmax nor mse/softmax reached the threshold within 10 epochs" in finding(row)
