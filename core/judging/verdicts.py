@@ -37,6 +37,7 @@ from lossdb.core.analysis.frame import area_under, best_epoch, epochs_to, flat_c
 from lossdb.core.experiments.arms import Arm
 from lossdb.core.judging.claims import CLAIMS, Claim, Test
 from lossdb.core.data.datasets import is_deterministic
+from lossdb.core.engine.series import UNIT_INTERVAL
 from lossdb.core.judging.headlines import summary, tally  # noqa: F401  (re-exported)
 from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Look, Reason, Verdict  # noqa: F401  (re-exported)
 from lossdb.core.status import DONE_STATUSES
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from lossdb.core.store import Store
 
 SEEDS_CAP = 1000  # "more than 1000 seeds" when the effect sits on a band edge
+# A ratio interval reaching past 10^±6 is reported as unbounded: no measure compared here (epochs,
+# counts of at most 10^5 samples, losses, norms) moves by a factor of a million between two arms.
+RATIO_LIMIT = 1e6
 ANALYTIC_HEADS = {"ce": "softmax", "mse": "softmax", "mae": "softmax", "hinge": "linear",
                   "focal": "softmax", "gce": "softmax", "huber": "softmax"}
 BASE = ("id", "experiment", "arm", "arm_spec", "label", "lr", "seed", "status", "epochs", "config",
@@ -145,6 +149,7 @@ class _Pairs:
     horizon: float | None = None
     seeds: np.ndarray | None = None  # the seed of each pair, in order
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
+    span: float | None = None  # the largest possible |difference| (1 for accuracies, shares); None: unbounded
 
     def first_seeds(self, n: int) -> _Pairs:
         """The pairs of seeds 0 … n − 1 (what a sequential look at n seeds saw)."""
@@ -346,14 +351,36 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     if outcome != "inconclusive":
         p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
     fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks else None
-    reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed")]  # re-judged: written anew
+    reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed", "too_few_seeds")]  # written anew
+    low, high, bounded = in_range(est.low, est.high, v.ratio, pairs.span)
+    if not bounded and pairs.kind != "deterministic":
+        reasons.append(Reason("too_few_seeds", (("n", est.n),)))
     if fragile is not None:
         reasons.append(fragile)
     if needed is not None:
         reasons.append(Reason("seeds_needed", (("n", needed), ("more_than", capped))))
-    return replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
+    return replace(v, verdict=outcome, effect=_num(est.effect), ci_low=low, ci_high=high,
                    n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
                    seeds_needed_capped=capped, p_value=p, looks=looks, reasons=tuple(reasons))
+
+
+def in_range(low: float | None, high: float | None, ratio: bool,
+             span: float | None) -> tuple[float | None, float | None, bool]:
+    """An interval kept inside the measure's possible range, and whether the data bound it there: a
+    difference is clipped to ±span (None when unbounded, e.g. a loss); a ratio end at or below
+    1/RATIO_LIMIT, or above RATIO_LIMIT, is dropped (None); a missing or infinite end is None."""
+    def finite(x: float | None) -> bool:
+        return x is not None and math.isfinite(x)
+
+    if ratio:
+        lo = low if finite(low) and low >= 1 / RATIO_LIMIT else None
+        hi = high if finite(high) and high <= RATIO_LIMIT else None
+        return lo, hi, lo is not None and hi is not None
+    bounded = finite(low) and finite(high) and (span is None or (-span <= low and high <= span))
+    if span is not None:
+        low = None if low is None or math.isnan(low) else max(float(low), -span)
+        high = None if high is None or math.isnan(high) else min(float(high), span)
+    return (low if finite(low) else None), (high if finite(high) else None), bounded
 
 
 def _unmeasurable(v: Verdict, pairs: _Pairs, n: int) -> Reason | None:
@@ -390,7 +417,8 @@ def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[es
             break
     if at is None:
         return _estimate(pairs, v.ratio, alpha), ()
-    looks = tuple(Look(k.n, k.alpha, _num(k.low), _num(k.high), k.outcome) for k in plan.looks)
+    looks = tuple(Look(k.n, k.alpha, *in_range(k.low, k.high, v.ratio, pairs.span)[:2], k.outcome)
+                  for k in plan.looks)
     return at, looks
 
 
@@ -448,8 +476,10 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
     kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges")
             else "censored" if m.kind == "epochs_to" and horizon is not None else "continuous")
     seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
-    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds),
-            values, notes, excluded)
+    bounded = kind == "binary" or (m.kind in ("final", "at", "at_best") and m.metric in UNIT_INTERVAL
+                                   and not test.ratio)
+    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds,
+                   span=1.0 if bounded else None), values, notes, excluded)
 
 
 def _resolution(values: np.ndarray, ratio: bool) -> float:

@@ -44,15 +44,21 @@ def effect_ci(v: Verdict) -> str:
         unit = ""
     if v.deterministic:
         return f"{point} (deterministic)"
-    if lo is None:
-        return f"{point} (no interval: 1 seed)" if v.n <= 1 else f"{point} (interval unbounded at {v.n} seeds)"
+    if lo is None or v.reason("too_few_seeds") is not None:
+        return f"{point} ({unbounded_text(v.n)})"
     return f"{point} [{lo}, {hi}]{unit}"
 
 
-def interval_text(v: Verdict, low: float | None, high: float | None) -> str:
-    """An interval in the verdict's display units: "[2.31, 3.23]" (ratio), "[−0.5, 2.9]" (points)."""
+def unbounded_text(n: int) -> str:
+    """The words every output uses when the seeds cannot bound an interval inside the measure's range."""
+    return f"too few seeds to bound it: {n}"
+
+
+def interval_text(v: Verdict, low: float | None, high: float | None, n: int | None = None) -> str:
+    """An interval in the verdict's display units: "[2.31, 3.23]" (ratio), "[−0.5, 2.9]" (points);
+    "(too few seeds to bound it: n)" when an end is missing."""
     if not (finite(low) and finite(high)):
-        return "[unbounded]"
+        return f"({unbounded_text(v.n if n is None else n)})"
     if v.ratio:
         return f"[{num(low)}, {num(high)}]"
     return f"[{_diff(low, v)}, {_diff(high, v)}]"
@@ -60,4 +66,4 @@ def interval_text(v: Verdict, low: float | None, high: float | None) -> str:
 
 def looks_text(v: Verdict) -> str:
     """The path of a sequential verdict: "5 seeds [−1.2, 3.4] inconclusive; 10 seeds [0.2, 2.1] supported"."""
-    return "; ".join(f"{k.n} seeds {interval_text(v, k.ci_low, k.ci_high)} {k.verdict}" for k in v.looks)
+    return "; ".join(f"{k.n} seeds {interval_text(v, k.ci_low, k.ci_high, k.n)} {k.verdict}" for k in v.looks)

@@ -287,3 +287,30 @@ def test_neither_arm_reaching_the_threshold_is_not_measurable(tmp_path):
     assert (row.verdict, row.effect, row.ci_low) == ("not measurable", None, None)
     assert row.reason("not_measurable").get("why") == "never_reached"
     assert "neither ce/softmax nor mse/softmax reached the threshold within 10 epochs" in finding(row)
+
+
+def test_an_interval_never_leaves_the_measures_range_and_says_when_the_seeds_cannot_bound_it(tmp_path):
+    from lossdb.core.present.effects import effect_ci
+
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    runs = []
+    for seed, (ce, mse) in enumerate(((0.95, 0.2), (0.5, 0.45))):  # two seeds, wildly different gaps
+        runs.append(_run("binary", "ce", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, ce]}))
+        runs.append(_run("binary", "mse", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, mse]}))
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.claim == "classification-accuracy" and v.experiment == "binary")
+    assert -1.0 <= row.ci_low and row.ci_high <= 1.0  # ±100 points at most (raw t interval: about ±4.5)
+    assert row.reason("too_few_seeds").get("n") == 2
+    assert effect_ci(row) == "+40.0 points (too few seeds to bound it: 2)"
+
+
+def test_a_ratio_interval_stays_positive_and_finite_or_is_not_shown():
+    from lossdb.core.judging.verdicts import RATIO_LIMIT, in_range
+
+    assert in_range(0.0, 3.0, True, None) == (None, 3.0, False)
+    assert in_range(1e-13, 1.78e16, True, None) == (None, None, False)
+    assert in_range(0.5, 2.0, True, None) == (0.5, 2.0, True)
+    assert in_range(1 / RATIO_LIMIT / 2, 2.0, True, None)[2] is False
+    assert in_range(-1.406, 1.706, False, 1.0) == (-1.0, 1.0, False)
+    assert in_range(-3.0, 5.0, False, None) == (-3.0, 5.0, True)  # a loss difference has no bound
+    assert in_range(float("-inf"), 5.0, False, None) == (None, 5.0, False)
