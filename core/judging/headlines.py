@@ -31,11 +31,40 @@ def summary(verdicts: list[Verdict], claims: dict[str, Claim] | None = None) -> 
     return out
 
 
+def counted(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """The comparisons a tally counts: measured (neither not run nor not measurable), not an
+    illustration, and each distinct once (a tuned row whose seeds and rates match an equal-rate row
+    gives the same numbers: the first is kept)."""
+    seen: set[tuple] = set()
+    out = []
+    for v in verdicts:
+        if v.verdict in ("not run", "not measurable") or v.illustration:
+            continue
+        key = _identity(v)
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def uncounted(verdicts: Sequence[Verdict]) -> dict[str, int]:
+    """What a tally leaves apart: rows that duplicate another ("duplicates") and "not measurable" ones."""
+    real = [v for v in verdicts if not v.illustration and v.verdict != "not run"]
+    unmeasurable = sum(v.verdict == "not measurable" for v in real)
+    return {"duplicates": len(real) - unmeasurable - len(counted(real)), "not measurable": unmeasurable}
+
+
+def _identity(v: Verdict) -> tuple:
+    return (v.claim, v.experiment, v.condition, v.metric, v.arms, v.n, v.effect, v.ci_low, v.ci_high,
+            tuple(v.values.items()), v.verdict)
+
+
 def tally(verdicts: Sequence[Verdict], q: float = ALPHA) -> dict[str, int]:
-    """Counts of outcomes over many comparisons with the false discovery rate held at q
-    (Benjamini–Hochberg over each comparison's p-value for its decided outcome): a decided outcome
-    whose p-value does not survive counts as inconclusive."""
-    measured = [v for v in verdicts if v.verdict not in ("not run", "not measurable") and not v.illustration]
+    """Counts of outcomes over the distinct measured comparisons (`counted`) with the false discovery
+    rate held at q (Benjamini–Hochberg over each comparison's p-value for its decided outcome, over
+    exactly the comparisons counted): a decided outcome whose p-value does not survive counts as
+    inconclusive."""
+    measured = counted(verdicts)
     from lossdb.core.judging.decisions import bh_reject  # scipy, ~0.2 s to import: only tallies need it
 
     pvalues = np.array([v.p_value for v in measured], dtype=np.float64)
@@ -47,17 +76,17 @@ def tally(verdicts: Sequence[Verdict], q: float = ALPHA) -> dict[str, int]:
 
 
 def _counts(rows: list[Verdict]) -> tuple[tuple[str, int], ...]:
-    counts = {k: sum(v.verdict == k for v in rows) for k in VERDICTS[:4]}
-    return tuple((k, n) for k, n in counts.items() if n)
+    """Benjamini–Hochberg counts over exactly `rows` (already `counted`)."""
+    return tuple((k, n) for k, n in tally(rows).items() if n)
 
 
 def _tally(head: Verdict, rows: list[Verdict]) -> tuple[Reason, ...]:
     """How the headline's own comparison fares in the other conditions and learning rates (with
     where it differs), the counts over every comparison of the claim, and tests not yet run."""
-    measured = [v for v in rows if v.verdict not in ("not run", "not measurable") and not v.illustration]
+    measured = counted(rows)
     missing = sorted({v.experiment for v in rows if v.verdict == "not run"})
     out = []
-    same = [v for v in measured if v is not head and (v.experiment, v.metric, v.arms) ==
+    same = [v for v in measured if _identity(v) != _identity(head) and (v.experiment, v.metric, v.arms) ==
             (head.experiment, head.metric, head.arms)]
     if same:
         out.append(Reason("same_comparison", (("n", len(same)), ("counts", _counts(same)))))
@@ -66,7 +95,10 @@ def _tally(head: Verdict, rows: list[Verdict]) -> tuple[Reason, ...]:
             out.append(Reason("elsewhere", (("rows", tuple((v.verdict, v.condition, v.lr) for v in differ[:3])),
                                             ("more", len(differ) - 3 if len(differ) > 3 else 0))))
     if len(measured) > len(same) + 1:
-        out.append(Reason("all_comparisons", (("n", len(measured)), ("counts", _counts(measured)))))
+        apart = uncounted(rows)
+        out.append(Reason("all_comparisons", (("n", len(measured)), ("counts", _counts(measured)),
+                                              ("duplicates", apart["duplicates"]),
+                                              ("not_measurable", apart["not measurable"]))))
     if missing and head.verdict != "not run":
         out.append(Reason("not_yet_run", (("experiments", tuple(missing)),)))
     return tuple(out)

@@ -178,13 +178,18 @@ def tally_text(tally: tuple[Reason, ...]) -> str:
     text = ""
     for r in tally:
         if r.code == "same_comparison":
-            text += f" The same comparison in {r.get('n')} other settings: {_counts(r.get('counts'))}."
+            text += (f" The same comparison in {r.get('n')} other settings, counted with the false discovery "
+                     f"rate held at 5% (Benjamini–Hochberg): {_counts(r.get('counts'))}.")
         elif r.code == "elsewhere":
             where = "; ".join(f"{verdict} at {cond}, lr {lr}" for verdict, cond, lr in r.get("rows"))
-            text += f" Elsewhere: {where}{'; …' if r.get('more') else '.'}"
+            text += f" Elsewhere (each setting's own verdict): {where}{'; …' if r.get('more') else '.'}"
         elif r.code == "all_comparisons":
-            text += (f" All {r.get('n')} comparisons of this claim (every measure and pair of arms): "
-                     f"{_counts(r.get('counts'))}.")
+            apart = [f"{r.get('duplicates')} identical to another row" if r.get("duplicates") else "",
+                     f"{r.get('not_measurable')} not measurable" if r.get("not_measurable") else ""]
+            apart = [a for a in apart if a]
+            text += (f" All {r.get('n')} distinct comparisons of this claim (every measure and pair of arms), "
+                     f"counted the same way: {_counts(r.get('counts'))}"
+                     + (f"; left apart: {' and '.join(apart)}." if apart else "."))
         elif r.code == "not_yet_run":
             text += " Not yet run: " + ", ".join(f"{e} (`lossdb run {e}`)" for e in r.get("experiments")) + "."
     return text
