@@ -24,7 +24,7 @@ every claim it is given and `experiments` only selects the rows it hands back.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -150,9 +150,13 @@ class _Pairs:
     seeds: np.ndarray | None = None  # the seed of each pair, in order
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
     span: float | None = None  # the largest possible |difference| (1 for accuracies, shares); None: unbounded
+    at_look: Any = field(default=None, compare=False)  # n -> the _Pairs a look at n seeds saw (rates refit)
 
     def first_seeds(self, n: int) -> _Pairs:
-        """The pairs of seeds 0 … n − 1 (what a sequential look at n seeds saw)."""
+        """The pairs of seeds 0 … n − 1 as a sequential look at n seeds saw them: with tuned rates,
+        chosen again by cross-fitting on those seeds only (`at_look`), never on later ones."""
+        if self.at_look is not None:
+            return self.at_look(n)
         keep = self.seeds < n
         return replace(self, first=self.first[keep], second=self.second[keep], seeds=self.seeds[keep])
 
@@ -217,6 +221,7 @@ class _Plan:
     key: float = 0.0
     tied: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
     same_seeds: bool = False  # tuned on the same seeds it measures (too few seeds to split)
+    refit: Any = field(default=None, compare=False)  # n -> the tuned plan cross-fitted on seeds < n only
 
 
 def _lr_plans(test: Test, cells: dict, fa: str, oa: str, cache: _Curves) -> list[tuple[int, _Plan]]:
@@ -232,7 +237,10 @@ def _lr_plans(test: Test, cells: dict, fa: str, oa: str, cache: _Curves) -> list
     if "tuned" in test.lr_modes and seeds:
         tuned = _cross_fit(test, cells, fa, oa, lrs_f, lrs_o, seeds, cache)
         if tuned is not None:
-            plans.append((0, tuned))
+            def refit(n: int) -> _Plan | None:
+                return _cross_fit(test, cells, fa, oa, lrs_f, lrs_o, [s for s in seeds if s < n], cache)
+
+            plans.append((0, replace(tuned, refit=refit)))
     if "equal" in test.lr_modes:
         for lr in sorted(set(lrs_f) & set(lrs_o)):
             both = sorted(set(cells[(fa, lr)]) & set(cells[(oa, lr)]))
@@ -319,6 +327,17 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
     if plan.mode == "tuned" and (len(plan.tied[0]) > 1 or len(plan.tied[1]) > 1):
         pairs = replace(pairs, alternatives=_alternatives(test, cells, fa, oa, plan, cache, deterministic,
                                                           label_f, label_o))
+    if design is not None and plan.refit is not None:
+        def at_look(n: int) -> _Pairs:
+            """What the look at n seeds saw: rates chosen by cross-fitting seeds < n only."""
+            then = plan.refit(n)
+            if then is None or not then.rates:
+                return replace(pairs, at_look=None).first_seeds(n)
+            kept = sorted(then.rates)
+            return _pairs(test, [cells[(fa, then.rates[s][0])][s] for s in kept],
+                          [cells[(oa, then.rates[s][1])][s] for s in kept], cache, deterministic, label_f, label_o)[0]
+
+        pairs = replace(pairs, at_look=at_look)
     v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA, design)
     if test.lr_range and plan.mode == "tuned":
         ranges = [_lr_range(group[group["arm"] == arm], label) for arm, label in ((fa, label_f), (oa, label_o))]

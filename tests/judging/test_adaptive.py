@@ -110,3 +110,71 @@ def test_the_dashboard_summary_shows_each_look_of_a_sequential_verdict(tmp_path,
     assert not at.exception
     looks = [d.value for d in at.dataframe if "seeds" in d.value.columns]
     assert looks and list(looks[0]["seeds"]) == sorted(looks[0]["seeds"]) and len(looks[0]) >= 1
+
+
+def _online_and_replayed(db: str, design: Design, looks: tuple[int, ...], where) -> list[tuple[object, object]]:
+    """(what the look at n seeds saw when only seeds < n were stored, the replayed look) per look."""
+    from lossdb.core.analysis.frame import runs_frame
+    from lossdb.core.judging.judge import claims_from
+    from lossdb.core.judging.verdicts import evaluate
+    from lossdb.core.store import open_store
+
+    with open_store(db, create=False, read_only=True) as store:
+        stored = store.experiments()
+        designs = {e["name"]: design for e in stored} if design else None
+        from lossdb.core.judging.judge import designs_of
+
+        designs = designs or designs_of(stored)
+        frame = runs_frame(store)
+        final = next(v for v in evaluate(store, None, frame, claims_from(stored), designs) if where(v))
+        def key_of(v):  # a tuned row's rates may differ between looks: it is the same row
+            return (v.claim, v.experiment, v.condition, v.metric, v.arms, v.lr_mode,
+                    "" if v.lr_mode == "tuned" else v.lr)
+
+        key = key_of(final)
+        out = []
+        for k in final.looks:
+            then = evaluate(store, None, frame[frame["seed"] < k.n], claims_from(stored), designs)
+            seen = next(v for v in then if key_of(v) == key)
+            out.append(((seen.looks[-1].ci_low, seen.looks[-1].ci_high, seen.looks[-1].verdict),
+                        (k.ci_low, k.ci_high, k.verdict)))
+        assert [k.n for k in final.looks] == list(looks[: len(final.looks)])
+        return out
+
+
+def test_a_look_chooses_tuned_rates_only_from_the_seeds_stored_by_then(tmp_path):
+    from tests.judging.test_verdicts import _run, _save
+
+    db = f"sqlite:///{tmp_path / 'looks.db'}"
+    runs = []
+    for seed in range(7):
+        late = seed >= 3  # the later seeds make rate 1 the better one for ce: the early looks never saw that
+        for lr in (0.1, 1.0):
+            val = (0.95 if lr == 1.0 else 0.6) if late else (0.85 if lr == 1.0 else 0.9)
+            ce = 0.86 + (0.06 if lr == 1.0 else 0.0) + 0.005 * seed
+            runs.append(_run("binary", "ce", "sigmoid", "moons", lr, seed,
+                             {"test_accuracy": [0.5, ce], "val_accuracy": [0.5, val]}))
+            runs.append(_run("binary", "mse", "sigmoid", "moons", lr, seed,
+                             {"test_accuracy": [0.5, 0.85 + 0.004 * seed], "val_accuracy": [0.5, 0.85]}))
+    _save(db, runs)
+    pairs = _online_and_replayed(db, Design(3, 2, 7), (3, 5, 7),
+                                 lambda v: v.claim == "classification-accuracy" and v.lr_mode == "tuned")
+    assert pairs
+    for online, replayed in pairs:
+        assert online == replayed
+
+
+@pytest.mark.slow
+def test_the_replay_of_a_real_until_decided_run_equals_what_its_rounds_saw(tmp_path):
+    db = str(tmp_path / "u.db")
+    args = ["run", "margin", "--preset", "quick", "--epochs", "3", "--seeds", "2", "--until-decided",
+            "--round", "2", "--max-seeds", "6", "--db", db]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rounds = [line for line in result.output.splitlines() if line.startswith("round ")]
+    pairs = _online_and_replayed(db, None, (2, 4, 6), lambda v: v.claim == "margin" and v.headline)
+    assert pairs and len(rounds) >= len(pairs)
+    for (online, replayed), line in zip(pairs, rounds, strict=False):
+        assert online == replayed
+        said_open = "margin" in line.split("open", 1)[1]
+        assert said_open == (replayed[2] == "inconclusive"), line
