@@ -106,7 +106,8 @@ def _tail(v: Verdict) -> str:
                      + (f"decided at {last.n} seeds" if last.verdict != "inconclusive" else f"open at {last.n} seeds"))
     if v.verdict == "inconclusive" and v.seeds_needed is not None:
         notes.append(f"more than {v.seeds_needed} seeds would be needed to decide it" if v.seeds_needed_capped
-                     else f"about {v.seeds_needed} seeds would decide it")
+                     else f"about {v.seeds_needed} seeds would decide it with 80% probability if the effect and "
+                     "spread are what we see")
     return "; " + "; ".join(notes) if notes else ""
 
 

@@ -24,7 +24,26 @@ def test_the_last_round_stops_at_the_maximum():
 
 
 def test_the_default_round_is_as_many_again_at_least_three():
-    assert design_for(10, None, 50).round == 10 and design_for(2, None, 50).round == 3
+    assert design_for(10, None, 50).round == 10 and design_for(2, None, 2).round == 3
+
+
+def test_the_first_look_comes_at_five_seeds_at_least_with_pocock_spending():
+    assert design_for(3, None, 50) == Design(5, 5, 50, "pocock")
+
+
+def test_the_plan_decides_a_decisive_effect_at_the_first_look_and_keeps_the_level():
+    import numpy as np
+
+    from lossdb.core.judging.sequential import simulate
+
+    d = design_for(3, None, 50)
+    looks, alpha = d.looks(50), 0.05 / 11
+    rng = np.random.default_rng(0)
+    strong = 0.267 + 0.026 * rng.standard_normal((4000, 50))  # label-noise's headline, per-seed spread
+    final, used = simulate(strong, looks, 0.01, alpha, spending=d.spending)
+    assert np.mean((used == looks[0]) & (final == "supported")) > 0.95
+    null, _ = simulate(0.026 * rng.standard_normal((4000, 50)), looks, 0.0, alpha, spending=d.spending)
+    assert np.mean(null != "inconclusive") <= alpha * 1.5  # A/A (no band: the worst case), 4000 sequences
 
 
 @pytest.mark.parametrize("start, round_size, max_seeds", [(3, 0, 12), (3, None, 1)])
@@ -168,11 +187,11 @@ def test_a_look_chooses_tuned_rates_only_from_the_seeds_stored_by_then(tmp_path)
 def test_the_replay_of_a_real_until_decided_run_equals_what_its_rounds_saw(tmp_path):
     db = str(tmp_path / "u.db")
     args = ["run", "margin", "--preset", "quick", "--epochs", "3", "--seeds", "2", "--until-decided",
-            "--round", "2", "--max-seeds", "6", "--db", db]
+            "--round", "2", "--max-seeds", "9", "--db", db]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     rounds = [line for line in result.output.splitlines() if line.startswith("round ")]
-    pairs = _online_and_replayed(db, None, (2, 4, 6), lambda v: v.claim == "margin" and v.headline)
+    pairs = _online_and_replayed(db, None, (5, 7, 9), lambda v: v.claim == "margin" and v.headline)
     assert pairs and len(rounds) >= len(pairs)
     for (online, replayed), line in zip(pairs, rounds, strict=False):
         assert online == replayed
