@@ -32,6 +32,10 @@ def compare(
         "--all-conditions", help="Every condition, learning rate and pair of arms, grouped by claim.")] = False,
     wide: Annotated[bool, typer.Option(
         "--wide", help="The table with every column and the whole finding, however wide.")] = False,
+    estimator: Annotated[str, typer.Option(
+        "--estimator", help="Continuous paired measures: t (Student-t on the per-seed differences) or robust "
+                            "(t, or a Hodges–Lehmann signed-rank interval when the differences are skewed, "
+                            "|skewness| > 1).")] = "t",
     db: DbOption = None,
 ) -> None:
     """Print the summary comparison table: each claim, its verdict, the effect with its interval, n.
@@ -44,7 +48,7 @@ def compare(
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
-                 dataset=dataset)
+                 dataset=dataset, estimator=estimator)
     if fmt == "json":
         from lossdb.core.jsontext import dumps
         from lossdb.core.present.cells import as_json

@@ -21,6 +21,8 @@ from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.experiments.retarget import SEPARATOR, dataset_key, experiments_of_dataset
 from lossdb.core.engine.series import REGRESSION, UNIT_INTERVAL
 
+ESTIMATORS = ("t", "robust")  # for continuous paired measures: Student-t; or the pre-declared skew rule
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -125,7 +127,7 @@ def check_names(experiments: Sequence[str] | None, claims: Sequence[str] | None,
 def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claims: Sequence[str] | None = None,
                 verdicts: Sequence[str] | None = None, all_conditions: bool = False,
                 frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
-                dataset: str | None = None) -> list[Verdict]:
+                dataset: str | None = None, estimator: str = "t") -> list[Verdict]:
     """The summary rows (or every comparison) of an open store, filtered by the given names;
     `dataset` keeps the claims judged on that user's data. `frame`: the store's runs frame, or a
     function giving it, called only when the verdicts are not cached.
@@ -133,7 +135,7 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     Every declared claim is judged, whatever the filters (`judged`): the filters select rows after
     judging, so a verdict and its family-wise level never depend on what is shown. Without
     all_conditions a claim is kept when it is tested by one of `experiments`; with it, a row is
-    kept when it was measured in one of them."""
+    kept when it was measured in one of them. `estimator`: "t" or "robust" (core.judging.verdicts.evaluate)."""
     stored = store.experiments()  # read once: names, comparisons and designs all come from it
     declared = claims_from(stored)
     known = known_experiments(stored, declared)
@@ -148,7 +150,9 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     check_names(experiments, claims, verdicts, known, list(declared))
     chosen = {k: c for k, c in declared.items() if (not claims or k in claims)
               and (not experiments or set(c.experiments) & set(experiments))}
-    rows = [v for v in judged(store, stored, frame) if v.claim in chosen]
+    if estimator not in ESTIMATORS:
+        raise ConfigError(f"unknown estimator {estimator!r}; valid: {', '.join(ESTIMATORS)}")
+    rows = [v for v in judged(store, stored, frame, estimator) if v.claim in chosen]
     if all_conditions:
         rows = [v for v in rows if not experiments or v.experiment in experiments]
     else:
@@ -157,15 +161,16 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
 
 
 def judged(store: Store, stored: Sequence[dict] | None = None,
-           frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None) -> list[Verdict]:
+           frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None, estimator: str = "t") -> list[Verdict]:
     """Every comparison of every declared claim (the catalogue's, each re-targeted dataset's, each user
     experiment's), each family at its own level; kept by core.cache until the store changes.
     `stored`: the store's experiments if already read; `frame` as in `judge_store`."""
     stored = store.experiments() if stored is None else stored
     declared = claims_from(stored)
-    return verdictcache.cached(store, ("evaluate", tuple(declared)),
+    key = ("evaluate", tuple(declared)) if estimator == "t" else ("evaluate", tuple(declared), estimator)
+    return verdictcache.cached(store, key,
                                lambda: _evaluate(store, None, frame() if callable(frame) else frame, declared,
-                                                 designs_of(stored)))
+                                                 designs_of(stored), estimator))
 
 
 def _evaluate(store: Store, *args) -> list[Verdict]:

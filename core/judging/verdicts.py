@@ -69,11 +69,13 @@ def analytic_curves(p_true: np.ndarray, losses: tuple[str, ...] = ("ce", "mse", 
 
 
 def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataFrame | None = None,
-             claims: dict[str, Claim] | None = None, designs: dict[str, Design] | None = None) -> list[Verdict]:
+             claims: dict[str, Claim] | None = None, designs: dict[str, Design] | None = None,
+             estimator: str = "t") -> list[Verdict]:
     """Every claim × test × condition × learning-rate setting × pair of arms, in claim order;
     exactly one row per claim is marked `headline`, and each family's headlines share one family-wise
     level. `claims` is the declared set (all of it is judged); `experiments` keeps the rows measured in
-    them, after judging. An experiment with a sequential design (`designs`) is judged look by look
+    them, after judging. `estimator`: continuous paired measures by "t" (Student-t), or "robust" (t,
+    or Hodges–Lehmann when the differences are skewed: core.judging.estimators.SKEW_RULE), or "hl". An experiment with a sequential design (`designs`) is judged look by look
     (core.judging.adaptive)."""
     claims = CLAIMS if claims is None else claims
     designs = designs or {}
@@ -91,7 +93,7 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
             rank0 = (1 if test.illustration else 0, 0 if test is claim.main else 1, index)
             design = designs.get(test.experiment)
             ranked += [((*rank0, *rank), v, (p, design) if p is not None else None)
-                       for rank, v, p in _evaluate_test(claim, test, rows, cache, design)]
+                       for rank, v, p in _evaluate_test(claim, test, rows, cache, design, estimator)]
         if not ranked:
             continue
         best = min(range(len(ranked)), key=lambda i: (ranked[i][1].illustration,
@@ -150,6 +152,7 @@ class _Pairs:
     seeds: np.ndarray | None = None  # the seed of each pair, in order
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
     span: float | None = None  # the largest possible |difference| (1 for accuracies, shares); None: unbounded
+    method: str = "t"  # the estimator of a continuous measure: t | robust | hl (estimators.METHODS)
     at_look: Any = field(default=None, compare=False)  # n -> the _Pairs a look at n seeds saw (rates refit)
 
     def first_seeds(self, n: int) -> _Pairs:
@@ -178,7 +181,7 @@ def _not_comparable(claim: Claim, test: Test, rows: pd.DataFrame) -> Verdict:
 
 
 def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
-                   design: Design | None = None) -> list[tuple[tuple, Verdict, _Pairs | None]]:
+                   design: Design | None = None, estimator: str = "t") -> list[tuple[tuple, Verdict, _Pairs | None]]:
     """(rank, verdict, samples) triples of one test; a lower rank is a better headline candidate."""
     if test.measure.kind == "analytic":
         return [((0, 0, 0, 0, 0, "", 0.0), _analytic(claim, test), None)]
@@ -204,7 +207,8 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
                 for fa in (a for a in arms if f_sel.matches(specs[a])):
                     for oa in (a for a in arms if o_sel.matches(specs[a]) and a != fa):
                         for mode_rank, plan in _lr_plans(test, cells, fa, oa, cache):
-                            v, pairs = _compare(claim, test, cond, group, cells, fa, oa, plan, cache, design)
+                            v, pairs = _compare(claim, test, cond, group, cells, fa, oa, plan, cache, design,
+                                                estimator)
                             rank = (fi, oi, mode_rank, 0 if cond in preferred else 1, -v.n, cond, plan.key)
                             out.append((rank, v, pairs))
     if not out:
@@ -293,7 +297,8 @@ def _time_or_horizon(run: dict[str, Any], test: Test, cache: _Curves) -> float:
 
 
 def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: dict, fa: str, oa: str,
-             plan: _Plan, cache: _Curves, design: Design | None = None) -> tuple[Verdict, _Pairs]:
+             plan: _Plan, cache: _Curves, design: Design | None = None,
+             estimator: str = "t") -> tuple[Verdict, _Pairs]:
     """The paired comparison of two arms under a learning-rate plan on their shared seeds."""
     seeds = sorted(plan.rates)
     a_runs = [cells[(fa, plan.rates[s][0])][s] for s in seeds]
@@ -305,6 +310,7 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
     deterministic = is_deterministic(str(flat.get("dataset", "")))
     diverged = (sum(r["status"] == "diverged" for r in a_runs), sum(r["status"] == "diverged" for r in b_runs))
     pairs, values, reasons, excluded = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
+    pairs = replace(pairs, method=estimator)
     lr_f, lr_o = (plan.rates[seeds[0]] if seeds else (float(first_run["lr"]), float(other_run["lr"])))
     lr = _lr_text(plan)
     slow: list[str] = []
@@ -325,8 +331,9 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
                 reasons=tuple(reasons))
     unconverged = bool(slow)
     if plan.mode == "tuned" and (len(plan.tied[0]) > 1 or len(plan.tied[1]) > 1):
-        pairs = replace(pairs, alternatives=_alternatives(test, cells, fa, oa, plan, cache, deterministic,
-                                                          label_f, label_o))
+        pairs = replace(pairs, alternatives=tuple(
+            (label, rate, replace(alt, method=estimator)) for label, rate, alt in
+            _alternatives(test, cells, fa, oa, plan, cache, deterministic, label_f, label_o)))
     if design is not None and plan.refit is not None:
         def at_look(n: int) -> _Pairs:
             """What the look at n seeds saw: rates chosen by cross-fitting seeds < n only."""
@@ -334,8 +341,9 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
             if then is None or not then.rates:
                 return replace(pairs, at_look=None).first_seeds(n)
             kept = sorted(then.rates)
-            return _pairs(test, [cells[(fa, then.rates[s][0])][s] for s in kept],
-                          [cells[(oa, then.rates[s][1])][s] for s in kept], cache, deterministic, label_f, label_o)[0]
+            return replace(_pairs(test, [cells[(fa, then.rates[s][0])][s] for s in kept],
+                                  [cells[(oa, then.rates[s][1])][s] for s in kept], cache, deterministic,
+                                  label_f, label_o)[0], method=estimator)
 
         pairs = replace(pairs, at_look=at_look)
     v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA, design)
@@ -450,7 +458,7 @@ def _estimate(pairs: _Pairs, ratio: bool, alpha: float) -> estimators.Estimate:
         return estimators.restricted_mean(pairs.first, pairs.second, horizon=float(pairs.horizon),
                                           ratio=ratio, alpha=alpha)
     return estimators.paired_difference(pairs.first, pairs.second, ratio=ratio, alpha=alpha,
-                                        resolution=pairs.resolution)
+                                        resolution=pairs.resolution, method=pairs.method)
 
 
 def _num(v: float | None) -> float | None:
