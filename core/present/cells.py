@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lossdb.core.present.effects import band_text, effect_ci, interval_text, looks_text  # noqa: F401
-from lossdb.core.present.findings import finding as written, fragile_text
+from lossdb.core.present.findings import estimand_text, finding as written, fragile_text
 from lossdb.core.present.numbers import MISSING, finite, num
 
 if TYPE_CHECKING:
@@ -80,4 +80,5 @@ def summary_rows(verdicts: list[Verdict]) -> list[dict[str, str]]:
 def as_json(v: Verdict) -> dict:
     """A verdict as JSON-ready data with the presenter's texts (the fragile note, the finding and the
     effect string) beside the numbers."""
-    return {**v.as_dict(), "fragile": fragile_text(v) or None, "finding": written(v), "effect_text": effect_ci(v)}
+    return {**v.as_dict(), "fragile": fragile_text(v) or None, "finding": written(v), "effect_text": effect_ci(v),
+            "estimand": estimand_text(v) or None}

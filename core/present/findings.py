@@ -58,8 +58,26 @@ def sentence(v: Verdict) -> str:
     return text + _tail(v) + "."
 
 
+def estimand_text(v: Verdict) -> str:
+    """What the effect estimates, from its estimator: "geometric mean of per-seed ratios", … ("" if plain)."""
+    method = v.method
+    if method.startswith("Hodges–Lehmann"):
+        return "geometric pseudo-median of per-seed ratios" if v.ratio else "pseudo-median of per-seed differences"
+    if "on log ratios" in method:
+        return "geometric mean of per-seed ratios"
+    if "Fieller" in method:
+        return "ratio of the arms' restricted mean times"
+    if method in ("paired t", "BCa bootstrap"):
+        return "mean of per-seed differences"
+    if method.startswith("Newcombe"):
+        return "difference of the arms' shares"
+    return ""
+
+
 def _context(v: Verdict) -> str:
     parts = ["deterministic" if v.deterministic else f"{v.n} seeds"]
+    if v.ratio and not v.deterministic and estimand_text(v):
+        parts.append(estimand_text(v))  # beside arithmetic arm means, say what a ratio estimates
     if v.lr_mode == "tuned":
         parts.append(f"each at its own validation-chosen rate, {v.lr.removeprefix('tuned ').strip('()')}, "
                      "chosen on other seeds")
