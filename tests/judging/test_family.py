@@ -54,6 +54,8 @@ loss = "mae"
 head = "softmax"
 """
 
+pytestmark = pytest.mark.slow  # two real runs and a compare per claim: about 15 s on 2 busy cores
+
 NUMBERS = ("verdict", "effect", "ci_low", "ci_high", "n", "alpha", "family", "family_size", "finding")
 
 
