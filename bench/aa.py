@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-
 from lossdb.core.judging.decisions import outcomes
 from lossdb.core.judging.estimators import SKEW_RULE
 from lossdb.core.judging.intervals import hl_bounds, skewness, t_bounds

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-
 from lossdb.core.judging.sequential import nominal_alphas, simulate
 
 ALPHA = 0.05 / 11

@@ -15,10 +15,9 @@ import argparse
 import math
 
 import numpy as np
-from scipy.stats import t as student
-
 from lossdb.core.judging.decisions import outcomes
 from lossdb.core.judging.intervals import t_bounds
+from scipy.stats import t as student
 
 
 def _sd(v) -> float | None:

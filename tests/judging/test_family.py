@@ -4,10 +4,9 @@ never on a filter or on an unrelated experiment (real runs through the real Type
 import json
 
 import pytest
-from typer.testing import CliRunner
-
 from lossdb.cli.main import app
 from lossdb.core.judging.claims import CLAIMS
+from typer.testing import CliRunner
 
 CATALOGUE_STAND_IN = """
 [experiment]

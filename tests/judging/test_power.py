@@ -3,7 +3,6 @@ experiments whose true effect and spread are the observed ones decide (80% nomin
 
 import numpy as np
 import pytest
-
 from lossdb.core.judging.decisions import outcomes, seeds_needed
 from lossdb.core.judging.estimators import paired_difference
 from lossdb.core.judging.intervals import t_bounds

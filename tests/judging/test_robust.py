@@ -3,7 +3,6 @@ interval, chosen by a pre-declared rule (|skewness| > 1); coverage simulated, ve
 
 import numpy as np
 import pytest
-
 from lossdb.core.judging.estimators import SKEW_RULE, paired_difference
 from lossdb.core.judging.intervals import hl_bounds, signed_rank_index, skewness, t_bounds
 
