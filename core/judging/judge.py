@@ -124,10 +124,11 @@ def check_names(experiments: Sequence[str] | None, claims: Sequence[str] | None,
 def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claims: Sequence[str] | None = None,
                 verdicts: Sequence[str] | None = None, all_conditions: bool = False,
                 frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
-                dataset: str | None = None) -> list[Verdict]:
+                dataset: str | None = None, fingerprint: str | None = None) -> list[Verdict]:
     """The summary rows (or every comparison) of an open store, filtered by the given names;
     `dataset` keeps the claims judged on that user's data. `frame`: the store's runs frame, or a
-    function giving it, called only when the verdicts are not cached."""
+    function giving it, called only when the verdicts are not cached; `fingerprint`: the store
+    state that frame was read at (core.cache files the verdicts under it)."""
     stored = store.experiments()  # read once: names, comparisons and designs all come from it
     declared = claims_from(stored)
     known = known_experiments(stored, declared)
@@ -144,7 +145,8 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     wanted = list(experiments) if experiments else None
     rows = verdictcache.cached(store, ("evaluate", tuple(wanted or ()), tuple(chosen)),
                                lambda: _evaluate(store, wanted, frame() if callable(frame) else frame, chosen,
-                                                 designs_of(stored)))
+                                                 designs_of(stored)),
+                               expect=verdictcache.many(Verdict), types=(Verdict,), fingerprint=fingerprint)
     rows = rows if all_conditions else summary(rows, chosen)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
 

@@ -146,7 +146,8 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
     by core.cache until the database, lossdb or the environment's versions change, so only
     the title and the date are new when nothing else is."""
     question = ("report", tuple(experiments or ()), command, tuple(sorted(versions().items(), key=str)))
-    data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command))
+    data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command),
+                               expect=verdictcache.one(ReportData), types=(ReportData,))
     return replace(data, title=title or data.title, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
@@ -161,7 +162,8 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     listed = store.experiments()
     declared = claims_from(listed)
     verdicts = verdictcache.cached(store, ("evaluate", tuple(experiments or ()), tuple(declared)),
-                                   lambda: evaluate(store, experiments or None, frame, declared, designs_of(listed)))
+                                   lambda: evaluate(store, experiments or None, frame, declared, designs_of(listed)),
+                                   expect=verdictcache.many(Verdict), types=(Verdict,))
     rows = tuple(summary(verdicts, declared))
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)

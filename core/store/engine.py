@@ -137,6 +137,19 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database).expanduser().absolute()
 
 
+def file_identity(url: str) -> tuple[int, int] | None:
+    """(device, inode) of a SQLite file, None for other backends or a file not there: a file moved
+    or copied over the database's path has another identity."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def describe(url: str) -> str:
     """How messages name the database: the file path for SQLite, the masked URL otherwise."""
     path = sqlite_path(url)
