@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from lossdb.core.present.safetext import terminal as escape
 
 from lossdb.cli.options import DbOption, PlainCommand
 
@@ -94,7 +95,7 @@ def run(
         todo = runner.pending(store, plans, force)
         skipped = len(plans) - len(todo)
         err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
-                  f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}", markup=False)
+                  f"{len(todo)} to run on {workers} worker(s) → {escape(describe(store.url), markup=False)}", markup=False)
         with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=False, disable=not todo) as bar:
             task = bar.add_task("runs", total=len(todo))
@@ -167,8 +168,8 @@ def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seed
 
         def report(r) -> None:
             seeds = ", ".join(f"{k} {n}" for k, n in r.seeds.items())
-            err.print(f"round {r.number} ({seeds} seeds): decided {', '.join(r.decided) or 'none'}; "
-                      f"open {', '.join(r.open) or 'none'}")
+            err.print(escape(f"round {r.number} ({seeds} seeds): decided {', '.join(r.decided) or 'none'}; "
+                             f"open {', '.join(r.open) or 'none'}", markup=False), markup=False)
 
         rounds = until_decided(exps, start, round_size, max_seeds, train, judge, all_conditions, report)
         if totals["finished"]:
@@ -189,19 +190,22 @@ def experiments(
     """
     from lossdb.core.experiments import spec as ex
 
+    from lossdb.core.present.safetext import terminal
+
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
     table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
     for e in ex.catalogue().values():
         table.add_row(e.name, ", ".join(e.claims), str(len(ex.expand(e, "quick"))),
-                      str(len(ex.expand(e, "full"))), e.description)
+                      str(len(ex.expand(e, "full"))), terminal(e.description))
     Console().print(table)
     if stored is None:
         return
     url, rows = stored
-    table = Table("experiment", "tests", "runs", "description", title=f"stored in {url}")
+    table = Table("experiment", "tests", "runs", "description", title=f"stored in {terminal(url)}")
     for e in rows:
-        table.add_row(e["name"], _tests(e["spec"]), str(e["n_runs"]), e["description"])
-    Console().print(table if rows else f"No experiments stored in {url} yet.")
+        table.add_row(terminal(e["name"]), terminal(_tests(e["spec"]), newlines=True), str(e["n_runs"]),
+                      terminal(e["description"]))
+    Console().print(table if rows else f"No experiments stored in {terminal(url)} yet.")
 
 
 def _stored(db: str | None) -> tuple[str, list[dict]] | None:

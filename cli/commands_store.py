@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from lossdb.core.present.safetext import terminal as escape
 
 from lossdb.cli.options import DbOption, PlainCommand, experiment_option, format_option
 from lossdb.cli.progress import steps
@@ -54,7 +55,7 @@ def show(
         typer.echo(jsontext.dumps(data, indent=2))
         return
     out = Console(highlight=False)
-    out.print(f"run {data['id']} · {data['experiment']} · {escape(flat_row(record)['arm'])} "
+    out.print(f"run {data['id']} · {escape(data['experiment'])} · {escape(flat_row(record)['arm'])} "
               f"lr={data['lr']:g} seed={data['seed']} · [bold]{data['status']}[/bold]")
     out.print(_two_columns(_facts(data)))
     if data["error"]:

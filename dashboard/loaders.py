@@ -25,6 +25,7 @@ from lossdb.core.analysis import frame as analysis
 from lossdb.core.judging import judge as judging
 from lossdb.core.errors import LossdbError
 from lossdb.core.judging.outcomes import Verdict
+from lossdb.core.present.safetext import shell
 from lossdb.core.store import RunRecord, Store, describe, file_identity, open_store, resolve_url
 
 Token = tuple[Any, ...]
@@ -236,13 +237,20 @@ def report_file(s: Store, request: ReportRequest, fmt: str, interactive: bool = 
     return reports.download(data, fmt, interactive, rendered)[1]
 
 
+def report_command(request: ReportRequest) -> str:
+    """The `lossdb report` command line that makes this report again, every word shell-quoted."""
+    words = ["lossdb", "report", *(w for e in request.experiments for w in ("--experiment", e))]
+    if request.title:
+        words += ["--title", request.title]
+    return command(shell(words), request.url)
+
+
 @lru_cache(maxsize=2)
 def _report_model(s: Store, request: ReportRequest) -> tuple[Any, Callable[[], dict[str, str]]]:
     """The report's model, and its charts' SVGs rendered on first use, per request (the last two kept)."""
     from lossdb.core import report as reports
     from lossdb.core.report import figures
 
-    line = command("lossdb report" + "".join(f" --experiment {shlex.quote(e)}" for e in request.experiments)
-                   + (f" --title {shlex.quote(request.title)}" if request.title else ""), request.url)
-    data = reports.build(s, list(request.experiments) or None, title=request.title or None, command=line)
+    data = reports.build(s, list(request.experiments) or None, title=request.title or None,
+                         command=report_command(request))
     return data, lru_cache(maxsize=1)(lambda: figures.svgs(data.charts))
