@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from lossdb.core.errors import SchemaOutdatedError, StoreError
 
@@ -162,11 +163,27 @@ def prepare(engine: Engine, url: str, *, create: bool) -> None:
         # An in-memory database exists only in this engine's one connection: migrate through it.
         migrate(url, engine=engine if _in_memory(engine, url) else None)
         return
+    if state.kind == "empty" and _in_memory(engine, url):
+        raise StoreError(IN_MEMORY)
     if state.kind == "empty":
         raise StoreError(
-            f"{describe(url)} holds no lossdb data yet: run `lossdb run --db {describe(url)}` first"
+            f"{describe(url)} holds no lossdb data yet: run `lossdb run --db {shlex.quote(describe(url))}` first"
         )
     refuse(state, url)
+
+
+IN_MEMORY = ("an in-memory database (sqlite://) keeps nothing once the command ends: "
+             "pass a database file instead, e.g. --db lossdb.db")
+
+
+def refuse_in_memory(url: str) -> None:
+    """Refuse to store runs in an in-memory SQLite database, which would throw them away."""
+    u = make_url(url)
+    database = u.database or ""
+    if u.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or u.query.get("mode") == "memory" or "mode=memory" in database
+    ):
+        raise StoreError(IN_MEMORY)
 
 
 def _in_memory(engine: Engine, url: str) -> bool:

@@ -75,3 +75,16 @@ def test_saved_databases_upgrade_to_a_versioned_store(revision: str, tmp_path: P
         assert runs
         s.delete_runs([runs[0].id])
         assert s.version()[1] == 2
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"])
+def test_run_refuses_an_in_memory_database_before_training(url: str) -> None:
+    from typer.testing import CliRunner
+
+    from lossdb.cli.main import app
+
+    for args in (["run", "margin", "--preset", "quick", "--epochs", "1", "--seeds", "1"], ["compare"], ["runs"]):
+        result = CliRunner().invoke(app, [*args, "--db", url])
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: an in-memory database (sqlite://) keeps nothing")
+        assert "finished" not in result.output and "lossdb run --db sqlite" not in result.output
