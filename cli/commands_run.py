@@ -16,6 +16,7 @@ from lossdb.core.present.safetext import terminal as escape
 from lossdb.cli.options import DbOption, PlainCommand
 
 err = Console(stderr=True)
+DEFAULT_MAX_SEEDS = 50
 
 
 def run(
@@ -48,7 +49,8 @@ def run(
     until_decided: Annotated[bool, typer.Option(
         "--until-decided", help="Add rounds of seeds to experiments whose verdicts are still inconclusive, "
                                 "judged group-sequentially, until decided or --max-seeds.")] = False,
-    max_seeds: Annotated[int, typer.Option("--max-seeds", metavar="N", help="With --until-decided: at most N seeds.")] = 50,
+    max_seeds: Annotated[int | None, typer.Option(
+        "--max-seeds", metavar="N", help="With --until-decided: at most N seeds [default: 50].")] = None,
     round_size: Annotated[int | None, typer.Option(
         "--round", metavar="K", help="With --until-decided: K seeds added per round [default: as many again, at least 3].")] = None,
     all_conditions: Annotated[bool, typer.Option(
@@ -77,6 +79,7 @@ def run(
 
     err = Console(stderr=True)
     started = time.perf_counter()
+    max_seeds = sequential_options(until_decided, max_seeds, round_size, all_conditions)
     exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
     runner.check_names(exps, force)
     plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
@@ -112,6 +115,20 @@ def run(
         err.print(f"[red]failed:[/red] {escape(e)}")
     if summary.failed:
         raise typer.Exit(code=1)
+
+
+def sequential_options(until_decided: bool, max_seeds: int | None, round_size: int | None,
+                       all_conditions: bool) -> int:
+    """The --max-seeds to use; ConfigError for an option of --until-decided given without it."""
+    from lossdb.core.errors import ConfigError
+
+    if not until_decided:
+        given = [flag for flag, value in (("--max-seeds", max_seeds is not None), ("--round", round_size is not None),
+                                          ("--all-conditions", all_conditions)) if value]
+        if given:
+            raise ConfigError(f"{given[0]} only applies with --until-decided: add --until-decided or leave "
+                              f"{given[0]} out")
+    return DEFAULT_MAX_SEEDS if max_seeds is None else max_seeds
 
 
 def _warm(store, err) -> None:

@@ -57,7 +57,9 @@ def runs(
         raise ConfigError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}")
     if loss is not None and loss not in LOSSES:
         raise ConfigError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
-    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
+    if chosen == []:
+        raise ConfigError("--columns names no column: list them separated by commas, e.g. --columns id,arm,seed")
     with open_store(db, create=False, read_only=True) as store:
         if experiment is not None:
             stored = [e["name"] for e in store.experiments()]

@@ -26,6 +26,7 @@ from sqlalchemy.exc import (
 from lossdb.core.errors import StoreError
 
 DEFAULT_URL = "sqlite:///lossdb.db"
+BACKENDS = ("sqlite", "postgresql")
 ENV_VAR = "LOSSDB_DB"
 BUSY_TIMEOUT_S = 30.0
 PG_CONNECT_TIMEOUT_S = 10
@@ -65,6 +66,11 @@ def resolve_url(db: str | None) -> str:
         raise StoreError(
             f"{mask_url(db)} is not a valid database URL: use a path, sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
         ) from None
+    if url.get_backend_name() not in BACKENDS:
+        raise StoreError(
+            f"{mask_url(db)} is a {url.get_backend_name()} database, and lossdb stores runs in SQLite or "
+            "PostgreSQL only: use a path, sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
+        )
     if url.get_backend_name() == "sqlite" and (
         url.username or url.password or url.host or url.port
     ):

@@ -122,6 +122,9 @@ def check_sqlite_file(url: str, *, must_exist: bool, writable: bool = False) -> 
         raise StoreError(
             f"{path} is a folder, not a database file: pass a file path such as {path / 'lossdb.db'}"
         )
+    kind = special_kind(path)
+    if kind is not None:  # a pipe would hang the open, a device (/dev/null) would pass for an empty file
+        raise StoreError(f"{path} is {kind}, not a regular file: point --db at a database file")
     try:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
@@ -136,6 +139,20 @@ def check_sqlite_file(url: str, *, must_exist: bool, writable: bool = False) -> 
             f"{path} is read-only for you (the file or its folder): copy it somewhere writable to store or delete runs"
         )
     return path
+
+
+def special_kind(path: Path) -> str | None:
+    """"a pipe", "a device", "a socket"… for a path that exists but is not a regular file, else None."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return ("a pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a special file")
 
 
 def refuse(state: SchemaState, url: str) -> None:
