@@ -246,6 +246,14 @@ def _validate(raw: dict, text: str, source: str) -> None:
     arms = raw.get("arms")
     if not isinstance(arms, list) or not arms:
         raise ConfigError(f"{source}: at least one [[arms]] table with loss and head is needed")
+    if len(arms) > validate.MAX_ARMS:
+        raise ConfigError(f"{source}: {len(arms):,} [[arms]] tables are more than lossdb's limit of "
+                          f"{validate.MAX_ARMS} per experiment (judging compares arms in pairs); split the "
+                          "experiment into several files")
+    comparisons = raw.get("comparisons")
+    if isinstance(comparisons, list) and len(comparisons) > validate.MAX_COMPARISONS:
+        raise ConfigError(f"{source}: {len(comparisons):,} [[comparisons]] tables are more than lossdb's limit of "
+                          f"{validate.MAX_COMPARISONS} per experiment; keep the ones you mean to test")
     for arm in arms:
         _check_keys(raw, text, source, "arms", arm, ARM_KEYS)
         for key in ("loss", "head"):

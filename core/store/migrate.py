@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 _DECLARED = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(None|"([^"]*)"|\'([^\']*)\')', re.MULTILINE)
 
 VERSION_TABLE = "alembic_version"
+# Free space kept beyond a backup's own size (the upgrade itself writes to the disk too).
+BACKUP_MARGIN = 16 * 2**20
 # Serialises concurrent migrations of one PostgreSQL database (any constant will do).
 PG_LOCK_KEY = 7_301_955_411
 # Alembic's `context` and `op` are module-level proxies: one migration at a time per process.
@@ -264,15 +267,31 @@ def backup_sqlite(url: str, engine: Engine) -> Path | None:
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = path.with_name(f"{path.name}.bak-{stamp}")
-    with engine.connect() as conn:
-        source = conn.connection.driver_connection
-        assert isinstance(source, sqlite3.Connection)
-        dest = sqlite3.connect(target)
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
+    wal = path.with_name(path.name + "-wal")
+    need = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    free = shutil.disk_usage(path.parent).free
+    if need + BACKUP_MARGIN > free:
+        raise StoreError(f"upgrading {path} first copies it to a backup of {_mb(need)}, but its folder has only "
+                         f"{_mb(free)} free: free some space and run it again (the database is unchanged)")
+    try:
+        with engine.connect() as conn:
+            source = conn.connection.driver_connection
+            assert isinstance(source, sqlite3.Connection)
+            dest = sqlite3.connect(target)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+    except (OSError, sqlite3.Error) as exc:
+        target.unlink(missing_ok=True)  # never leave a partial copy filling the disk
+        raise StoreError(f"the backup of {path} could not be written ({exc}): free some space or check the "
+                         "folder and run it again (the database is unchanged)") from None
     return target
+
+
+def _mb(n: int) -> str:
+    """A byte count in MB, for messages."""
+    return f"{n / 2**20:,.1f} MB"
 
 
 def upgrade(url: str) -> Upgrade:

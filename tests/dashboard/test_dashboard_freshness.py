@@ -16,6 +16,8 @@ from ..store.test_store import make_run
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
+pytestmark = pytest.mark.slow  # each AppTest run takes a few seconds
+
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
@@ -73,24 +75,46 @@ def test_another_database_moved_over_the_file_is_read_on_the_next_rerun(monkeypa
     assert _experiments(at) == {"B"}
 
 
-@pytest.mark.parametrize("host", ["", "  ", "example.com", "my-laptop", "0"])
-def test_a_host_that_is_not_an_address_is_refused_before_serving(tmp_path: Path, host: str) -> None:
+@pytest.fixture(scope="module")
+def one_experiment_db(tmp_path_factory) -> Path:
+    """Real runs of the convergence and saturation experiments (1 seed, 2 epochs): charts to draw."""
     from typer.testing import CliRunner
 
     from lossdb.cli.main import app
 
-    db = tmp_path / "d.db"
-    with open_store(str(db)) as store:
-        _fill(store, "A")
-    result = CliRunner().invoke(app, ["dashboard", "--host", host, "--db", str(db)])
-    assert result.exit_code == 1 and "is not an IP address" in result.output
-    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    db = tmp_path_factory.mktemp("links") / "q.db"
+    for name in ("convergence", "saturation"):
+        result = CliRunner().invoke(app, ["run", name, "--seeds", "1", "--epochs", "2", "--db", str(db)])
+        assert result.exit_code == 0, result.output
+    return db
 
 
-def test_loopback_is_quiet_and_any_other_address_warns_that_the_data_is_readable() -> None:
-    from lossdb.cli.commands_dashboard import exposure
+@pytest.mark.parametrize(("page", "query", "shown"), [
+    ("convergence", {"smooth": "99"}, 25), ("convergence", {"smooth": "-3"}, 1), ("gradients", {"smooth": "0"}, 1),
+])
+def test_a_link_with_a_value_outside_its_widget_is_clamped_with_a_notice(
+        monkeypatch, one_experiment_db: Path, page: str, query: dict, shown: int) -> None:
+    monkeypatch.setenv("LOSSDB_DB", str(one_experiment_db))
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", "")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    sliders = [s for s in at.slider if s.key and s.key.endswith("_smooth")]
+    assert len(sliders) == 1 and sliders[0].value == shown
+    assert any("outside 1–25" in i.value for i in at.info)
 
-    assert exposure("127.0.0.1", 8501) is None and exposure("localhost", 8501) is None and exposure("::1", 1) is None
-    for host in ("0.0.0.0", "192.168.1.5", "::"):
-        warning = exposure(host, 8502)
-        assert warning is not None and "anyone who can reach that port can read" in warning and "8502" in warning
+
+@pytest.mark.parametrize("query", [{"band": "zzz"}, {"run": "999999"}, {"smooth": "1e400"}, {"smooth": "nan"}])
+def test_a_link_with_an_impossible_value_falls_back_without_an_error(monkeypatch, one_experiment_db, query):
+    monkeypatch.setenv("LOSSDB_DB", str(one_experiment_db))
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", "")
+    for page in ("convergence", "runs"):
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.query_params.update(query)
+        at.run()
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+        assert not at.exception, (page, at.exception)
