@@ -201,7 +201,8 @@ def refuse_in_memory(url: str) -> None:
     u = make_url(url)
     database = u.database or ""
     if u.get_backend_name() == "sqlite" and (
-        database in ("", ":memory:") or u.query.get("mode") == "memory" or "mode=memory" in database
+        database in ("", ":memory:") or u.query.get("mode") == "memory"
+        or (database.startswith("file:") and "mode=memory" in database)
     ):
         raise StoreError(IN_MEMORY)
 
