@@ -118,3 +118,30 @@ def test_a_link_with_an_impossible_value_falls_back_without_an_error(monkeypatch
         at.switch_page(f"app_pages/{page}.py")
         at.run()
         assert not at.exception, (page, at.exception)
+
+
+def test_verdicts_from_a_frame_read_before_a_change_are_never_filed_under_the_new_state(
+        monkeypatch, tmp_path: Path) -> None:
+    from lossdb.core import cache as verdictcache
+    from lossdb.dashboard import loaders
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LOSSDB_CACHE_DIR", str(cache))
+    db = tmp_path / "lossdb.db"
+    url = f"sqlite:///{db}"
+    with open_store(url) as store:
+        _fill(store, "A")
+    old = loaders.token(url)
+    loaders.runs(url, old)  # the frame of state A, kept under A's fingerprint
+    with open_store(url) as store:
+        store.delete_experiment("A")
+        _fill(store, "B")
+    kept = set((cache / "verdicts").glob("*.json"))
+    loaders.verdicts(url, old)  # a rerun that started before the change: computed from A's frame
+    assert set((cache / "verdicts").glob("*.json")) == kept  # nothing filed, under either state
+    new = loaders.token(url)
+    assert new != old
+    with open_store(url, create=False, read_only=True) as store:
+        fresh = verdictcache.key(store.fingerprint(), ("runs_frame",))
+    assert not (cache / "verdicts" / f"{fresh}.json").exists()
+    assert set(loaders.runs(url, new)["experiment"]) == {"B"}
