@@ -71,6 +71,7 @@ def dashboard(
 
     Example: lossdb dashboard --db lossdb.db --port 8502
     """
+    from lossdb.core.present.safetext import terminal
     from lossdb.core.store import ENV_VAR, describe, open_store, resolve_url
 
 
@@ -82,7 +83,8 @@ def dashboard(
     if warning:
         typer.echo(warning, err=True)
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"lossdb dashboard: http://{shown}:{port} (database {describe(url)}); Ctrl+C stops it.")
+    typer.echo(terminal(f"lossdb dashboard: http://{shown}:{port} (database {describe(url)}); Ctrl+C stops it.",
+                        markup=False))
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, {**os.environ, ENV_VAR: url})

@@ -130,8 +130,8 @@ def export_runs(
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
     with open_store(db, create=False, read_only=True) as store, steps(f"exporting runs and metrics to {out}"):
         result = export(store, out, fmt, experiment)
-    typer.echo(f"wrote {result.runs} runs to {result.runs_path} and "
-               f"{result.metric_rows} metric rows to {result.metrics_path}")
+    typer.echo(escape(f"wrote {result.runs} runs to {result.runs_path} and "
+                      f"{result.metric_rows} metric rows to {result.metrics_path}", markup=False))
 
 
 def delete(
@@ -199,7 +199,7 @@ def db_upgrade(db: DbOption = None) -> None:
         typer.echo(f"already at schema {result.after}; nothing to do")
         return
     backup = f"; backup: {result.backup}" if result.backup else ""
-    typer.echo(f"upgraded from schema {result.before or '(empty)'} to {result.after}{backup}")
+    typer.echo(escape(f"upgraded from schema {result.before or '(empty)'} to {result.after}{backup}", markup=False))
 
 
 @db_app.command("current")
