@@ -89,9 +89,8 @@ def one_experiment_db(tmp_path_factory) -> Path:
     return db
 
 
-@pytest.mark.parametrize(("page", "query", "shown"), [
-    ("convergence", {"smooth": "99"}, 25), ("convergence", {"smooth": "-3"}, 1), ("gradients", {"smooth": "0"}, 1),
-])
+@pytest.mark.parametrize(("page", "query", "shown"), [("convergence", {"smooth": "99"}, 25),
+                                                      ("gradients", {"smooth": "-3"}, 1)])
 def test_a_link_with_a_value_outside_its_widget_is_clamped_with_a_notice(
         monkeypatch, one_experiment_db: Path, page: str, query: dict, shown: int) -> None:
     monkeypatch.setenv("LOSSDB_DB", str(one_experiment_db))
@@ -107,8 +106,8 @@ def test_a_link_with_a_value_outside_its_widget_is_clamped_with_a_notice(
     assert any("outside 1–25" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("query", [{"band": "zzz"}, {"run": "999999"}, {"smooth": "1e400"}, {"smooth": "nan"}])
-def test_a_link_with_an_impossible_value_falls_back_without_an_error(monkeypatch, one_experiment_db, query):
+def test_a_link_with_impossible_values_falls_back_without_an_error(monkeypatch, one_experiment_db):
+    query = {"band": "zzz", "run": "999999", "smooth": "nan", "log": "maybe"}
     monkeypatch.setenv("LOSSDB_DB", str(one_experiment_db))
     monkeypatch.setenv("LOSSDB_CACHE_DIR", "")
     for page in ("convergence", "runs"):
