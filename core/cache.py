@@ -140,7 +140,7 @@ def cached(store: Store, question: Sequence[object], compute: Callable[[], T], *
             value = datacodec.decode(data, types)
             if expect(value):
                 return value
-        except ValueError:
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
             pass  # corrupt, of another lossdb, or not ours: recomputed below
     value = compute()
     try:

@@ -256,3 +256,24 @@ def test_a_hostile_svg_in_the_chart_cache_never_reaches_the_html_report(db, cach
         p.write_text(HOSTILE_SVG)
     html = reports.download(data, "html", False, None)[1].decode()
     assert "alert(" not in html and "evil" not in html and "foreignObject" not in html
+
+
+@pytest.mark.parametrize("corrupt", [
+    lambda text: text[: len(text) // 2],
+    lambda text: text.replace('"rows":', '"rows":-', 1),
+    lambda text: text.replace('"float64"', '"datetime64[ns]"', 1),
+    lambda text: text.replace('"int64"', '"float64"', 1).replace('"data":[[', '"data":[["x",', 1),
+    lambda text: '{"x":{"columns":["a"],"dtypes":["object"],"rows":2,"index":null,"data":[{"u":[1],"i":[0,5]}]}}',
+    lambda text: '{"x":{"columns":["a"],"dtypes":["object"],"rows":1,"index":null,"data":[{"j":[1],"z":1}]}}',
+])
+def test_a_corrupt_runs_frame_entry_is_recomputed(db, cache, corrupt):
+    import pandas as pd
+
+    from lossdb.core.analysis.frame import kept_runs_frame, runs_frame
+
+    with open_store(db, create=False, read_only=True) as store:
+        computed = runs_frame(store)
+        kept_runs_frame(store)
+        entry = next(cache.glob("*.json"))
+        entry.write_text(corrupt(entry.read_text()))
+        pd.testing.assert_frame_equal(kept_runs_frame(store), computed)
