@@ -30,21 +30,32 @@ FRAME_DTYPES = frozenset({"int64", "int32", "float64", "float32", "bool", "objec
 
 def encode(value: Any) -> str:
     """The JSON text of `value` (TypeError for anything that is not plain data)."""
-    return json.dumps(_out(value), separators=(",", ":"))
+    return json.dumps(to_data(value), separators=(",", ":"))
+
+
+def to_data(value: Any) -> Any:
+    """`value` (a Verdict, a ReportData, a frame…) as tagged dicts, lists and scalars, ready for JSON."""
+    return _out(value)
+
+
+def from_data(data: Any, types: Iterable[type]) -> Any:
+    """The value `to_data` gave `data` for, building only the dataclasses in `types` (and those
+    their fields name); ValueError for anything else."""
+    allowed = {cls.__name__: cls for cls in reachable(types)}
+    try:
+        return _in(data, allowed)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def decode(text: str | bytes, types: Iterable[type]) -> Any:
     """The value `encode` wrote, building only the dataclasses in `types` (and those their fields
     name); ValueError for malformed text or anything else."""
-    allowed = {cls.__name__: cls for cls in reachable(types)}
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError(f"not a lossdb cache entry: {exc}") from None
-    try:
-        return _in(raw, allowed)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+    return from_data(raw, types)
 
 
 def reachable(types: Iterable[type]) -> set[type]:

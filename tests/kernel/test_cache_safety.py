@@ -277,3 +277,10 @@ def test_a_corrupt_runs_frame_entry_is_recomputed(db, cache, corrupt):
         entry = next(cache.glob("*.json"))
         entry.write_text(corrupt(entry.read_text()))
         pd.testing.assert_frame_equal(kept_runs_frame(store), computed)
+
+
+def test_to_data_and_from_data_round_trip_a_verdict_through_plain_dicts():
+    v = judge_free_verdict()
+    data = datacodec.to_data(v)
+    assert json.loads(json.dumps(data)) == data  # plain JSON types only
+    assert datacodec.from_data(data, [Verdict]) == v
