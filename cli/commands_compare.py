@@ -44,6 +44,7 @@ def compare(
     """
     from lossdb.core.errors import ConfigError
     from lossdb.core.judging.judge import judge
+    from lossdb.core.present.safetext import terminal
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
@@ -55,13 +56,14 @@ def compare(
 
         typer.echo(dumps([as_json(v) for v in rows], indent=2))
     elif fmt == "markdown":
-        typer.echo(markdown(rows))
+        typer.echo(terminal(markdown(rows), markup=False, newlines=True))
     elif fmt == "csv":
         typer.echo(to_csv(rows), nl=False)
     elif wide:
         _wide(rows)
     else:
-        typer.echo(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions))
+        typer.echo(terminal(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions),
+                            markup=False, newlines=True))
 
 
 def markdown(rows: list) -> str:
@@ -82,11 +84,12 @@ def markdown(rows: list) -> str:
 def to_csv(rows: list) -> str:
     """The comparison as CSV with the presenter's columns."""
     from lossdb.core.present.cells import SUMMARY_COLUMNS, summary_row
+    from lossdb.core.present.safetext import csv_row
 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(summary_row(v) for v in rows)
+    writer.writerows(csv_row(summary_row(v)) for v in rows)
     return out.getvalue()
 
 
@@ -124,11 +127,11 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
 
 def _wide(rows: list) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from lossdb.core.present.cells import SUMMARY_COLUMNS, summary_row
     from lossdb.core.present.levels import level_text
+    from lossdb.core.present.safetext import terminal as escape
 
     table = Table(title="lossdb: the claims, measured", show_lines=True)
     for col in SUMMARY_COLUMNS:

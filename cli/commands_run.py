@@ -8,13 +8,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from lossdb.core.present.safetext import terminal as escape
 
 from lossdb.cli.options import DbOption, PlainCommand
 
 err = Console(stderr=True)
+DEFAULT_MAX_SEEDS = 50
 
 
 def run(
@@ -47,7 +49,8 @@ def run(
     until_decided: Annotated[bool, typer.Option(
         "--until-decided", help="Add rounds of seeds to experiments whose verdicts are still inconclusive, "
                                 "judged group-sequentially, until decided or --max-seeds.")] = False,
-    max_seeds: Annotated[int, typer.Option("--max-seeds", metavar="N", help="With --until-decided: at most N seeds.")] = 50,
+    max_seeds: Annotated[int | None, typer.Option(
+        "--max-seeds", metavar="N", help="With --until-decided: at most N seeds [default: 50].")] = None,
     round_size: Annotated[int | None, typer.Option(
         "--round", metavar="K", help="With --until-decided: K seeds added per round [default: as many again, at least 3].")] = None,
     all_conditions: Annotated[bool, typer.Option(
@@ -76,6 +79,7 @@ def run(
 
     err = Console(stderr=True)
     started = time.perf_counter()
+    max_seeds = sequential_options(until_decided, max_seeds, round_size, all_conditions)
     exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
     runner.check_names(exps, force)
     plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
@@ -94,7 +98,7 @@ def run(
         todo = runner.pending(store, plans, force)
         skipped = len(plans) - len(todo)
         err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
-                  f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}", markup=False)
+                  f"{len(todo)} to run on {workers} worker(s) → {escape(describe(store.url), markup=False)}", markup=False)
         with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=False, disable=not todo) as bar:
             task = bar.add_task("runs", total=len(todo))
@@ -111,6 +115,20 @@ def run(
         err.print(f"[red]failed:[/red] {escape(e)}")
     if summary.failed:
         raise typer.Exit(code=1)
+
+
+def sequential_options(until_decided: bool, max_seeds: int | None, round_size: int | None,
+                       all_conditions: bool) -> int:
+    """The --max-seeds to use; ConfigError for an option of --until-decided given without it."""
+    from lossdb.core.errors import ConfigError
+
+    if not until_decided:
+        given = [flag for flag, value in (("--max-seeds", max_seeds is not None), ("--round", round_size is not None),
+                                          ("--all-conditions", all_conditions)) if value]
+        if given:
+            raise ConfigError(f"{given[0]} only applies with --until-decided: add --until-decided or leave "
+                              f"{given[0]} out")
+    return DEFAULT_MAX_SEEDS if max_seeds is None else max_seeds
 
 
 def _warm(store, err) -> None:
@@ -167,8 +185,8 @@ def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seed
 
         def report(r) -> None:
             seeds = ", ".join(f"{k} {n}" for k, n in r.seeds.items())
-            err.print(f"round {r.number} ({seeds} seeds): decided {', '.join(r.decided) or 'none'}; "
-                      f"open {', '.join(r.open) or 'none'}")
+            err.print(escape(f"round {r.number} ({seeds} seeds): decided {', '.join(r.decided) or 'none'}; "
+                             f"open {', '.join(r.open) or 'none'}", markup=False), markup=False)
 
         rounds = until_decided(exps, start, round_size, max_seeds, train, judge, all_conditions, report)
         if totals["finished"]:
@@ -189,19 +207,22 @@ def experiments(
     """
     from lossdb.core.experiments import spec as ex
 
+    from lossdb.core.present.safetext import terminal
+
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
     table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
     for e in ex.catalogue().values():
         table.add_row(e.name, ", ".join(e.claims), str(len(ex.expand(e, "quick"))),
-                      str(len(ex.expand(e, "full"))), e.description)
+                      str(len(ex.expand(e, "full"))), terminal(e.description))
     Console().print(table)
     if stored is None:
         return
     url, rows = stored
-    table = Table("experiment", "tests", "runs", "description", title=f"stored in {url}")
+    table = Table("experiment", "tests", "runs", "description", title=f"stored in {terminal(url)}")
     for e in rows:
-        table.add_row(e["name"], _tests(e["spec"]), str(e["n_runs"]), e["description"])
-    Console().print(table if rows else f"No experiments stored in {url} yet.")
+        table.add_row(terminal(e["name"]), terminal(_tests(e["spec"]), newlines=True), str(e["n_runs"]),
+                      terminal(e["description"]))
+    Console().print(table if rows else f"No experiments stored in {terminal(url)} yet.")
 
 
 def _stored(db: str | None) -> tuple[str, list[dict]] | None:

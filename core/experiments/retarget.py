@@ -164,6 +164,8 @@ def experiments_to_run(names: Sequence[str], configs: Sequence[str | Path], data
                        drop_missing: bool = False) -> list[Experiment]:
     """What `lossdb run` runs: catalogue experiments by name and experiment files, or with
     `dataset` (csv:PATH) the named (default: every applicable) catalogue experiments on that file."""
+    if target is not None and not target.strip():
+        raise ConfigError("--target is empty: name the CSV's target column, e.g. --target label")
     if dataset is None:
         given = [flag for flag, value in (("--target", target), ("--task", task),
                                           ("--drop-missing", drop_missing)) if value]

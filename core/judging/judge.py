@@ -127,7 +127,8 @@ def check_names(experiments: Sequence[str] | None, claims: Sequence[str] | None,
 def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claims: Sequence[str] | None = None,
                 verdicts: Sequence[str] | None = None, all_conditions: bool = False,
                 frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
-                dataset: str | None = None, estimator: str = "t") -> list[Verdict]:
+                dataset: str | None = None, estimator: str = "t",
+                fingerprint: str | None = None) -> list[Verdict]:
     """The summary rows (or every comparison) of an open store, filtered by the given names;
     `dataset` keeps the claims judged on that user's data. `frame`: the store's runs frame, or a
     function giving it, called only when the verdicts are not cached.
@@ -135,7 +136,8 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     Every declared claim is judged, whatever the filters (`judged`): the filters select rows after
     judging, so a verdict and its family-wise level never depend on what is shown. Without
     all_conditions a claim is kept when it is tested by one of `experiments`; with it, a row is
-    kept when it was measured in one of them. `estimator`: "t" or "robust" (core.judging.verdicts.evaluate)."""
+    kept when it was measured in one of them. `estimator`: "t" or "robust" (core.judging.verdicts.evaluate).
+    `fingerprint`: the store state that `frame` was read at (core.cache files the verdicts under it)."""
     stored = store.experiments()  # read once: names, comparisons and designs all come from it
     declared = claims_from(stored)
     known = known_experiments(stored, declared)
@@ -152,7 +154,7 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
               and (not experiments or set(c.experiments) & set(experiments))}
     if estimator not in ESTIMATORS:
         raise ConfigError(f"unknown estimator {estimator!r}; valid: {', '.join(ESTIMATORS)}")
-    rows = [v for v in judged(store, stored, frame, estimator) if v.claim in chosen]
+    rows = [v for v in judged(store, stored, frame, estimator, fingerprint) if v.claim in chosen]
     if all_conditions:
         rows = [v for v in rows if not experiments or v.experiment in experiments]
     else:
@@ -161,7 +163,8 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
 
 
 def judged(store: Store, stored: Sequence[dict] | None = None,
-           frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None, estimator: str = "t") -> list[Verdict]:
+           frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None, estimator: str = "t",
+           fingerprint: str | None = None) -> list[Verdict]:
     """Every comparison of every declared claim (the catalogue's, each re-targeted dataset's, each user
     experiment's), each family at its own level; kept by core.cache until the store changes.
     `stored`: the store's experiments if already read; `frame` as in `judge_store`."""
@@ -170,7 +173,8 @@ def judged(store: Store, stored: Sequence[dict] | None = None,
     key = ("evaluate", tuple(declared)) if estimator == "t" else ("evaluate", tuple(declared), estimator)
     return verdictcache.cached(store, key,
                                lambda: _evaluate(store, None, frame() if callable(frame) else frame, declared,
-                                                 designs_of(stored), estimator))
+                                                 designs_of(stored), estimator),
+                               expect=verdictcache.many(Verdict), types=(Verdict,), fingerprint=fingerprint)
 
 
 def _evaluate(store: Store, *args) -> list[Verdict]:

@@ -146,7 +146,8 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
     by core.cache until the database, lossdb or the environment's versions change, so only
     the title and the date are new when nothing else is."""
     question = ("report", tuple(experiments or ()), command, tuple(sorted(versions().items(), key=str)))
-    data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command))
+    data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command),
+                               expect=verdictcache.one(ReportData), types=(ReportData,))
     return replace(data, title=title or data.title, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
