@@ -78,7 +78,7 @@ def test_real_verdicts_round_trip_through_json_field_for_field(db):
 
 def test_nested_looks_and_reasons_come_back_as_records_not_dicts():
     v = Verdict("c", "s", "e", "cond", "m", ("a", "b"), {"a": float("nan"), "b": 1.0}, "supported",
-                0.5, 0.1, float("inf"), 4, "f", None, True, condition_keys=(("dataset", "iris"), ("hidden", (4, 8))),
+                0.5, 0.1, float("inf"), 4, None, True, condition_keys=(("dataset", "iris"), ("hidden", (4, 8))),
                 looks=(Look(4, 0.01, -1.0, None, "inconclusive"),),
                 reasons=(Reason("censored", (("n", 3), ("at", (1, 2)))),))
     back = datacodec.decode(datacodec.encode([v]), [Verdict])[0]
