@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lossdb.core.judging import decisions, estimators, lrchoice, sequential
+from lossdb.core.judging import decisions, estimators, lrchoice, measures, sequential
 from lossdb.core.engine import losses as L
 from lossdb.core.judging.adaptive import Design
 from lossdb.core.analysis.frame import area_under, best_epoch, epochs_to, flat_config, records, runs_frame
@@ -36,7 +36,7 @@ from lossdb.core.judging.claims import CLAIMS, Claim, Test
 from lossdb.core.data.datasets import is_deterministic
 from lossdb.core.present.findings import analytic_sentence, sentence
 from lossdb.core.judging.headlines import summary, tally  # noqa: F401  (re-exported)
-from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Look, Verdict  # noqa: F401  (re-exported)
+from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Look, Reason, Verdict  # noqa: F401  (re-exported)
 from lossdb.core.status import DONE_STATUSES
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ class _Pairs:
     resolution: float
     horizon: float | None = None
     seeds: np.ndarray | None = None  # the seed of each pair, in order
+    first_measurement: float = 1.0  # a time's first grid point after the start (core.judging.measures)
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
 
     def first_seeds(self, n: int) -> _Pairs:
@@ -325,18 +326,29 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     outcome = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
     if v.unconverged:
         outcome = "inconclusive"
+    blind = _blind(pairs)
+    if blind is not None:
+        outcome, looks = "not measurable", ()
     needed, capped = (None, False)
     if outcome == "inconclusive" and est.n >= 2 and not v.unconverged:
         needed = decisions.seeds_needed(est, v.min_effect, v.kind, alpha, cap=SEEDS_CAP)
         needed, capped = (SEEDS_CAP, True) if needed is None else (needed, False)
     p = 1.0
-    if outcome != "inconclusive":
+    if outcome not in ("inconclusive", "not measurable"):
         p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
-    fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks else ""
+    fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks and blind is None else ""
     out = replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
                   n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
-                  seeds_needed_capped=capped, p_value=p, looks=looks, fragile=fragile)
+                  seeds_needed_capped=capped, p_value=p, looks=looks, fragile=fragile,
+                  reasons=tuple(r for r in v.reasons if r.code not in measures.CODES) + ((blind,) if blind else ()))
     return replace(out, finding=sentence(out))
+
+
+def _blind(pairs: _Pairs) -> Reason | None:
+    """Why a time-to-threshold comparison cannot see an effect (core.judging.measures), or None."""
+    if pairs.kind != "censored" or pairs.horizon is None:
+        return None
+    return measures.unmeasurable(pairs.first, pairs.second, float(pairs.horizon), pairs.first_measurement)
 
 
 def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[estimators.Estimate, tuple[Look, ...]]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from lossdb.core.present.numbers import num
 from lossdb.core.present.cells import band_text, effect_ci, looks_text
+from lossdb.core.present.measure_reasons import measure_reason_text
 
 if TYPE_CHECKING:
     from lossdb.core.judging.claims import Test
@@ -21,6 +22,7 @@ MEANING = {
     "equivalent": "the whole interval lies inside ±{band}: the difference does not matter, so the claimed "
                   "difference fails",
     "inconclusive": "the interval reaches across {band}: the seeds do not settle it",
+    "not measurable": "the measure cannot see an effect here, so this is no evidence either way",
 }
 MEANING_NONINFERIOR = {
     "supported": "the whole interval lies above −{band} (the non-inferiority margin)",
@@ -36,7 +38,7 @@ def sentence(v: Verdict) -> str:
     if v.n == 0:
         core = f"No seed gave a finite {v.metric} for both {f} and {o}"
         return core + _tail(v) + "."
-    meanings = MEANING_NONINFERIOR if v.kind == "noninferior" else MEANING
+    meanings = MEANING_NONINFERIOR if v.kind == "noninferior" and v.verdict in MEANING_NONINFERIOR else MEANING
     meaning = meanings.get(v.verdict, "").format(band=band_text(v))
     if v.deterministic:
         meaning = meaning.replace("the whole interval lies", "the exact value lies")
@@ -60,7 +62,7 @@ def _context(v: Verdict) -> str:
 
 
 def _tail(v: Verdict) -> str:
-    notes = list(v.notes)
+    notes = [*(t for t in (measure_reason_text(r) for r in v.reasons) if t), *v.notes]
     if v.fragile:
         notes.append(v.fragile)
     if v.looks:

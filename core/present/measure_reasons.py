@@ -1,0 +1,30 @@
+"""Sentences for the reasons core.judging.measures and the divergence rule attach to a verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lossdb.core.present.numbers import num
+
+if TYPE_CHECKING:
+    from lossdb.core.judging.outcomes import Reason
+
+
+def _pct(x: float) -> str:
+    return f"{100 * float(x):.0f}%"
+
+
+def measure_reason_text(reason: Reason) -> str:
+    """The clause that states one measure reason ("" for a code this module does not word)."""
+    g = reason.get
+    if reason.code == "censored":
+        return (f"not measurable within the horizon: {_pct(g('share_first'))} and {_pct(g('share_second'))} "
+                f"of the runs never reached the threshold in {num(g('horizon'))} {g('unit', 'epochs')}, so the "
+                "restricted mean times sit at the horizon whatever the true times are; a longer horizon, not "
+                "more seeds, would measure it")
+    if reason.code == "floor":
+        return (f"on the measurement floor: {_pct(g('share_first'))} and {_pct(g('share_second'))} of the runs "
+                f"were already there at the first measurement ({num(g('first_measurement'))} "
+                f"{g('unit', 'epochs')}), so the times cannot differ; a finer time grid, not more seeds, "
+                "would measure it")
+    return ""

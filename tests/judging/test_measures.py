@@ -1,0 +1,56 @@
+"""Measures that can fail: a time comparison its grid or horizon cannot resolve is 'not measurable'."""
+
+import numpy as np
+
+from lossdb.core.judging import estimators, measures
+from lossdb.core.judging.decisions import outcome
+from tests.judging.test_verdicts import _judge, _run, _save
+
+
+def _censored_pair(seeds: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Exponential times with means 300 and 3000 epochs (ten times apart), cut at a 30-epoch horizon:
+    both arms mostly never get there (P(T > 30) = 0.90 and 0.99)."""
+    rng = np.random.default_rng(2)
+    fast, slow = rng.exponential(300.0, seeds), rng.exponential(3000.0, seeds)
+    return np.where(fast > 30, np.inf, np.ceil(fast)), np.where(slow > 30, np.inf, np.ceil(slow))
+
+
+def test_the_restricted_mean_alone_calls_two_censored_arms_ten_times_apart_equivalent():
+    first, second = _censored_pair()  # the failure the rule exists for: the estimator sees a ratio ≈ 1
+    est = estimators.restricted_mean(second, first, horizon=30.0)
+    assert outcome(est, 1.1) == "equivalent"
+
+
+def test_two_mostly_censored_arms_ten_times_apart_are_censored_with_their_shares():
+    first, second = _censored_pair()
+    reason = measures.unmeasurable(second, first, 30.0, 1.0)
+    assert reason is not None and reason.code == "censored"
+    assert reason.get("share_first") > 0.5 and reason.get("share_second") > 0.5
+    assert reason.get("horizon") == 30.0
+
+
+def test_one_arm_mostly_reaching_the_threshold_keeps_the_restricted_mean():
+    fast = np.array([3.0, 4.0, 5.0, 3.0, np.inf, 4.0])
+    never = np.full(6, np.inf)
+    assert measures.unmeasurable(fast, never, 30.0, 1.0) is None
+
+
+def test_both_arms_at_the_first_measurement_are_on_the_floor():
+    reason = measures.unmeasurable(np.array([1.0, 1.0, 1.0, 2.0]), np.array([1.0, 1.0, 2.0, 1.0]), 30.0, 1.0)
+    assert reason is not None and reason.code == "floor" and reason.get("share_first") == 0.75
+
+
+def test_a_verdict_on_two_censored_arms_is_not_measurable_never_equivalent(tmp_path):
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    first, second = _censored_pair()
+    runs = []
+    for seed, (t_ce, t_mse) in enumerate(zip(first, second, strict=True)):
+        for loss, t in (("ce", t_ce), ("mse", t_mse)):
+            curve = [0.5 if e < t else 0.95 for e in range(31)]
+            runs.append(_run("convergence", loss, "softmax", "digits", 0.5, seed, {"train_accuracy": curve}))
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.metric == "epochs to 90% training accuracy")
+    assert row.verdict == "not measurable" and row.seeds_needed is None
+    reason = next(r for r in row.reasons if r.code == "censored")
+    assert reason.get("share_first") > 0.5 and reason.get("share_second") > 0.5
+    assert "not measurable within the horizon" in row.finding
