@@ -30,9 +30,11 @@ import pandas as pd
 from lossdb.core.judging import decisions, estimators, lrchoice, measures, sequential
 from lossdb.core.engine import losses as L
 from lossdb.core.judging.adaptive import Design
+from lossdb.core.analysis import steps
 from lossdb.core.analysis.frame import area_under, best_epoch, epochs_to, flat_config, records, runs_frame
 from lossdb.core.experiments.arms import Arm
-from lossdb.core.judging.claims import CLAIMS, Claim, Test
+from lossdb.core.judging.claims import CLAIMS, STEP_KINDS, Claim, Test
+from lossdb.core.engine.steps import STEP
 from lossdb.core.data.datasets import is_deterministic
 from lossdb.core.present.findings import analytic_sentence, sentence
 from lossdb.core.judging.headlines import summary, tally  # noqa: F401  (re-exported)
@@ -137,6 +139,7 @@ class _Pairs:
     horizon: float | None = None
     seeds: np.ndarray | None = None  # the seed of each pair, in order
     first_measurement: float = 1.0  # a time's first grid point after the start (core.judging.measures)
+    time_unit: str = "epochs"  # of a censored time: epochs or (optimiser) steps
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
 
     def first_seeds(self, n: int) -> _Pairs:
@@ -161,6 +164,13 @@ def _not_comparable(claim: Claim, test: Test, rows: pd.DataFrame) -> Verdict:
     return replace(_not_run(claim, test), finding=finding)
 
 
+def _no_step_record(claim: Claim, test: Test) -> Verdict:
+    """A sub-epoch measure on runs stored before the engine recorded steps: not run, with the command."""
+    return replace(_not_run(claim, test), command=f"lossdb run {test.experiment} --force",
+                   finding=f"The stored runs of {test.experiment} have no record between epochs; rerun them "
+                           "to measure time in optimiser steps.", reasons=(Reason("no_step_record"),))
+
+
 def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
                    design: Design | None = None) -> list[tuple[tuple, Verdict, _Pairs | None]]:
     """(rank, verdict, samples) triples of one test; a lower rank is a better headline candidate."""
@@ -168,6 +178,8 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
         return [((0, 0, 0, 0, 0, "", 0.0), _analytic(claim, test), None)]
     if rows.empty:
         return [((9,), _not_run(claim, test), None)]
+    if test.measure.kind in STEP_KINDS and not cache.get(test.experiment, STEP):
+        return [((9,), _no_step_record(claim, test), None)]
     out = []
     needed = [*BASE, *(c for c in (test.measure.metric, "val_accuracy", "val_rmse", "val_nll") if c in rows)]
     rows = rows[list(dict.fromkeys(needed))]
@@ -265,8 +277,12 @@ def _score(run: dict[str, Any], metric: str) -> float:
 
 def _time_or_horizon(run: dict[str, Any], test: Test, cache: _Curves) -> float:
     """Epochs to the test's threshold on the selection run's curve; the horizon E when never reached."""
+    if run["status"] != "finished":
+        return math.inf
+    if test.measure.kind == "steps_to":
+        return min(_on_steps(test.measure, run, cache), _total_steps(run, cache))
     curve = cache.get(run["experiment"], test.measure.metric).get(int(run["id"]))
-    if curve is None or run["status"] != "finished":
+    if curve is None:
         return math.inf
     t = epochs_to(curve, float(test.measure.threshold), below=test.measure.below)
     return min(t, float(_planned(run)))
@@ -348,7 +364,8 @@ def _blind(pairs: _Pairs) -> Reason | None:
     """Why a time-to-threshold comparison cannot see an effect (core.judging.measures), or None."""
     if pairs.kind != "censored" or pairs.horizon is None:
         return None
-    return measures.unmeasurable(pairs.first, pairs.second, float(pairs.horizon), pairs.first_measurement)
+    return measures.unmeasurable(pairs.first, pairs.second, float(pairs.horizon), pairs.first_measurement,
+                                 pairs.time_unit)
 
 
 def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[estimators.Estimate, tuple[Look, ...]]:
@@ -410,24 +427,29 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
         a = _measure(m, [r for r, k in zip(a_runs, keep, strict=True) if k], cache)
         b = _measure(m, [r for r, k in zip(b_runs, keep, strict=True) if k], cache)
     kept_a = [r for r, k in zip(a_runs, keep, strict=True) if k]
+    timed = m.kind in ("epochs_to", "steps_to")
+    unit = "steps" if m.kind == "steps_to" else "epochs"
     horizon = float(_planned(kept_a[0])) if kept_a else None
-    if m.kind == "epochs_to" and horizon is not None:
+    if m.kind == "steps_to":  # the longest planned run in steps (every run of a stack has the same)
+        totals = [t for t in (_total_steps(r, cache) for r in kept_a) if math.isfinite(t)]
+        horizon = max(totals) if totals else None
+    if timed and horizon is not None:
         reached_a, reached_b = np.isfinite(a), np.isfinite(b)
         cens = [f"{int((~r).sum())} of {r.size} {lab}" for r, lab in ((reached_a, label_f), (reached_b, label_o))
                 if (~r).any()]
         if cens:
-            notes.append(f"{' and '.join(cens)} runs never got there in {int(horizon)} epochs (censored: the "
-                         f"effect is a ratio of restricted mean times to {int(horizon)} epochs)")
-    shown_a, shown_b = (np.minimum(a, horizon), np.minimum(b, horizon)) if m.kind == "epochs_to" and horizon else (a, b)
+            notes.append(f"{' and '.join(cens)} runs never got there in {int(horizon)} {unit} (censored: the "
+                         f"effect is a ratio of restricted mean times to {int(horizon)} {unit})")
+    shown_a, shown_b = (np.minimum(a, horizon), np.minimum(b, horizon)) if timed and horizon else (a, b)
     ok = np.isfinite(shown_a) & np.isfinite(shown_b)
     values = {label_f: float(np.mean(shown_a[ok])) if ok.any() else math.nan,
               label_o: float(np.mean(shown_b[ok])) if ok.any() else math.nan}
     first, second = (a, b) if test.better == "higher" else (b, a)
     kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges")
-            else "censored" if m.kind == "epochs_to" and horizon is not None else "continuous")
+            else "censored" if timed and horizon is not None else "continuous")
     seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
-    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds),
-            values, notes, excluded)
+    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds,
+                   time_unit=unit), values, notes, excluded)
 
 
 def _resolution(values: np.ndarray, ratio: bool) -> float:
@@ -460,12 +482,34 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
             out.append(epochs_to(c, float(m.threshold), below=m.below) if c.size else math.nan)
         elif m.kind == "fails":
             out.append(float(not np.any(c >= float(m.threshold))) if c.size else math.nan)
+        elif m.kind in STEP_KINDS:
+            out.append(_on_steps(m, run, cache))
         elif m.kind == "at_best":
             e = best_epoch(cache.get(run["experiment"], m.select).get(int(run["id"]), empty), m.select_mode)
             out.append(c[e] if c.size > e else math.nan)
         else:
             raise ValueError(f"unknown measure kind {m.kind!r}")
     return np.asarray(out, dtype=np.float64)
+
+
+def _on_steps(m: Any, run: dict[str, Any], cache: _Curves) -> float:
+    """A measure read on the run's sub-epoch record (core.analysis.steps); NaN without one."""
+    step = cache.get(run["experiment"], STEP).get(int(run["id"]))
+    curve = cache.get(run["experiment"], m.metric).get(int(run["id"]))
+    if step is None or curve is None:
+        return math.nan
+    if m.kind == "steps_to":
+        return steps.steps_to(step, curve, float(m.threshold), below=m.below)
+    until = m.epoch * steps.steps_per_epoch(step, int(run["epochs"]))
+    return steps.early_area(step, curve, until)
+
+
+def _total_steps(run: dict[str, Any], cache: _Curves) -> float:
+    """The optimiser steps a run was set to take (its horizon in steps)."""
+    step = cache.get(run["experiment"], STEP).get(int(run["id"]))
+    if step is None or not step.size:
+        return math.nan
+    return steps.steps_per_epoch(step, int(run["epochs"])) * _planned(run)
 
 
 def _planned(run: dict[str, Any]) -> int:

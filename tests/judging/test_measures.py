@@ -1,6 +1,7 @@
 """Measures that can fail: a time comparison its grid or horizon cannot resolve is 'not measurable'."""
 
 import numpy as np
+import pytest
 
 from lossdb.core.judging import estimators, measures
 from lossdb.core.judging.decisions import outcome
@@ -54,3 +55,47 @@ def test_a_verdict_on_two_censored_arms_is_not_measurable_never_equivalent(tmp_p
     reason = next(r for r in row.reasons if r.code == "censored")
     assert reason.get("share_first") > 0.5 and reason.get("share_second") > 0.5
     assert "not measurable within the horizon" in row.finding
+
+
+def _sub_epoch_runs(ce_steps: float, mse_steps: float, seeds: int = 12) -> list:
+    """ce and mse reaching 95% training accuracy at about the given optimiser steps (2% spread), both
+    within the first epoch of 100 steps, recorded on the engine's grid and per epoch."""
+    from lossdb.core.engine.steps import record_steps
+
+    grid = record_steps(1000).astype(float)
+    rng = np.random.default_rng(3)
+    runs = []
+    for seed in range(seeds):
+        for loss, t in (("ce", ce_steps), ("mse", mse_steps)):
+            at = t * (1 + rng.normal(0, 0.02))
+            metrics = {"train_accuracy": [0.1] + [0.96] * 10, "step": list(grid),
+                       "step_train_accuracy": [0.1 if s < at else 0.96 for s in grid]}
+            runs.append(_run("convergence", loss, "softmax", "digits", 0.5, seed, metrics))
+    return runs
+
+
+def test_times_ten_percent_apart_within_the_first_epoch_are_resolved_in_steps(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    _save(db, _sub_epoch_runs(45.0, 50.0))
+    rows = _judge(db)
+    steps = next(v for v in rows if v.metric == "optimiser steps to 90% training accuracy")
+    assert steps.effect == pytest.approx(50 / 45, rel=0.03) and steps.ci_low > 1.0  # the 10% is seen
+    epochs = next(v for v in rows if v.metric == "epochs to 90% training accuracy")
+    assert epochs.verdict == "not measurable" and epochs.reasons[0].code == "floor"  # one epoch cannot
+
+
+def test_a_sub_epoch_speed_up_beyond_the_minimum_effect_is_supported(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    _save(db, _sub_epoch_runs(40.0, 60.0))
+    row = next(v for v in _judge(db) if v.metric == "optimiser steps to 90% training accuracy")
+    assert row.verdict == "supported" and row.values == {"ce/softmax": pytest.approx(40, rel=0.05),
+                                                         "mse/softmax": pytest.approx(60, rel=0.05)}
+
+
+def test_runs_without_a_step_record_say_so_instead_of_measuring(tmp_path):
+    db = f"sqlite:///{tmp_path / 'o.db'}"
+    runs = [_run("convergence", loss, "softmax", "digits", 0.5, seed, {"train_accuracy": [0.1, 0.5, 0.96]})
+            for seed in range(3) for loss in ("ce", "mse")]
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.metric == "optimiser steps to 90% training accuracy")
+    assert row.verdict == "not run" and row.reasons[0].code == "no_step_record" and "--force" in row.command
