@@ -49,6 +49,17 @@ class Measure:
 
 STEP_KINDS = ("steps_to", "early_area")  # measures read on the sub-epoch record
 
+# Divergence is counted, not dropped, where the claim is about how well a classifier ends up: a run
+# that diverged ends with no usable classifier, so leaving its seed out would compare the unstable
+# arm's lucky survivors with every run of the stable one (at lr 1, 4 of 10 mse/linear runs diverge
+# and the 6 survivors beat CE). It scores chance, 1/C for C classes: what random guessing scores on
+# accuracy, and exactly what any constant prediction scores on balanced accuracy — the least a
+# classifier that learned nothing gets, never worse than a run that finished. The survivors-only
+# figure is reported beside it. Other measures (times, losses, calibration) have no failure value
+# and leave the diverged seed out, as counted in the finding.
+DIVERGED_SCORES = {"test_accuracy": "chance", "test_balanced_accuracy": "chance"}
+FAILURE_KINDS = ("final", "at_best")  # the per-run measures of how a run ended
+
 
 @dataclass(frozen=True)
 class Test:

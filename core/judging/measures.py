@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from lossdb.core.data.datasets import DATASETS
+from lossdb.core.judging.claims import DIVERGED_SCORES, FAILURE_KINDS
 from lossdb.core.judging.outcomes import Reason
 
 MOSTLY = 0.5  # "most runs": a strict majority
-CODES = ("censored", "floor")  # the reason codes these rules give
+CODES = ("censored", "floor", "diverged_as_failure")  # the reason codes these rules give
 
 
 def censoring(first: np.ndarray, second: np.ndarray, horizon: float, unit: str = "epochs") -> Reason | None:
@@ -56,6 +58,18 @@ def unmeasurable(first: np.ndarray, second: np.ndarray, horizon: float, first_me
                  unit: str = "epochs") -> Reason | None:
     """The reason a paired time-to-threshold comparison cannot see an effect (censored or floor), or None."""
     return censoring(first, second, horizon, unit) or floor(first, second, first_measurement, unit)
+
+
+def failure_score(metric: str, kind: str, dataset: str) -> float | None:
+    """What a diverged run scores on this measure by the declared rule (core.judging.claims
+    DIVERGED_SCORES: chance, 1/C), or None when its seed is left out instead (no failure value, or
+    a dataset whose number of classes is not in the registry)."""
+    if DIVERGED_SCORES.get(metric) != "chance" or kind not in FAILURE_KINDS:
+        return None
+    entry = DATASETS.get(dataset)
+    if entry is None or entry.task != "classification" or entry.n_classes < 2:
+        return None
+    return 1.0 / entry.n_classes
 
 
 def _finite_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

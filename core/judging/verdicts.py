@@ -140,12 +140,15 @@ class _Pairs:
     seeds: np.ndarray | None = None  # the seed of each pair, in order
     first_measurement: float = 1.0  # a time's first grid point after the start (core.judging.measures)
     time_unit: str = "epochs"  # of a censored time: epochs or (optimiser) steps
+    survivors: np.ndarray | None = None  # which pairs had no diverged run, where divergence scored a failure
+    failure: float | None = None  # the score a diverged run got (core.judging.measures.failure_score)
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
 
     def first_seeds(self, n: int) -> _Pairs:
         """The pairs of seeds 0 … n − 1 (what a sequential look at n seeds saw)."""
         keep = self.seeds < n
-        return replace(self, first=self.first[keep], second=self.second[keep], seeds=self.seeds[keep])
+        return replace(self, first=self.first[keep], second=self.second[keep], seeds=self.seeds[keep],
+                       survivors=None if self.survivors is None else self.survivors[keep])
 
 
 def _not_run(claim: Claim, test: Test) -> Verdict:
@@ -356,8 +359,25 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     out = replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
                   n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
                   seeds_needed_capped=capped, p_value=p, looks=looks, fragile=fragile,
-                  reasons=tuple(r for r in v.reasons if r.code not in measures.CODES) + ((blind,) if blind else ()))
+                  reasons=tuple(r for r in v.reasons if r.code not in measures.CODES)
+                  + ((blind,) if blind else ()) + _survivors(pairs, v, alpha))
     return replace(out, finding=sentence(out))
+
+
+def _survivors(pairs: _Pairs, v: Verdict, alpha: float) -> tuple[Reason, ...]:
+    """Reason "diverged_as_failure": how many runs of each arm diverged and scored a failure, with
+    the survivors-only effect and interval at the same level beside it."""
+    if pairs.survivors is None or pairs.survivors.all():
+        return ()
+    keep = pairs.survivors
+    est = _estimate(replace(pairs, first=pairs.first[keep], second=pairs.second[keep], survivors=None,
+                            seeds=pairs.seeds[keep] if pairs.seeds is not None else None), v.ratio, alpha)
+    return (Reason("diverged_as_failure", (
+        ("arms", v.arms), ("diverged_first", int(v.diverged[0])), ("diverged_second", int(v.diverged[1])),
+        ("scale", v.scale), ("unit", v.unit),
+        ("score", float(pairs.failure)), ("n_survivors", int(est.n)), ("survivors_effect", _num(est.effect)),
+        ("survivors_low", _num(est.low)), ("survivors_high", _num(est.high)),
+        ("survivors_outcome", decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"))),)
 
 
 def _blind(pairs: _Pairs) -> Reason | None:
@@ -418,6 +438,17 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
                         dtype=bool)
         keep = ~dead
         excluded = int(dead.sum())
+        dataset = str(flat_config(a_runs[0]["config"]).get("dataset", "")) if a_runs else ""
+        failure = measures.failure_score(m.metric, m.kind, dataset) if excluded else None
+        if failure is not None:  # counted, not dropped (core.judging.claims DIVERGED_SCORES)
+            a, b = (_scored(m, runs, cache, failure) for runs in (a_runs, b_runs))
+            first, second = (a, b) if test.better == "higher" else (b, a)
+            seeds = np.array([int(r["seed"]) for r in a_runs], dtype=np.int64)
+            ok = np.isfinite(a) & np.isfinite(b)
+            values = {label_f: float(np.mean(a[ok])) if ok.any() else math.nan,
+                      label_o: float(np.mean(b[ok])) if ok.any() else math.nan}
+            return (_Pairs(first, second, "continuous", _resolution(np.concatenate([a, b]), test.ratio), None,
+                           seeds, survivors=~dead, failure=failure), values, notes, 0)
         if excluded:
             ka = sum(r["status"] == "diverged" for r in a_runs)
             kb = sum(r["status"] == "diverged" for r in b_runs)
@@ -450,6 +481,13 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
     seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
     return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds,
                    time_unit=unit), values, notes, excluded)
+
+
+def _scored(m: Any, runs: list[dict[str, Any]], cache: _Curves, failure: float) -> np.ndarray:
+    """Each run's measure, a diverged run scored `failure`."""
+    out = _measure(m, runs, cache)
+    out[[r["status"] == "diverged" for r in runs]] = failure
+    return out
 
 
 def _resolution(values: np.ndarray, ratio: bool) -> float:

@@ -27,4 +27,19 @@ def measure_reason_text(reason: Reason) -> str:
                 f"were already there at the first measurement ({num(g('first_measurement'))} "
                 f"{g('unit', 'epochs')}), so the times cannot differ; a finer time grid, not more seeds, "
                 "would measure it")
+    if reason.code == "diverged_as_failure":
+        arms, scale, unit = g("arms", ("", "")), g("scale", 1.0), g("unit", "")
+        runs = [f"{g(k)} {arm} run{'s' if g(k) != 1 else ''}" for k, arm in
+                (("diverged_first", arms[0]), ("diverged_second", arms[1])) if g(k)]
+
+        def scaled(x: float | None) -> str:
+            return num(None if x is None else x * scale)
+
+        low, high = g("survivors_low"), g("survivors_high")
+        span = f" [{scaled(low)}, {scaled(high)}]" if low is not None and high is not None else ""
+        if not g("n_survivors"):
+            return f"{' and '.join(runs)} diverged and count as failures at chance ({scaled(g('score'))}{unit}); no pair survived"
+        return (f"{' and '.join(runs)} diverged and count as failures at chance ({scaled(g('score'))}{unit}); "
+                f"the survivors alone ({g('n_survivors')} pairs) give {scaled(g('survivors_effect'))}{unit}{span}, "
+                f"{g('survivors_outcome')}")
     return ""

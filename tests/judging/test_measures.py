@@ -99,3 +99,32 @@ def test_runs_without_a_step_record_say_so_instead_of_measuring(tmp_path):
     _save(db, runs)
     row = next(v for v in _judge(db) if v.metric == "optimiser steps to 90% training accuracy")
     assert row.verdict == "not run" and row.reasons[0].code == "no_step_record" and "--force" in row.command
+
+
+def test_a_diverged_run_counts_as_a_failure_at_chance_with_the_survivors_beside_it(tmp_path):
+    """mse/sigmoid: 4 of 10 runs diverge and the 6 survivors beat ce by 2 points; counted at chance
+    (1/2 on moons), the unstable arm loses by about 16 points."""
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    rng = np.random.default_rng(4)
+    runs = []
+    for seed in range(10):
+        ce = 0.90 + rng.normal(0, 0.003)
+        runs.append(_run("binary", "ce", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, ce]}))
+        status = "diverged" if seed < 4 else "finished"
+        runs.append(_run("binary", "mse", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, ce + 0.02]},
+                         status=status))
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.claim == "classification-accuracy" and v.experiment == "binary")
+    assert (row.n, row.excluded_diverged, row.diverged) == (10, 0, (0, 4))
+    assert row.effect == pytest.approx(0.4 * (0.90 - 0.5) - 0.6 * 0.02, abs=0.005)
+    reason = next(r for r in row.reasons if r.code == "diverged_as_failure")
+    assert reason.get("score") == 0.5 and reason.get("n_survivors") == 6
+    assert reason.get("survivors_effect") == pytest.approx(-0.02, abs=1e-9)
+    assert reason.get("survivors_outcome") == "contradicted"
+    assert "4 mse/sigmoid runs diverged and count as failures at chance (50 points)" in row.finding
+
+
+def test_a_diverged_run_of_a_dataset_outside_the_registry_is_left_out():
+    assert measures.failure_score("test_accuracy", "final", "csv:/tmp/x.csv") is None
+    assert measures.failure_score("test_ece", "final", "digits") is None
+    assert measures.failure_score("test_accuracy", "final", "digits") == 0.1

@@ -177,17 +177,17 @@ def test_a_tie_on_validation_that_would_change_the_verdict_is_reported_as_fragil
     assert "fragile" in row.finding
 
 
-def test_diverged_runs_leave_the_comparison_and_are_counted(tmp_path):
+def test_diverged_runs_leave_a_comparison_without_a_failure_value_and_are_counted(tmp_path):
     db = f"sqlite:///{tmp_path / 'd.db'}"
     runs = []
     for seed in range(8):
-        runs.append(_run("binary", "ce", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.9]}))
+        runs.append(_run("calibration", "ce", "softmax", "digits", 0.1, seed, {"test_ece": [0.5, 0.02]}))
         status = "diverged" if seed < 3 else "finished"
-        runs.append(_run("binary", "mse", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.1]}, status=status))
+        runs.append(_run("calibration", "mse", "softmax", "digits", 0.1, seed, {"test_ece": [0.5, 0.2]}, status=status))
     _save(db, runs)
-    row = next(v for v in _judge(db) if v.claim == "classification-accuracy" and v.experiment == "binary")
+    row = next(v for v in _judge(db) if v.claim == "calibration" and v.metric == "test ECE (15 bins)")
     assert (row.n, row.excluded_diverged, row.diverged) == (5, 3, (0, 3))
-    assert "3 of 8 mse/sigmoid runs diverged" in row.finding
+    assert "3 of 8 mse/softmax runs diverged" in row.finding
 
 
 def test_a_deterministic_neuron_is_labelled_deterministic_without_an_interval(tmp_path):
