@@ -30,7 +30,7 @@ import pandas as pd
 from lossdb.core.judging import decisions, estimators, lrchoice, measures, sequential
 from lossdb.core.engine import losses as L
 from lossdb.core.judging.adaptive import Design
-from lossdb.core.analysis import steps
+from lossdb.core.analysis import shapes, steps
 from lossdb.core.analysis.frame import area_under, best_epoch, epochs_to, flat_config, records, runs_frame
 from lossdb.core.experiments.arms import Arm
 from lossdb.core.judging.claims import CLAIMS, STEP_KINDS, Claim, Test
@@ -520,6 +520,8 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
             out.append(epochs_to(c, float(m.threshold), below=m.below) if c.size else math.nan)
         elif m.kind == "fails":
             out.append(float(not np.any(c >= float(m.threshold))) if c.size else math.nan)
+        elif m.kind == "rel_peak":
+            out.append(shapes.relative_to_peak(c, m.epoch) if c.size else math.nan)
         elif m.kind in STEP_KINDS:
             out.append(_on_steps(m, run, cache))
         elif m.kind == "at_best":
