@@ -23,7 +23,7 @@ from lossdb.core.judging.claims import DIVERGED_SCORES, FAILURE_KINDS
 from lossdb.core.judging.outcomes import Reason
 
 MOSTLY = 0.5  # "most runs": a strict majority
-CODES = ("censored", "floor", "diverged_as_failure")  # the reason codes these rules give
+CODES = ("censored", "floor", "diverged_as_failure", "undefined")  # the reason codes these rules give
 
 
 def censoring(first: np.ndarray, second: np.ndarray, horizon: float, unit: str = "epochs") -> Reason | None:

@@ -142,6 +142,7 @@ class _Pairs:
     time_unit: str = "epochs"  # of a censored time: epochs or (optimiser) steps
     survivors: np.ndarray | None = None  # which pairs had no diverged run, where divergence scored a failure
     failure: float | None = None  # the score a diverged run got (core.judging.measures.failure_score)
+    undefined: tuple[int, int] = (0, 0)  # runs of each arm (favoured, other) whose measure had no value
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
 
     def first_seeds(self, n: int) -> _Pairs:
@@ -360,7 +361,7 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
                   n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
                   seeds_needed_capped=capped, p_value=p, looks=looks, fragile=fragile,
                   reasons=tuple(r for r in v.reasons if r.code not in measures.CODES)
-                  + ((blind,) if blind else ()) + _survivors(pairs, v, alpha))
+                  + ((blind,) if blind else ()) + _survivors(pairs, v, alpha) + _dropped(pairs, v))
     return replace(out, finding=sentence(out))
 
 
@@ -378,6 +379,14 @@ def _survivors(pairs: _Pairs, v: Verdict, alpha: float) -> tuple[Reason, ...]:
         ("score", float(pairs.failure)), ("n_survivors", int(est.n)), ("survivors_effect", _num(est.effect)),
         ("survivors_low", _num(est.low)), ("survivors_high", _num(est.high)),
         ("survivors_outcome", decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"))),)
+
+
+def _dropped(pairs: _Pairs, v: Verdict) -> tuple[Reason, ...]:
+    """Reason "undefined": seeds left out because a run had no value of the measure (never silently)."""
+    if not any(pairs.undefined):
+        return ()
+    return (Reason("undefined", (("arms", v.arms), ("first", pairs.undefined[0]),
+                                 ("second", pairs.undefined[1]), ("of", int(pairs.first.size)))),)
 
 
 def _blind(pairs: _Pairs) -> Reason | None:
@@ -448,7 +457,7 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
             values = {label_f: float(np.mean(a[ok])) if ok.any() else math.nan,
                       label_o: float(np.mean(b[ok])) if ok.any() else math.nan}
             return (_Pairs(first, second, "continuous", _resolution(np.concatenate([a, b]), test.ratio), None,
-                           seeds, survivors=~dead, failure=failure), values, notes, 0)
+                           seeds, survivors=~dead, failure=failure, undefined=_undefined(a, b)), values, notes, 0)
         if excluded:
             ka = sum(r["status"] == "diverged" for r in a_runs)
             kb = sum(r["status"] == "diverged" for r in b_runs)
@@ -480,7 +489,12 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
             else "censored" if timed and horizon is not None else "continuous")
     seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
     return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds,
-                   time_unit=unit), values, notes, excluded)
+                   time_unit=unit, undefined=_undefined(a, b)), values, notes, excluded)
+
+
+def _undefined(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """How many runs of each arm had no value of the measure (NaN: e.g. no confidently wrong sample)."""
+    return int(np.isnan(a).sum()), int(np.isnan(b).sum())
 
 
 def _scored(m: Any, runs: list[dict[str, Any]], cache: _Curves, failure: float) -> np.ndarray:

@@ -27,6 +27,10 @@ def measure_reason_text(reason: Reason) -> str:
                 f"were already there at the first measurement ({num(g('first_measurement'))} "
                 f"{g('unit', 'epochs')}), so the times cannot differ; a finer time grid, not more seeds, "
                 "would measure it")
+    if reason.code == "undefined":
+        arms = g("arms", ("", ""))
+        runs = [f"{g(k)} of {g('of')} {arm} runs" for k, arm in (("first", arms[0]), ("second", arms[1])) if g(k)]
+        return f"{' and '.join(runs)} had no value of this measure, so those seeds are left out"
     if reason.code == "diverged_as_failure":
         arms, scale, unit = g("arms", ("", "")), g("scale", 1.0), g("unit", "")
         runs = [f"{g(k)} {arm} run{'s' if g(k) != 1 else ''}" for k, arm in

@@ -167,3 +167,22 @@ def test_the_raw_gradient_ratio_states_its_convention_factor_per_output_count():
     notes = {t.experiment + ":" + t.what: t.note for t in CLAIMS["vanishing-gradient"].tests}
     assert "half its gradient" in notes["saturation:output gradient |∂C/∂z| at the start"]
     assert "5 (= C/2) times" in notes["convergence:mean output-gradient norm over training"]
+
+
+def test_seeds_without_a_value_of_the_measure_are_reported_never_dropped_silently(tmp_path):
+    db = f"sqlite:///{tmp_path / 'u.db'}"
+    runs = []
+    for seed in range(6):
+        wrong = float("nan") if seed < 2 else 0.05  # no confidently wrong test sample: no mean loss on them
+        runs.append(_run("calibration", "ce", "softmax", "digits", 0.1, seed,
+                         {"test_confident_wrong_loss": [1.0, 5.0], "test_confident_wrong_share": [0.0, 0.01]}))
+        runs.append(_run("calibration", "mse", "softmax", "digits", 0.1, seed,
+                         {"test_confident_wrong_loss": [1.0, wrong], "test_confident_wrong_share": [0.0, 0.0]}))
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.metric == "loss on confidently wrong test samples")
+    assert row.n == 4 and row.illustration
+    reason = next(r for r in row.reasons if r.code == "undefined")
+    assert (reason.get("first"), reason.get("second"), reason.get("of")) == (0, 2, 6)
+    assert "2 of 6 mse/softmax runs had no value of this measure" in row.finding
+    head = next(v for v in _judge(db) if v.headline and v.claim == "confident-mistakes")
+    assert head.metric == "share of test samples confidently wrong (true class p̂ < 0.01)"
