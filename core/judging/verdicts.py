@@ -485,7 +485,7 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
     values = {label_f: float(np.mean(shown_a[ok])) if ok.any() else math.nan,
               label_o: float(np.mean(shown_b[ok])) if ok.any() else math.nan}
     first, second = (a, b) if test.better == "higher" else (b, a)
-    kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges")
+    kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges", "stuck")
             else "censored" if timed and horizon is not None else "continuous")
     seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
     return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds,
@@ -534,6 +534,8 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
             out.append(epochs_to(c, float(m.threshold), below=m.below) if c.size else math.nan)
         elif m.kind == "fails":
             out.append(float(not np.any(c >= float(m.threshold))) if c.size else math.nan)
+        elif m.kind == "stuck":
+            out.append(_stuck(m, run, c, cache))
         elif m.kind == "rel_peak":
             out.append(shapes.relative_to_peak(c, m.epoch) if c.size else math.nan)
         elif m.kind in STEP_KINDS:
@@ -544,6 +546,18 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
         else:
             raise ValueError(f"unknown measure kind {m.kind!r}")
     return np.asarray(out, dtype=np.float64)
+
+
+def _stuck(m: Any, run: dict[str, Any], curve: np.ndarray, cache: _Curves) -> float:
+    """1 when the run never reached the threshold and its training loss had stopped falling (the
+    declared plateau test, core.analysis.shapes.plateaued); 0 when it reached it; NaN when it had not
+    reached it but was still learning at the end (undecided within the horizon, reported)."""
+    if not curve.size:
+        return math.nan
+    if np.any(curve >= float(m.threshold)):
+        return 0.0
+    stopped = shapes.plateaued(cache.get(run["experiment"], "train_loss").get(int(run["id"]), np.array([])))
+    return 1.0 if stopped else math.nan
 
 
 def _on_steps(m: Any, run: dict[str, Any], cache: _Curves) -> float:

@@ -186,3 +186,30 @@ def test_seeds_without_a_value_of_the_measure_are_reported_never_dropped_silentl
     assert "2 of 6 mse/softmax runs had no value of this measure" in row.finding
     head = next(v for v in _judge(db) if v.headline and v.claim == "confident-mistakes")
     assert head.metric == "share of test samples confidently wrong (true class p̂ < 0.01)"
+
+
+def test_the_plateau_test_tells_a_stopped_loss_from_one_still_falling():
+    from lossdb.core.analysis.shapes import plateaued
+
+    flat = np.r_[np.linspace(1.0, 0.5, 200), np.full(101, 0.5)]
+    falling = np.r_[np.linspace(1.0, 0.5, 270), np.linspace(0.5, 0.45, 31)]  # 10% over the last 30 epochs
+    assert plateaued(flat) is True and plateaued(falling) is False and plateaued(np.array([1.0])) is None
+
+
+def test_a_run_still_learning_is_not_stuck_and_a_stopped_one_is(tmp_path):
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    flat = list(np.r_[np.linspace(1.0, 0.5, 50), np.full(51, 0.5)])
+    falling = list(np.linspace(1.0, 0.3, 101))
+    low, high = [0.6] * 101, [0.6] * 50 + [0.99] * 51
+    runs = []
+    for seed in range(10):
+        ce = {"train_accuracy": low, "train_loss": flat} if seed < 6 else {"train_accuracy": high, "train_loss": flat}
+        mse = {"train_accuracy": low, "train_loss": falling if seed < 6 else flat}
+        runs.append(_run("local-minima", "ce", "softmax", "xor", 0.1, seed, ce, hidden=[2]))
+        runs.append(_run("local-minima", "mse", "linear", "xor", 0.1, seed, mse, hidden=[2]))
+    _save(db, runs)
+    stuck = next(v for v in _judge(db) if v.metric.startswith("share of runs stuck") and v.arms[1] == "mse/linear")
+    assert stuck.n == 4 and stuck.values == {"ce/softmax": 0.0, "mse/linear": 1.0}  # the 6 still learning left out
+    assert next(r for r in stuck.reasons if r.code == "undefined").get("second") == 6
+    fails = next(v for v in _judge(db) if v.metric.startswith("share of runs that finish") and v.arms[1] == "mse/linear")
+    assert fails.n == 10 and fails.values["mse/linear"] == 1.0  # without the plateau test all 10 'fail'
