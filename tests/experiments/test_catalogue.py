@@ -118,8 +118,8 @@ def test_saturation_runs_the_books_quadratic_cost_at_half_the_books_rate():
 
 def test_imbalance_has_weighted_and_unweighted_ce_and_mse_and_focal_under_their_default_labels():
     labels = {p.arm["label"] for p in ex.expand(ex.catalogue()["imbalance"], "quick")}
-    assert labels == {"ce/softmax", "ce/softmax (weighted)", "focal/softmax (gamma=2)", "mse/softmax",
-                      "mse/softmax (weighted)"}
+    assert labels == {"ce/softmax", "ce/softmax (weighted)", "focal/softmax (gamma=2)",
+                      "focal/softmax (gamma=2, weighted)", "mse/softmax", "mse/softmax (weighted)"}
 
 
 # ---------------------------------------------------------------- the whole quick catalogue, once
