@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from lossdb.core.judging.headlines import tally
 from lossdb.core.judging.judge import judge
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
+from lossdb.core.judging.setup import setup_dependence
 from lossdb.core.present.cells import effect_ci, n_text, values, where
 from lossdb.core.present.measure_reasons import measure_reason_text
 
@@ -69,11 +70,24 @@ def headline_lines(headlines: Sequence[Verdict], everything: Sequence[Verdict]) 
     """One Markdown bullet per headline: its finding, its power line, and how the same comparison
     came out in every other setting (so 'holds only under some setups' is a count, not a pick)."""
     out = []
+    setups = setup_dependence(headlines, everything)
     for v in headlines:
         others = _same_comparison(v, everything)
         elsewhere = (f" The same comparison in {len(others)} other settings: {_counted(others)}." if others else "")
-        out.append(f"- **{v.claim}** — {v.verdict}, {effect_ci(v)} ({power(v)}). {v.finding}{elsewhere}")
+        setup = f" Setup: {measure_reason_text(setups[v.claim])}." if v.claim in setups else ""
+        nielsen = _beside(v, others)
+        book = (f" At Nielsen's initialisation (init=normal, N(0, 1) weights): {nielsen.verdict}, {effect_ci(nielsen)}."
+                if nielsen is not None else "")
+        out.append(f"- **{v.claim}** — {v.verdict}, {effect_ci(v)} ({power(v)}). {v.finding}{elsewhere}{setup}{book}")
     return out
+
+
+def _beside(head: Verdict, others: Sequence[Verdict]) -> Verdict | None:
+    """The same comparison at Nielsen's large-weight initialisation, the rest of the setup as the headline's."""
+    if dict(head.condition_keys).get("init") in (None, "normal"):
+        return None
+    want = {**dict(head.condition_keys), "init": "normal"}
+    return next((v for v in others if dict(v.condition_keys) == want and v.lr_mode == head.lr_mode), None)
 
 
 def totals(everything: Sequence[Verdict]) -> str:

@@ -27,6 +27,11 @@ def measure_reason_text(reason: Reason) -> str:
                 f"were already there at the first measurement ({num(g('first_measurement'))} "
                 f"{g('unit', 'epochs')}), so the times cannot differ; a finer time grid, not more seeds, "
                 "would measure it")
+    if reason.code == "setup_dependence":
+        test = (f"Cochran's Q = {num(g('q'))} on {g('df')} df across {len(g('setups'))} setups, p = {num(g('p'))}, "
+                f"family level {num(g('alpha'))}")
+        return (f"depends on the setup ({test})" if g("depends")
+                else f"no evidence that it depends on the setup ({test})")
     if reason.code == "undefined":
         arms = g("arms", ("", ""))
         runs = [f"{g(k)} of {g('of')} {arm} runs" for k, arm in (("first", arms[0]), ("second", arms[1])) if g(k)]
