@@ -212,6 +212,9 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
              (CE,), CE_VS_MSE, "lower", ratio=True, min_effect=1.1, lr_criterion="speed", headline=DEFAULTS),
         Test("convergence", Measure("area", "test_accuracy"), "area under the test-accuracy curve",
              (CE,), CE_VS_MSE, headline=DEFAULTS, **ACC),
+        Test("softmax-init", Measure("steps_to", "step_train_accuracy", 0.9),
+             "optimiser steps to 90% training accuracy (softmax regression)", (CE,), (MSE_SOFTMAX,), "lower",
+             ratio=True, min_effect=1.1, lr_criterion="speed", headline=(("init", "normal"),), note=STEP_GRID),
     ), why_headline="Glorot initialisation and z-scored inputs are the defaults of every framework; a 10% "
                     "speed-up is the smallest a reader would notice, so time is read in optimiser steps on a "
                     "grid at most 5% coarse (a whole-epoch grid cannot resolve 10% when the fast arm gets "
@@ -277,6 +280,10 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
              (select("mae", "linear"), select("huber", "linear")),
              (MSE_LINEAR,), "lower", ratio=True, min_effect=1.05, where=_corrupted, must_converge=True,
              headline=(("outliers", "max"), ("noise_dist", "gaussian")), primary=True),
+        Test("huber-delta", Measure("final", "test_rmse"),
+             "clean-test RMSE with outliers in the regression targets, by Huber's δ",
+             (select("huber", "linear"), select("mae", "linear")), (MSE_LINEAR,), "lower", ratio=True,
+             min_effect=1.05),
     ), why_headline="the largest share of corrupted regression targets is where the claim should show most; "
                     "outliers in the features of a classification task are another claim (feature-outliers)."),
     Claim("label-noise", "CE is sensitive to label noise.", ("001",), (
@@ -287,6 +294,9 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
         Test("label-noise", Measure("at_best", "test_accuracy"), "clean-test accuracy at the best-validation epoch",
              (MSE_SOFTMAX, select("mae", "softmax"), select("gce", "softmax"), MSE_LINEAR), (CE,),
              where=_more("label_noise", 0), headline=(("label_noise", "max"),), note=BOUNDED_NOISE, **ACC),
+        Test("symmetric-noise", Measure("final", "test_accuracy"), "final clean-test accuracy of a linear classifier",
+             (MSE_SOFTMAX, select("mae", "softmax")), (CE, MSE_LINEAR, HINGE), where=_more("label_noise", 0),
+             headline=(("label_noise", "max"),), note=BOUNDED_NOISE, **ACC),
     ), why_headline="the largest noise share (40%) is where the claim should show most, read both at the last "
                     "epoch (after memorising the noise) and at the best-validation epoch (early stopping), "
                     "since the two can disagree; mse on a linear head is the unbounded square loss beside the "
