@@ -213,3 +213,13 @@ def test_a_run_still_learning_is_not_stuck_and_a_stopped_one_is(tmp_path):
     assert next(r for r in stuck.reasons if r.code == "undefined").get("second") == 6
     fails = next(v for v in _judge(db) if v.metric.startswith("share of runs that finish") and v.arms[1] == "mse/linear")
     assert fails.n == 10 and fails.values["mse/linear"] == 1.0  # without the plateau test all 10 'fail'
+
+
+def test_heavy_tailed_noise_is_judged_on_an_error_with_a_finite_population_value():
+    from lossdb.core.judging.claims import CLAIMS
+
+    by_metric = {t.measure.metric: t for t in CLAIMS["outliers"].tests if t.experiment == "outliers"}
+    heavy = {"outliers": 0.2, "noise_dist": "student_t"}
+    gaussian = {"outliers": 0.2, "noise_dist": "gaussian"}
+    assert not by_metric["test_rmse"].where(heavy) and by_metric["test_rmse"].where(gaussian)
+    assert by_metric["test_mae"].where(heavy) and not by_metric["test_mae"].where(gaussian)
