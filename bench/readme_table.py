@@ -20,6 +20,7 @@ from lossdb.core.judging.judge import judge
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.judging.setup import setup_dependence
 from lossdb.core.present.cells import effect_ci, n_text, values, where
+from lossdb.core.present.findings import sentence
 from lossdb.core.present.measure_reasons import measure_reason_text
 
 COLUMNS = ("claim", "verdict", "effect [CI]", "n", "measured by", "tested in", "arms and values", "power")
@@ -78,7 +79,7 @@ def headline_lines(headlines: Sequence[Verdict], everything: Sequence[Verdict]) 
         nielsen = _beside(v, others)
         book = (f" At Nielsen's initialisation (init=normal, N(0, 1) weights): {nielsen.verdict}, {effect_ci(nielsen)}."
                 if nielsen is not None else "")
-        out.append(f"- **{v.claim}** — {v.verdict}, {effect_ci(v)} ({power(v)}). {v.finding}{elsewhere}{setup}{book}")
+        out.append(f"- **{v.claim}** — {v.verdict}, {effect_ci(v)} ({power(v)}). {sentence(v)}{elsewhere}{setup}{book}")
     return out
 
 

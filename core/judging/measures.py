@@ -2,16 +2,17 @@
 
 A time to a threshold is only informative between its first measurement and its horizon:
 
-- **censored** (the ceiling): when most runs of *both* arms never reach the threshold within the
+- **censored** (the ceiling; Reason not_measurable, why "censored"): when most runs of *both* arms never reach the threshold within the
   horizon, the restricted mean times are both close to the horizon and their ratio is close to 1
   whatever the true times are (two arms ten times apart, both mostly censored, look alike). Such a
   comparison is *not measurable within the horizon* — never equivalent, never evidence. The
   restricted mean is used only where at least one arm mostly reaches the threshold.
-- **floor**: when most runs of both arms reach the threshold at the first measurement, their times
+- **floor** (Reason not_measurable, why "floor"): when most runs of both arms reach the threshold at the first measurement, their times
   are all the same grid point and the ratio is 1 by construction, whatever the true times are.
 
 "Most" is a strict majority (`MOSTLY`). Each rule returns a `Reason` with its figures (present/
-words it), or None when the measure can see the effect.
+words it), or None when the measure can see the effect. Also here: the score a diverged run gets
+where divergence counts as a failure (`failure_score`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from lossdb.core.judging.claims import DIVERGED_SCORES, FAILURE_KINDS
 from lossdb.core.judging.outcomes import Reason
 
 MOSTLY = 0.5  # "most runs": a strict majority
-CODES = ("censored", "floor", "diverged_as_failure", "undefined")  # the reason codes these rules give
+CODES = ("diverged_as_failure", "undefined")  # reason codes written anew at each judging (besides
+# not_measurable, whose `why` is censored or floor here)
 
 
 def censoring(first: np.ndarray, second: np.ndarray, horizon: float, unit: str = "epochs") -> Reason | None:
@@ -35,7 +37,7 @@ def censoring(first: np.ndarray, second: np.ndarray, horizon: float, unit: str =
     share = (float(np.mean(x > horizon)), float(np.mean(y > horizon)))
     if min(share) <= MOSTLY:
         return None
-    return Reason("censored", (("share_first", share[0]), ("share_second", share[1]),
+    return Reason("not_measurable", (("why", "censored"), ("share_first", share[0]), ("share_second", share[1]),
                                ("horizon", float(horizon)), ("unit", unit), ("n", int(x.size))))
 
 
@@ -49,7 +51,7 @@ def floor(first: np.ndarray, second: np.ndarray, first_measurement: float, unit:
     share = (float(np.mean(x <= first_measurement)), float(np.mean(y <= first_measurement)))
     if min(share) <= MOSTLY:
         return None
-    return Reason("floor", (("share_first", share[0]), ("share_second", share[1]),
+    return Reason("not_measurable", (("why", "floor"), ("share_first", share[0]), ("share_second", share[1]),
                             ("first_measurement", float(first_measurement)), ("unit", unit),
                             ("n", int(x.size))))
 

@@ -14,15 +14,19 @@ def _pct(x: float) -> str:
     return f"{100 * float(x):.0f}%"
 
 
+MEASURE_CODES = ("diverged_as_failure", "undefined", "setup_dependence")  # the codes worded here (and
+# not_measurable's `why` censored and floor)
+
+
 def measure_reason_text(reason: Reason) -> str:
     """The clause that states one measure reason ("" for a code this module does not word)."""
     g = reason.get
-    if reason.code == "censored":
+    if reason.code == "not_measurable" and g("why") == "censored":
         return (f"not measurable within the horizon: {_pct(g('share_first'))} and {_pct(g('share_second'))} "
                 f"of the runs never reached the threshold in {num(g('horizon'))} {g('unit', 'epochs')}, so the "
                 "restricted mean times sit at the horizon whatever the true times are; a longer horizon, not "
                 "more seeds, would measure it")
-    if reason.code == "floor":
+    if reason.code == "not_measurable" and g("why") == "floor":
         return (f"on the measurement floor: {_pct(g('share_first'))} and {_pct(g('share_second'))} of the runs "
                 f"were already there at the first measurement ({num(g('first_measurement'))} "
                 f"{g('unit', 'epochs')}), so the times cannot differ; a finer time grid, not more seeds, "

@@ -5,6 +5,7 @@ import pytest
 
 from lossdb.core.judging import estimators, measures
 from lossdb.core.judging.decisions import outcome
+from lossdb.core.present.findings import finding
 from tests.judging.test_verdicts import _judge, _run, _save
 
 
@@ -25,7 +26,7 @@ def test_the_restricted_mean_alone_calls_two_censored_arms_ten_times_apart_equiv
 def test_two_mostly_censored_arms_ten_times_apart_are_censored_with_their_shares():
     first, second = _censored_pair()
     reason = measures.unmeasurable(second, first, 30.0, 1.0)
-    assert reason is not None and reason.code == "censored"
+    assert reason is not None and (reason.code, reason.get("why")) == ("not_measurable", "censored")
     assert reason.get("share_first") > 0.5 and reason.get("share_second") > 0.5
     assert reason.get("horizon") == 30.0
 
@@ -38,7 +39,7 @@ def test_one_arm_mostly_reaching_the_threshold_keeps_the_restricted_mean():
 
 def test_both_arms_at_the_first_measurement_are_on_the_floor():
     reason = measures.unmeasurable(np.array([1.0, 1.0, 1.0, 2.0]), np.array([1.0, 1.0, 2.0, 1.0]), 30.0, 1.0)
-    assert reason is not None and reason.code == "floor" and reason.get("share_first") == 0.75
+    assert reason is not None and reason.get("why") == "floor" and reason.get("share_first") == 0.75
 
 
 def test_a_verdict_on_two_censored_arms_is_not_measurable_never_equivalent(tmp_path):
@@ -52,9 +53,10 @@ def test_a_verdict_on_two_censored_arms_is_not_measurable_never_equivalent(tmp_p
     _save(db, runs)
     row = next(v for v in _judge(db) if v.metric == "epochs to 90% training accuracy")
     assert row.verdict == "not measurable" and row.seeds_needed is None
-    reason = next(r for r in row.reasons if r.code == "censored")
+    reason = next(r for r in row.reasons if r.code == "not_measurable")
+    assert reason.get("why") == "censored"
     assert reason.get("share_first") > 0.5 and reason.get("share_second") > 0.5
-    assert "not measurable within the horizon" in row.finding
+    assert "not measurable within the horizon" in finding(row)
 
 
 def _sub_epoch_runs(ce_steps: float, mse_steps: float, seeds: int = 12) -> list:
@@ -81,7 +83,7 @@ def test_times_ten_percent_apart_within_the_first_epoch_are_resolved_in_steps(tm
     steps = next(v for v in rows if v.metric == "optimiser steps to 90% training accuracy")
     assert steps.effect == pytest.approx(50 / 45, rel=0.03) and steps.ci_low > 1.0  # the 10% is seen
     epochs = next(v for v in rows if v.metric == "epochs to 90% training accuracy")
-    assert epochs.verdict == "not measurable" and epochs.reasons[0].code == "floor"  # one epoch cannot
+    assert epochs.verdict == "not measurable" and epochs.reason("not_measurable").get("why") == "floor"
 
 
 def test_a_sub_epoch_speed_up_beyond_the_minimum_effect_is_supported(tmp_path):
@@ -121,7 +123,7 @@ def test_a_diverged_run_counts_as_a_failure_at_chance_with_the_survivors_beside_
     assert reason.get("score") == 0.5 and reason.get("n_survivors") == 6
     assert reason.get("survivors_effect") == pytest.approx(-0.02, abs=1e-9)
     assert reason.get("survivors_outcome") == "contradicted"
-    assert "4 mse/sigmoid runs diverged and count as failures at chance (50 points)" in row.finding
+    assert "4 mse/sigmoid runs diverged and count as failures at chance (50 points)" in finding(row)
 
 
 def test_a_diverged_run_of_a_dataset_outside_the_registry_is_left_out():
@@ -183,7 +185,7 @@ def test_seeds_without_a_value_of_the_measure_are_reported_never_dropped_silentl
     assert row.n == 4 and row.illustration
     reason = next(r for r in row.reasons if r.code == "undefined")
     assert (reason.get("first"), reason.get("second"), reason.get("of")) == (0, 2, 6)
-    assert "2 of 6 mse/softmax runs had no value of this measure" in row.finding
+    assert "2 of 6 mse/softmax runs had no value of this measure" in finding(row)
     head = next(v for v in _judge(db) if v.headline and v.claim == "confident-mistakes")
     assert head.metric == "share of test samples confidently wrong (true class p̂ < 0.01)"
 

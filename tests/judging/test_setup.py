@@ -12,7 +12,7 @@ from lossdb.core.judging.setup import interaction, setup_dependence
 def _row(claim: str, setup: tuple, effect: float, half: float, **kw) -> Verdict:
     keys = (("dataset", "digits"), ("scale", setup[0]), ("init_scale", setup[1]))
     return Verdict(claim, "", "convergence", str(keys), "m", ("a", "b"), {}, "inconclusive", effect,
-                   effect - half, effect + half, 10, "", None, False, condition_keys=keys, lr_mode="tuned", **kw)
+                   effect - half, effect + half, 10, None, False, condition_keys=keys, lr_mode="tuned", **kw)
 
 
 SETUPS = [("standard", 1.0), ("standard", 0.5), ("minmax", 1.0), ("minmax", 0.5)]
