@@ -199,6 +199,9 @@ ECE_RELATIVE = ("ECE is compared as a ratio: its level is a few points, so a fix
 BOUNDED_NOISE = ("mse on a softmax, mae and gce are bounded losses (a flipped label costs at most a constant); "
                  "mse on a linear head is not, so a robustness that holds for the first and not the last is "
                  "boundedness, not the square")
+FEATURE_OUTLIERS = ("outliers in a classifier's features: the claim that mse is the sensitive loss predicts ce "
+                    "ahead; a bounded loss (mse on a softmax) can ignore far points that pull every convex one "
+                    "(ce, mse on a linear head); compare each arm with its inlier-only control (feature_outliers=0)")
 HEAVY_TAILS = ("under Student-t noise with 2 degrees of freedom the test targets have infinite variance, so "
                "a test RMSE has no finite population value and is not compared; the MAE (finite for any "
                "t with more than 1 df) is")
@@ -295,6 +298,10 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
              (select("mae", "linear"), select("huber", "linear")),
              (MSE_LINEAR,), "lower", ratio=True, min_effect=1.05, where=_heavy_tailed, must_converge=True,
              headline=(("outliers", "max"),), note=HEAVY_TAILS),
+        Test("feature-outliers", Measure("final", "test_accuracy"),
+             "clean-test accuracy with far, mislabelled points in the training features", (CE,),
+             (MSE_SOFTMAX, MSE_LINEAR), where=_more("feature_outliers", 0), headline=(("feature_outliers", "max"),),
+             note=FEATURE_OUTLIERS, **ACC),
         Test("huber-delta", Measure("final", "test_rmse"),
              "clean-test RMSE with outliers in the regression targets, by Huber's δ",
              (select("huber", "linear"), select("mae", "linear")), (MSE_LINEAR,), "lower", ratio=True,

@@ -17,7 +17,8 @@ DESIGN_CLAIMS = ("convergence", "vanishing-gradient", "classification-accuracy",
                  "imbalance", "linear-mse", "margin")
 EXPERIMENTS = ("saturation", "convergence", "binary", "regression", "outliers", "label-noise",
                "imbalance", "calibration", "local-minima", "lr-sensitivity", "margin",
-               "confident-mistakes", "softmax-init", "symmetric-noise", "huber-delta")
+               "confident-mistakes", "softmax-init", "symmetric-noise", "huber-delta",
+               "feature-outliers")
 DETERMINISTIC = {"saturation"}  # the one-sample neuron: every seed gives the same numbers
 CATALOGUE_FILES = sorted(e.name for e in resources.files("lossdb.core.experiments").joinpath("catalogue").iterdir() if e.name.endswith(".toml"))
 

@@ -105,7 +105,7 @@ def test_run_on_a_csv_stores_every_applicable_catalogue_experiment_under_its_ste
     assert rt.experiments_of_dataset(stored, "mydata") == expected == [
         "convergence@mydata", "binary@mydata", "calibration@mydata", "label-noise@mydata",
         "imbalance@mydata", "lr-sensitivity@mydata", "margin@mydata", "softmax-init@mydata",
-        "symmetric-noise@mydata"]
+        "symmetric-noise@mydata", "feature-outliers@mydata"]
     assert all(e["n_runs"] > 0 for e in stored.values())
     assert stored["label-noise@mydata"]["spec"]["experiment"]["claims"] == ["label-noise"]
 
