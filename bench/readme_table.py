@@ -79,8 +79,18 @@ def headline_lines(headlines: Sequence[Verdict], everything: Sequence[Verdict]) 
         nielsen = _beside(v, others)
         book = (f" At Nielsen's initialisation (init=normal, N(0, 1) weights): {nielsen.verdict}, {effect_ci(nielsen)}."
                 if nielsen is not None else "")
-        out.append(f"- **{v.claim}** — {v.verdict}, {effect_ci(v)} ({power(v)}). {sentence(v)}{elsewhere}{setup}{book}")
+        beside = "".join(f" Beside it, {c.metric}: {c.verdict}, {effect_ci(c)}." for c in _companions(v, everything))
+        out.append(f"- **{v.claim}** — {v.verdict}, {effect_ci(v)} ({power(v)}). {sentence(v)}{elsewhere}{setup}"
+                   f"{book}{beside}")
     return out
+
+
+def _companions(head: Verdict, rows: Sequence[Verdict]) -> list[Verdict]:
+    """The claim's other measures of the same arms in the headline's condition and rate setting (label
+    noise at the last and at the best-validation epoch; convergence in steps and over the first epoch)."""
+    return [v for v in rows if v.claim == head.claim and v.experiment == head.experiment and v.metric != head.metric
+            and v.arms == head.arms and v.condition == head.condition and v.lr_mode == head.lr_mode
+            and not v.illustration]
 
 
 def _beside(head: Verdict, others: Sequence[Verdict]) -> Verdict | None:
