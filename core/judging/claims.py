@@ -184,10 +184,10 @@ ACC = dict(better="higher", **PCT)
 MSE_SCALE_1 = ("raw gradients depend on the loss's scale convention: lossdb's mse is the mean over outputs "
                "of (ŷ−y)² (PyTorch's); with one output Nielsen's ½(ŷ−y)² has half its gradient, so under "
                "his convention this ratio doubles")
-MSE_SCALE_10 = ("raw gradients depend on the loss's scale convention: lossdb's mse is the mean over the 10 "
-                "outputs of (ŷ−y)², gradient 2(ŷ−y)/10; Nielsen's ½Σ(ŷ−y)² has 5 (= C/2) times that gradient, "
-                "so under his convention this ratio is 5 times smaller, and the tuned mse rates (10–30× ce's) "
-                "cancel it in the actual update")
+MSE_SCALE_10 = ("raw gradients depend on the loss's scale convention: lossdb's mse is the mean over the C "
+                "outputs of (ŷ−y)², gradient 2(ŷ−y)/C; Nielsen's ½Σ(ŷ−y)² has C/2 times that gradient (5 for "
+                "digits' 10 classes), so under his convention this ratio is C/2 times smaller, and the tuned mse "
+                "rates (10–30× ce's on digits) cancel it in the actual update")
 STEP_GRID = ("time is the first optimiser step at which the whole training split reaches the threshold, read "
              "on a grid of steps at most 5% apart (core.engine.steps)")
 BOUNDED = ("an analytic bound, not an experiment: on a sample with p̂ < 0.01 ce's loss is at least ln 100 = 4.61 "

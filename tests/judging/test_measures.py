@@ -168,7 +168,7 @@ def test_the_raw_gradient_ratio_states_its_convention_factor_per_output_count():
 
     notes = {t.experiment + ":" + t.what: t.note for t in CLAIMS["vanishing-gradient"].tests}
     assert "half its gradient" in notes["saturation:output gradient |∂C/∂z| at the start"]
-    assert "5 (= C/2) times" in notes["convergence:mean output-gradient norm over training"]
+    assert "C/2 times that gradient (5 for digits' 10 classes)" in notes["convergence:mean output-gradient norm over training"]
 
 
 def test_seeds_without_a_value_of_the_measure_are_reported_never_dropped_silently(tmp_path):
