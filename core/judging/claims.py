@@ -179,8 +179,8 @@ CE_VS_MSE = (MSE_SOFTMAX, MSE_SIGMOID, MSE_LINEAR)
 HINGE = select("hinge", "linear")
 ACC = dict(better="higher", **PCT)
 # lossdb's mse is the mean over C outputs of (ŷ−y)², so ∂/∂ŷ = 2(ŷ−y)/C; Nielsen's ½Σ(ŷ−y)² gives
-# (ŷ−y): C/2 times lossdb's. A raw gradient ratio CE/MSE therefore depends on that convention — halved
-# under Nielsen's for one output, doubled-then-some (÷ C/2 = 5) for ten — and tuned rates undo it.
+# (ŷ−y): C/2 times lossdb's. A raw gradient ratio CE/MSE therefore depends on that convention: under
+# Nielsen's it doubles for one output (C/2 = ½) and is 5 times smaller for ten (C/2 = 5); tuned rates undo it.
 MSE_SCALE_1 = ("raw gradients depend on the loss's scale convention: lossdb's mse is the mean over outputs "
                "of (ŷ−y)² (PyTorch's); with one output Nielsen's ½(ŷ−y)² has half its gradient, so under "
                "his convention this ratio doubles")
