@@ -30,12 +30,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lossdb.core.judging import decisions, estimators, lrchoice, sequential
+from lossdb.core.judging import decisions, estimators, lrchoice, measures, sequential
 from lossdb.core.engine import losses as L
 from lossdb.core.judging.adaptive import Design
+from lossdb.core.analysis import shapes, steps
 from lossdb.core.analysis.frame import area_under, best_epoch, epochs_to, flat_config, records, runs_frame
 from lossdb.core.experiments.arms import Arm
-from lossdb.core.judging.claims import CLAIMS, Claim, Test
+from lossdb.core.judging.claims import CLAIMS, STEP_KINDS, Claim, Test
+from lossdb.core.engine.steps import STEP
 from lossdb.core.data.datasets import is_deterministic
 from lossdb.core.engine.series import UNIT_INTERVAL
 from lossdb.core.judging.headlines import summary, tally  # noqa: F401  (re-exported)
@@ -150,6 +152,11 @@ class _Pairs:
     resolution: float
     horizon: float | None = None
     seeds: np.ndarray | None = None  # the seed of each pair, in order
+    first_measurement: float = 1.0  # a time's first grid point after the start (core.judging.measures)
+    time_unit: str = "epochs"  # of a censored time: epochs or (optimiser) steps
+    survivors: np.ndarray | None = None  # which pairs had no diverged run, where divergence scored a failure
+    failure: float | None = None  # the score a diverged run got (core.judging.measures.failure_score)
+    undefined: tuple[int, int] = (0, 0)  # runs of each arm (favoured, other) whose measure had no value
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
     span: float | None = None  # the largest possible |difference| (1 for accuracies, shares); None: unbounded
     method: str = "t"  # the estimator of a continuous measure: t | robust | hl (estimators.METHODS)
@@ -161,7 +168,8 @@ class _Pairs:
         if self.at_look is not None:
             return self.at_look(n)
         keep = self.seeds < n
-        return replace(self, first=self.first[keep], second=self.second[keep], seeds=self.seeds[keep])
+        return replace(self, first=self.first[keep], second=self.second[keep], seeds=self.seeds[keep],
+                       survivors=None if self.survivors is None else self.survivors[keep])
 
 
 def _not_run(claim: Claim, test: Test) -> Verdict:
@@ -180,6 +188,12 @@ def _not_comparable(claim: Claim, test: Test, rows: pd.DataFrame) -> Verdict:
     return replace(_not_run(claim, test), reasons=(why,))
 
 
+def _no_step_record(claim: Claim, test: Test) -> Verdict:
+    """A sub-epoch measure on runs stored before the engine recorded steps: not run, with the command."""
+    return replace(_not_run(claim, test), command=f"lossdb run {test.experiment} --force",
+                   reasons=(Reason("no_step_record", (("experiment", test.experiment),)),))
+
+
 def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
                    design: Design | None = None, estimator: str = "t") -> list[tuple[tuple, Verdict, _Pairs | None]]:
     """(rank, verdict, samples) triples of one test; a lower rank is a better headline candidate."""
@@ -187,6 +201,8 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
         return [((0, 0, 0, 0, 0, "", 0.0), _analytic(claim, test), None)]
     if rows.empty:
         return [((9,), _not_run(claim, test), None)]
+    if test.measure.kind in STEP_KINDS and not cache.get(test.experiment, STEP):
+        return [((9,), _no_step_record(claim, test), None)]
     out = []
     needed = [*BASE, *(c for c in (test.measure.metric, "val_accuracy", "val_rmse", "val_nll") if c in rows)]
     rows = rows[list(dict.fromkeys(needed))]
@@ -289,8 +305,12 @@ def _score(run: dict[str, Any], metric: str) -> float:
 
 def _time_or_horizon(run: dict[str, Any], test: Test, cache: _Curves) -> float:
     """Epochs to the test's threshold on the selection run's curve; the horizon E when never reached."""
+    if run["status"] != "finished":
+        return math.inf
+    if test.measure.kind == "steps_to":
+        return min(_on_steps(test.measure, run, cache), _total_steps(run, cache))
     curve = cache.get(run["experiment"], test.measure.metric).get(int(run["id"]))
-    if curve is None or run["status"] != "finished":
+    if curve is None:
         return math.inf
     t = epochs_to(curve, float(test.measure.threshold), below=test.measure.below)
     return min(t, float(_planned(run)))
@@ -364,21 +384,21 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     outcome = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
     if v.unconverged:
         outcome = "inconclusive"
-    unmeasurable = _unmeasurable(v, pairs, est.n)
+    unmeasurable = _unmeasurable(v, pairs, est.n) or _blind(pairs)
     if unmeasurable is not None:  # no usable pair: never inconclusive, never evidence, never more seeds
-        reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed", "not_measurable")]
+        reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed", "not_measurable", *measures.CODES)]
         return replace(v, verdict="not measurable", effect=None, ci_low=None, ci_high=None, n=est.n,
                        method=est.method, alpha=alpha, seeds_needed=None, seeds_needed_capped=False, p_value=1.0,
-                       looks=(), reasons=(*reasons, unmeasurable))
+                       looks=(), reasons=(*reasons, unmeasurable, *_dropped(pairs, v)))
     needed, capped = (None, False)
     if outcome == "inconclusive" and est.n >= 2 and not v.unconverged:
         needed = decisions.seeds_needed(est, v.min_effect, v.kind, alpha, cap=SEEDS_CAP)
         needed, capped = (SEEDS_CAP, True) if needed is None else (needed, False)
     p = 1.0
-    if outcome != "inconclusive":
+    if outcome not in ("inconclusive", "not measurable"):
         p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
     fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks else None
-    reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed", "too_few_seeds")]  # written anew
+    reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed", "too_few_seeds", *measures.CODES)]  # written anew
     low, high, bounded = in_range(est.low, est.high, v.ratio, pairs.span)
     if not bounded and pairs.kind != "deterministic":
         reasons.append(Reason("too_few_seeds", (("n", est.n),)))
@@ -386,6 +406,7 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
         reasons.append(fragile)
     if needed is not None:
         reasons.append(Reason("seeds_needed", (("n", needed), ("more_than", capped))))
+    reasons += [*_survivors(pairs, v, alpha), *_dropped(pairs, v)]
     return replace(v, verdict=outcome, effect=_num(est.effect), ci_low=low, ci_high=high,
                    n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
                    seeds_needed_capped=capped, p_value=p, looks=looks, reasons=tuple(reasons))
@@ -427,6 +448,38 @@ def _unmeasurable(v: Verdict, pairs: _Pairs, n: int) -> Reason | None:
             return Reason("not_measurable", (("why", "never_reached"), ("seeds", n),
                                              ("horizon", int(pairs.horizon))))
     return None
+
+
+def _survivors(pairs: _Pairs, v: Verdict, alpha: float) -> tuple[Reason, ...]:
+    """Reason "diverged_as_failure": how many runs of each arm diverged and scored a failure, with
+    the survivors-only effect and interval at the same level beside it."""
+    if pairs.survivors is None or pairs.survivors.all():
+        return ()
+    keep = pairs.survivors
+    est = _estimate(replace(pairs, first=pairs.first[keep], second=pairs.second[keep], survivors=None,
+                            seeds=pairs.seeds[keep] if pairs.seeds is not None else None), v.ratio, alpha)
+    return (Reason("diverged_as_failure", (
+        ("arms", v.arms), ("diverged_first", int(v.diverged[0])), ("diverged_second", int(v.diverged[1])),
+        ("scale", v.scale), ("unit", v.unit),
+        ("score", float(pairs.failure)), ("n_survivors", int(est.n)), ("survivors_effect", _num(est.effect)),
+        ("survivors_low", _num(est.low)), ("survivors_high", _num(est.high)),
+        ("survivors_outcome", decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"))),)
+
+
+def _dropped(pairs: _Pairs, v: Verdict) -> tuple[Reason, ...]:
+    """Reason "undefined": seeds left out because a run had no value of the measure (never silently)."""
+    if not any(pairs.undefined):
+        return ()
+    return (Reason("undefined", (("arms", v.arms), ("first", pairs.undefined[0]),
+                                 ("second", pairs.undefined[1]), ("of", int(pairs.first.size)))),)
+
+
+def _blind(pairs: _Pairs) -> Reason | None:
+    """Why a time-to-threshold comparison cannot see an effect (core.judging.measures), or None."""
+    if pairs.kind != "censored" or pairs.horizon is None:
+        return None
+    return measures.unmeasurable(pairs.first, pairs.second, float(pairs.horizon), pairs.first_measurement,
+                                 pairs.time_unit)
 
 
 def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[estimators.Estimate, tuple[Look, ...]]:
@@ -480,6 +533,18 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
                         dtype=bool)
         keep = ~dead
         excluded = int(dead.sum())
+        dataset = str(flat_config(a_runs[0]["config"]).get("dataset", "")) if a_runs else ""
+        failure = measures.failure_score(m.metric, m.kind, dataset) if excluded else None
+        if failure is not None:  # counted, not dropped (core.judging.claims DIVERGED_SCORES)
+            a, b = (_scored(m, runs, cache, failure) for runs in (a_runs, b_runs))
+            first, second = (a, b) if test.better == "higher" else (b, a)
+            seeds = np.array([int(r["seed"]) for r in a_runs], dtype=np.int64)
+            ok = np.isfinite(a) & np.isfinite(b)
+            values = {label_f: float(np.mean(a[ok])) if ok.any() else math.nan,
+                      label_o: float(np.mean(b[ok])) if ok.any() else math.nan}
+            return (_Pairs(first, second, "continuous", _resolution(np.concatenate([a, b]), test.ratio), None,
+                           seeds, span=None if test.ratio else 1.0, survivors=~dead, failure=failure,
+                           undefined=_undefined(a, b)), values, notes, 0)
         if excluded:
             ka = sum(r["status"] == "diverged" for r in a_runs)
             kb = sum(r["status"] == "diverged" for r in b_runs)
@@ -488,25 +553,43 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
         a = _measure(m, [r for r, k in zip(a_runs, keep, strict=True) if k], cache)
         b = _measure(m, [r for r, k in zip(b_runs, keep, strict=True) if k], cache)
     kept_a = [r for r, k in zip(a_runs, keep, strict=True) if k]
+    timed = m.kind in ("epochs_to", "steps_to")
+    unit = "steps" if m.kind == "steps_to" else "epochs"
     horizon = float(_planned(kept_a[0])) if kept_a else None
-    if m.kind == "epochs_to" and horizon is not None:
+    if m.kind == "steps_to":  # the longest planned run in steps (every run of a stack has the same)
+        totals = [t for t in (_total_steps(r, cache) for r in kept_a) if math.isfinite(t)]
+        horizon = max(totals) if totals else None
+    if timed and horizon is not None:
         reached_a, reached_b = np.isfinite(a), np.isfinite(b)
         cens = tuple((lab, int((~r).sum()), int(r.size)) for r, lab in ((reached_a, label_f), (reached_b, label_o))
                      if (~r).any())
         if cens:
-            notes.append(Reason("censored", (("arms", cens), ("horizon", int(horizon)))))
-    shown_a, shown_b = (np.minimum(a, horizon), np.minimum(b, horizon)) if m.kind == "epochs_to" and horizon else (a, b)
+            notes.append(Reason("censored", (("arms", cens), ("horizon", int(horizon)), ("unit", unit))))
+    shown_a, shown_b = (np.minimum(a, horizon), np.minimum(b, horizon)) if timed and horizon else (a, b)
     ok = np.isfinite(shown_a) & np.isfinite(shown_b)
     values = {label_f: float(np.mean(shown_a[ok])) if ok.any() else math.nan,
               label_o: float(np.mean(shown_b[ok])) if ok.any() else math.nan}
     first, second = (a, b) if test.better == "higher" else (b, a)
-    kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges")
-            else "censored" if m.kind == "epochs_to" and horizon is not None else "continuous")
+    kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges", "stuck")
+            else "censored" if timed and horizon is not None else "continuous")
     seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
     bounded = kind == "binary" or (m.kind in ("final", "at", "at_best") and m.metric in UNIT_INTERVAL
                                    and not test.ratio)
     return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds,
-                   span=1.0 if bounded else None), values, notes, excluded)
+                   span=1.0 if bounded else None, time_unit=unit, undefined=_undefined(a, b)),
+            values, notes, excluded)
+
+
+def _undefined(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """How many runs of each arm had no value of the measure (NaN: e.g. no confidently wrong sample)."""
+    return int(np.isnan(a).sum()), int(np.isnan(b).sum())
+
+
+def _scored(m: Any, runs: list[dict[str, Any]], cache: _Curves, failure: float) -> np.ndarray:
+    """Each run's measure, a diverged run scored `failure`."""
+    out = _measure(m, runs, cache)
+    out[[r["status"] == "diverged" for r in runs]] = failure
+    return out
 
 
 def _resolution(values: np.ndarray, ratio: bool) -> float:
@@ -539,12 +622,50 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
             out.append(epochs_to(c, float(m.threshold), below=m.below) if c.size else math.nan)
         elif m.kind == "fails":
             out.append(float(not np.any(c >= float(m.threshold))) if c.size else math.nan)
+        elif m.kind == "stuck":
+            out.append(_stuck(m, run, c, cache))
+        elif m.kind == "rel_peak":
+            out.append(shapes.relative_to_peak(c, m.epoch) if c.size else math.nan)
+        elif m.kind in STEP_KINDS:
+            out.append(_on_steps(m, run, cache))
         elif m.kind == "at_best":
             e = best_epoch(cache.get(run["experiment"], m.select).get(int(run["id"]), empty), m.select_mode)
             out.append(c[e] if c.size > e else math.nan)
         else:
             raise ValueError(f"unknown measure kind {m.kind!r}")
     return np.asarray(out, dtype=np.float64)
+
+
+def _stuck(m: Any, run: dict[str, Any], curve: np.ndarray, cache: _Curves) -> float:
+    """1 when the run never reached the threshold and its training loss had stopped falling (the
+    declared plateau test, core.analysis.shapes.plateaued); 0 when it reached it; NaN when it had not
+    reached it but was still learning at the end (undecided within the horizon, reported)."""
+    if not curve.size:
+        return math.nan
+    if np.any(curve >= float(m.threshold)):
+        return 0.0
+    stopped = shapes.plateaued(cache.get(run["experiment"], "train_loss").get(int(run["id"]), np.array([])))
+    return 1.0 if stopped else math.nan
+
+
+def _on_steps(m: Any, run: dict[str, Any], cache: _Curves) -> float:
+    """A measure read on the run's sub-epoch record (core.analysis.steps); NaN without one."""
+    step = cache.get(run["experiment"], STEP).get(int(run["id"]))
+    curve = cache.get(run["experiment"], m.metric).get(int(run["id"]))
+    if step is None or curve is None:
+        return math.nan
+    if m.kind == "steps_to":
+        return steps.steps_to(step, curve, float(m.threshold), below=m.below)
+    until = m.epoch * steps.steps_per_epoch(step, int(run["epochs"]))
+    return steps.early_area(step, curve, until)
+
+
+def _total_steps(run: dict[str, Any], cache: _Curves) -> float:
+    """The optimiser steps a run was set to take (its horizon in steps)."""
+    step = cache.get(run["experiment"], STEP).get(int(run["id"]))
+    if step is None or not step.size:
+        return math.nan
+    return steps.steps_per_epoch(step, int(run["epochs"])) * _planned(run)
 
 
 def _planned(run: dict[str, Any]) -> int:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from lossdb.core.present.numbers import num
 from lossdb.core.present.effects import band_text, effect_ci, looks_text
+from lossdb.core.present.measure_reasons import MEASURE_CODES, measure_reason_text
 
 if TYPE_CHECKING:
     from lossdb.core.judging.outcomes import Reason, Verdict
@@ -21,6 +22,7 @@ MEANING = {
     "equivalent": "the whole interval lies inside ±{band}: the difference does not matter, so the claimed "
                   "difference fails",
     "inconclusive": "the interval reaches across {band}: the seeds do not settle it",
+    "not measurable": "the measure cannot see an effect here, so this is no evidence either way",
 }
 MEANING_NONINFERIOR = {
     "supported": "the whole interval lies above −{band} (the non-inferiority margin)",
@@ -38,7 +40,7 @@ def sentence(v: Verdict) -> str:
     """'ce/softmax vs mse/softmax, final test accuracy: +1.2 points [0.4, 2.0] in ce/softmax's favour
     (10 seeds, each at its best validation rate): supported — the whole interval …'."""
     f, o = v.arms
-    special = next((r for r in v.reasons if r.code in ("not_run", "not_comparable", "analytic")), None)
+    special = next((r for r in v.reasons if r.code in _SPECIAL), None)
     if special is not None:
         return _SPECIAL[special.code](v, special)
     why = v.reason("not_measurable")
@@ -47,7 +49,7 @@ def sentence(v: Verdict) -> str:
     if v.n == 0:
         core = f"No seed gave a finite {v.metric} for both {f} and {o}"
         return core + _tail(v) + "."
-    meanings = MEANING_NONINFERIOR if v.kind == "noninferior" else MEANING
+    meanings = MEANING_NONINFERIOR if v.kind == "noninferior" and v.verdict in MEANING_NONINFERIOR else MEANING
     meaning = meanings.get(v.verdict, "").format(band=band_text(v))
     if v.deterministic:
         meaning = meaning.replace("the whole interval lies", "the exact value lies")
@@ -92,6 +94,8 @@ def unmeasurable_text(v: Verdict, r: Reason) -> str:
     """Why nothing could be measured: "every one of the 5 paired seeds had a diverged run …"."""
     f, o = v.arms
     seeds = r.get("seeds")
+    if r.get("why") in ("censored", "floor"):  # core.judging.measures: the grid or horizon cannot see it
+        return measure_reason_text(r)
     if r.get("why") == "diverged":
         return (f"every one of the {seeds} paired seeds had a diverged run, so no pair is left to compare "
                 "(not evidence either way; more seeds of this setting would not help)")
@@ -155,7 +159,13 @@ def _not_comparable(v: Verdict, r: Reason) -> str:
             "under the conditions this claim is about.")
 
 
-_SPECIAL = {"not_run": _not_run, "not_comparable": _not_comparable, "analytic": _analytic}
+def _no_step_record(v: Verdict, r: Reason) -> str:
+    return (f"The stored runs of {r.get('experiment')} have no record between epochs; rerun them to measure "
+            "time in optimiser steps.")
+
+
+_SPECIAL = {"not_run": _not_run, "not_comparable": _not_comparable, "analytic": _analytic,
+            "no_step_record": _no_step_record}
 
 
 def _arms_of(r: Reason) -> str:
@@ -176,14 +186,16 @@ _REASONS = {
                               "loss still falling), so this rate is no evidence either way"),
     "diverged": lambda r: (f"{' and '.join(f'{k} of {n} {label} runs diverged' for label, k, n in r.get('arms'))}: "
                            f"those {r.get('excluded')} seeds are left out of this comparison"),
-    "censored": lambda r: (f"{_arms_of(r)} runs never got there in {r.get('horizon')} epochs (censored: the "
-                           f"effect is a ratio of restricted mean times to {r.get('horizon')} epochs)"),
+    "censored": lambda r: (f"{_arms_of(r)} runs never got there in {r.get('horizon')} {r.get('unit', 'epochs')} "
+                           f"(censored: the effect is a ratio of restricted mean times to {r.get('horizon')} "
+                           f"{r.get('unit', 'epochs')})"),
     "same_seeds": lambda r: "too few seeds to choose the rate on other seeds: chosen on the same ones",
     "note": lambda r: str(r.get("text")),
     "lr_range": _lr_range,
     "fragile": lambda r: (f"fragile: {r.get('arm')} at rate {r.get('rate'):g}, tied with the chosen rate on "
                           f"validation, would make it {r.get('outcome')}"),
 }
+_REASONS.update(dict.fromkeys(MEASURE_CODES, measure_reason_text))  # core.judging.measures and kin
 _LATER = ("fragile", "seeds_needed")  # written after the other notes, in their own places
 
 

@@ -21,6 +21,8 @@ import lossdb.core as core
 from lossdb.core.experiments import spec as ex
 from lossdb.core.experiments import validate
 from lossdb.core.judging.adaptive import KEY as DESIGN_KEY
+from lossdb.core.judging.claims import step_experiments
+from lossdb.core.experiments.retarget import base_experiment
 from lossdb.core.data.prepare import prepare
 from lossdb.core.errors import ConfigError, LossdbError
 from lossdb.core.runner.executors import InlineExecutor
@@ -104,7 +106,7 @@ def stack_spec(plans: list[RunPlan]) -> StackSpec:
         for p in plans)
     return StackSpec(data=ex.data_spec(arm), net=ex.net_spec(arm), optim=ex.optim_spec(arm),
                      epochs=int(t["epochs"]), batch_size=None if t["batch_size"] == "full" else int(t["batch_size"]),
-                     models=models, dtype=t["dtype"])
+                     models=models, dtype=t["dtype"], record_steps=base_experiment(plans[0].experiment) in step_experiments())
 
 
 def _hashable(v: Any) -> Any:

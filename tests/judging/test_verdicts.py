@@ -178,17 +178,17 @@ def test_a_tie_on_validation_that_would_change_the_verdict_is_reported_as_fragil
     assert "fragile" in finding(row)
 
 
-def test_diverged_runs_leave_the_comparison_and_are_counted(tmp_path):
+def test_diverged_runs_leave_a_comparison_without_a_failure_value_and_are_counted(tmp_path):
     db = f"sqlite:///{tmp_path / 'd.db'}"
     runs = []
     for seed in range(8):
-        runs.append(_run("binary", "ce", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.9]}))
+        runs.append(_run("calibration", "ce", "softmax", "digits", 0.1, seed, {"test_ece": [0.5, 0.02]}))
         status = "diverged" if seed < 3 else "finished"
-        runs.append(_run("binary", "mse", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.1]}, status=status))
+        runs.append(_run("calibration", "mse", "softmax", "digits", 0.1, seed, {"test_ece": [0.5, 0.2]}, status=status))
     _save(db, runs)
-    row = next(v for v in _judge(db) if v.claim == "classification-accuracy" and v.experiment == "binary")
+    row = next(v for v in _judge(db) if v.claim == "calibration" and v.metric == "test ECE (15 bins)")
     assert (row.n, row.excluded_diverged, row.diverged) == (5, 3, (0, 3))
-    assert "3 of 8 mse/sigmoid runs diverged" in finding(row)
+    assert "3 of 8 mse/softmax runs diverged" in finding(row)
 
 
 def test_a_deterministic_neuron_is_labelled_deterministic_without_an_interval(tmp_path):
@@ -264,18 +264,18 @@ def test_a_comparison_whose_every_pair_diverged_is_not_measurable_and_never_open
 
     db = f"sqlite:///{tmp_path / 'nm.db'}"
     runs = []
-    for seed in range(4):
-        runs.append(_run("binary", "ce", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.9]}))
-        runs.append(_run("binary", "mse", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.1]},
+    for seed in range(4):  # ECE has no failure value (accuracy would count a diverged run at chance)
+        runs.append(_run("calibration", "ce", "softmax", "digits", 0.1, seed, {"test_ece": [0.5, 0.02]}))
+        runs.append(_run("calibration", "mse", "softmax", "digits", 0.1, seed, {"test_ece": [0.5, 0.2]},
                          status="diverged"))
     _save(db, runs)
     rows = _judge(db)
-    row = next(v for v in rows if v.claim == "classification-accuracy" and v.experiment == "binary")
+    row = next(v for v in rows if v.claim == "calibration" and v.metric == "test ECE (15 bins)")
     assert (row.verdict, row.n, row.seeds_needed) == ("not measurable", 0, None)
     assert row.reason("not_measurable").figures == (("why", "diverged"), ("seeds", 4))
     assert "every one of the 4 paired seeds had a diverged run" in finding(row)
     assert sum(tally([row]).values()) == 0  # neither evidence nor inconclusive
-    assert "binary" not in open_experiments([row], ["binary"], all_conditions=True)
+    assert "calibration" not in open_experiments([row], ["calibration"], all_conditions=True)
 
 
 def test_neither_arm_reaching_the_threshold_is_not_measurable(tmp_path):
