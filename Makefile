@@ -41,6 +41,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.store
 
+readme-table: $(VENV)/.installed  ## the README's "What it found" table and lines from $(DB), e.g. DB=full.db
+	$(BIN)/python -m bench.readme_table --db $(DB)
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check core cli dashboard tests bench
 

@@ -24,12 +24,16 @@ def compare(
         "--dataset", "-d", help="Only the claims judged on this user's data (the CSV's name, e.g. mydata).")] = None,
     verdict: Annotated[list[str] | None, typer.Option(
         "--verdict", help="Only rows with this verdict (repeatable): supported, contradicted, equivalent, "
-                          "inconclusive, not run.")] = None,
+                          "inconclusive, not measurable, not run.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown, csv or json.")] = "table",
     all_conditions: Annotated[bool, typer.Option(
         "--all-conditions", help="Every condition, learning rate and pair of arms, grouped by claim.")] = False,
     wide: Annotated[bool, typer.Option(
         "--wide", help="The table with every column and the whole finding, however wide.")] = False,
+    estimator: Annotated[str, typer.Option(
+        "--estimator", help="Continuous paired measures: t (Student-t on the per-seed differences) or robust "
+                            "(t, or a Hodges–Lehmann signed-rank interval when the differences are skewed, "
+                            "|skewness| > 1).")] = "t",
     db: DbOption = None,
 ) -> None:
     """Print the summary comparison table: each claim, its verdict, the effect with its interval, n.
@@ -38,24 +42,26 @@ def compare(
     """
     from lossdb.core.errors import ConfigError
     from lossdb.core.judging import judge_db as judge
+    from lossdb.core.present import terminal
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
-                 dataset=dataset)
+                 dataset=dataset, estimator=estimator)
     if fmt == "json":
         from lossdb.core.jsontext import dumps
         from lossdb.core.present import as_json
 
         typer.echo(dumps([as_json(v) for v in rows], indent=2))
     elif fmt == "markdown":
-        typer.echo(markdown(rows))
+        typer.echo(terminal(markdown(rows), markup=False, newlines=True))
     elif fmt == "csv":
         typer.echo(to_csv(rows), nl=False)
     elif wide:
         _wide(rows)
     else:
-        typer.echo(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions))
+        typer.echo(terminal(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions),
+                            markup=False, newlines=True))
 
 
 def markdown(rows: list) -> str:
@@ -73,19 +79,19 @@ def markdown(rows: list) -> str:
 
 def to_csv(rows: list) -> str:
     """The comparison as CSV with the presenter's columns."""
-    from lossdb.core.present import SUMMARY_COLUMNS, summary_row
+    from lossdb.core.present import SUMMARY_COLUMNS, csv_row, summary_row
 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(summary_row(v) for v in rows)
+    writer.writerows(csv_row(summary_row(v)) for v in rows)
     return out.getvalue()
 
 
 def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
     """A plain table that fits `width` columns: claim, verdict, effect [CI], n, and under each row a
     one-line gist; claim names are never cut (the gist is)."""
-    from lossdb.core.present import effect_ci, n_text, one_line
+    from lossdb.core.present import effect_ci, level_text, n_text, one_line
 
     width = max(width, 60)
     cells = [(v.claim, v.verdict, effect_ci(v), n_text(v)) for v in rows]
@@ -108,17 +114,17 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
             gist += f"; lr {v.lr}"
         lines.append("  " + (gist if len(gist) + 2 <= width else gist[: width - 3] + "…"))
     lines.append("")
-    lines.append("Effects are in the claim's direction (> 0, or > 1×, favours the claim). "
-                 "--wide or --format markdown shows every finding.")
-    return "\n".join(textwrap.fill(line, width) if line.startswith("Effects") else line for line in lines)
+    footer = ["Effects are in the claim's direction (> 0, or > 1×, favours the claim). "
+              "--wide or --format markdown shows every finding.", level_text(rows)]
+    return "\n".join([*lines, *(textwrap.fill(f, width) for f in footer if f)])
 
 
 def _wide(rows: list) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
-    from lossdb.core.present import SUMMARY_COLUMNS, VERDICT_COLORS, summary_row
+    from lossdb.core.present import SUMMARY_COLUMNS, VERDICT_COLORS, level_text, summary_row
+    from lossdb.core.present import terminal as escape
 
     table = Table(title="lossdb: the claims, measured", show_lines=True)
     for col in SUMMARY_COLUMNS:
@@ -127,6 +133,7 @@ def _wide(rows: list) -> None:
         r = summary_row(v)
         table.add_row(*(f"[{VERDICT_COLORS.get(v.verdict, 'white')}]{escape(r[c])}[/]" if c == "verdict"
                         else escape(r[c]) for c in SUMMARY_COLUMNS))
+    table.caption = escape(level_text(rows))
     Console(width=max(shutil.get_terminal_size((200, 24)).columns, 200)).print(table)
 
 

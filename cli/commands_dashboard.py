@@ -32,6 +32,31 @@ def streamlit_command(app: Path, host: str, port: int) -> list[str]:
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
 
 
+LOOPBACK_NAMES = ("localhost",)
+
+
+def exposure(host: str, port: int) -> str | None:
+    """None for a loopback address; for another IP address given explicitly, the warning to print.
+    Raises ConfigError for an empty host or a name that is not an address (which could bind
+    every interface, or one nobody meant)."""
+    import ipaddress
+
+    from lossdb.core.errors import ConfigError
+
+    if host.strip().lower() in LOOPBACK_NAMES:
+        return None
+    try:
+        address = ipaddress.ip_address(host.strip())
+    except ValueError:
+        shown = host.encode("unicode_escape").decode("ascii")
+        raise ConfigError(f"--host {shown!r} is not an IP address: give 127.0.0.1 to keep the dashboard on this "
+                          "machine, or an address such as 0.0.0.0 to serve it to other machines") from None
+    if address.is_loopback:
+        return None
+    return (f"Warning: the dashboard listens on {address} port {port}: anyone who can reach that port can read "
+            "every run in the database (127.0.0.1 keeps it on this machine).")
+
+
 def dashboard(
     db: DbOption = None,
     port: Annotated[int, typer.Option(min=1, max=65535, metavar="PORT", help="Port to serve on.")] = 8501,
@@ -46,13 +71,20 @@ def dashboard(
 
     Example: lossdb dashboard --db lossdb.db --port 8502
     """
+    from lossdb.core.present import terminal
     from lossdb.core.store import ENV_VAR, describe, open_store, resolve_url
 
 
+    warning = exposure(host, port)
+    host = host.strip()
     url = resolve_url(db)
     open_store(url, create=False, read_only=True).close()
     command = streamlit_command(app_path(), host, port)
-    typer.echo(f"lossdb dashboard: http://{host}:{port} (database {describe(url)}); Ctrl+C stops it.")
+    if warning:
+        typer.echo(warning, err=True)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(terminal(f"lossdb dashboard: http://{shown}:{port} (database {describe(url)}); Ctrl+C stops it.",
+                        markup=False))
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, {**os.environ, ENV_VAR: url})

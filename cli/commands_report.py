@@ -38,6 +38,7 @@ def report(
     from lossdb.core.errors import ConfigError
     from lossdb.core.judging import check_experiments
     from lossdb.core.outfiles import check_target
+    from lossdb.core.present import terminal
     from lossdb.core.store import open_store, resolve_url, sqlite_path
 
     if fmt not in reports.FORMATS:
@@ -54,7 +55,7 @@ def report(
             path = reports.write(data, fmt, out, interactive, force=force, protected=protected)
     finally:
         store.close()
-    typer.echo(str(path))
+    typer.echo(terminal(path, markup=False))
 
 
 def command_line(experiments: list[str], fmt: str, out: Path | None, interactive: bool, title: str | None,

@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lossdb.cli.options import DbOption, PlainCommand
+from lossdb.core.present import terminal as escape
 
 err = Console(stderr=True)
+DEFAULT_MAX_SEEDS = 50
 
 
 def run(
@@ -48,7 +49,8 @@ def run(
     until_decided: Annotated[bool, typer.Option(
         "--until-decided", help="Add rounds of seeds to experiments whose verdicts are still inconclusive, "
                                 "judged group-sequentially, until decided or --max-seeds.")] = False,
-    max_seeds: Annotated[int, typer.Option("--max-seeds", metavar="N", help="With --until-decided: at most N seeds.")] = 50,
+    max_seeds: Annotated[int | None, typer.Option(
+        "--max-seeds", metavar="N", help="With --until-decided: at most N seeds [default: 50].")] = None,
     round_size: Annotated[int | None, typer.Option(
         "--round", metavar="K", help="With --until-decided: K seeds added per round [default: as many again, at least 3].")] = None,
     all_conditions: Annotated[bool, typer.Option(
@@ -67,6 +69,7 @@ def run(
     """
     from lossdb.core.runner import RunOptions, Session
 
+    max_seeds = sequential_options(until_decided, max_seeds, round_size, all_conditions)
     options = RunOptions(tuple(experiments or ()), tuple(config or ()), dataset, target, task, drop_missing, preset,
                          seeds, epochs, force, no_limits, jobs, scheduler, until_decided, max_seeds, round_size,
                          all_conditions, db)
@@ -88,7 +91,7 @@ def run(
 
 def _say(text: str) -> None:
     """A line from the session, on stderr."""
-    err.print(text, markup=False, highlight=False)
+    err.print(escape(text, markup=False), markup=False, highlight=False)
 
 
 @contextmanager
@@ -98,6 +101,20 @@ def _training(total: int) -> Iterator[Callable[[int], None]]:
                   console=err, transient=False, disable=not total) as bar:
         task = bar.add_task("runs", total=total)
         yield lambda n: bar.advance(task, n)
+
+
+def sequential_options(until_decided: bool, max_seeds: int | None, round_size: int | None,
+                       all_conditions: bool) -> int:
+    """The --max-seeds to use; ConfigError for an option of --until-decided given without it."""
+    from lossdb.core.errors import ConfigError
+
+    if not until_decided:
+        given = [flag for flag, value in (("--max-seeds", max_seeds is not None), ("--round", round_size is not None),
+                                          ("--all-conditions", all_conditions)) if value]
+        if given:
+            raise ConfigError(f"{given[0]} only applies with --until-decided: add --until-decided or leave "
+                              f"{given[0]} out")
+    return DEFAULT_MAX_SEEDS if max_seeds is None else max_seeds
 
 
 def experiments(
@@ -110,19 +127,22 @@ def experiments(
     """
     from lossdb.core.experiments import catalogue, expand
 
+    from lossdb.core.present import terminal
+
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
     table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
     for e in catalogue().values():
         table.add_row(e.name, ", ".join(e.claims), str(len(expand(e, "quick"))),
-                      str(len(expand(e, "full"))), e.description)
+                      str(len(expand(e, "full"))), terminal(e.description))
     Console().print(table)
     if stored is None:
         return
     url, rows = stored
-    table = Table("experiment", "tests", "runs", "description", title=f"stored in {url}")
+    table = Table("experiment", "tests", "runs", "description", title=f"stored in {terminal(url)}")
     for e in rows:
-        table.add_row(e["name"], _tests(e["spec"]), str(e["n_runs"]), e["description"])
-    Console().print(table if rows else f"No experiments stored in {url} yet.")
+        table.add_row(terminal(e["name"]), terminal(_tests(e["spec"]), newlines=True), str(e["n_runs"]),
+                      terminal(e["description"]))
+    Console().print(table if rows else f"No experiments stored in {terminal(url)} yet.")
 
 
 def _stored(db: str | None) -> tuple[str, list[dict]] | None:

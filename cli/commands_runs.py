@@ -57,7 +57,9 @@ def runs(
         raise ConfigError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}")
     if loss is not None and loss not in LOSSES:
         raise ConfigError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
-    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
+    if chosen == []:
+        raise ConfigError("--columns names no column: list them separated by commas, e.g. --columns id,arm,seed")
     with open_store(db, create=False, read_only=True) as store:
         if experiment is not None:
             stored = [e["name"] for e in store.experiments()]
@@ -80,21 +82,24 @@ def _csv(shown: Listing, chosen: bool) -> None:
     identity = ["id", "experiment", "dataset", "arm", "loss", "head", "lr", "seed", "status", "epochs",
                 "wall_seconds"]
     cols = list(shown.columns) if chosen else [*identity, *shown.settings, *shown.metrics]
+    from lossdb.core.present import csv_cell
+
     w = csv.writer(sys.stdout)
-    w.writerow(cols)
+    w.writerow([csv_cell(c) for c in cols])
     for r in shown.rows:
-        w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
+        w.writerow(["" if r.get(c) is None else csv_cell(r.get(c)) for c in cols])
 
 
 def _table(shown: Listing) -> None:
     from lossdb.core.analysis import cell
+    from lossdb.core.present import terminal
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for c in shown.columns:
-        table.add_column(HEADERS.get(c, c), no_wrap=True,
+        table.add_column(Text(terminal(HEADERS.get(c, c), markup=False)), no_wrap=True,
                          justify="right" if c in ("id", "lr", "seed", *shown.metrics, "wall_seconds") else "left")
     for r in shown.rows:
-        table.add_row(*(Text(cell(r.get(c))) for c in shown.columns))  # user labels are never markup
+        table.add_row(*(Text(terminal(cell(r.get(c)), markup=False)) for c in shown.columns))  # never markup
     out, err = Console(), Console(stderr=True)
     needed = Console(width=100_000).measure(table).maximum
     if needed > out.width:  # never cut a value: a wide table is printed whole and said so
@@ -102,7 +107,7 @@ def _table(shown: Listing) -> None:
                   highlight=False)
         out = Console(width=needed)
     out.print(table)
-    same = ", ".join(f"{k} {cell(v)}" for k, v in shown.constant.items())
+    same = terminal(", ".join(f"{k} {cell(v)}" for k, v in shown.constant.items()), markup=False)
     err.print(f"{len(shown.rows)} runs" + (f"; all with {same}" if same else ""), highlight=False, markup=False)
 
 

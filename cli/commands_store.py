@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from lossdb.core.present import terminal as escape
 
 from lossdb.cli.options import DbOption, PlainCommand, experiment_option, format_option
 from lossdb.cli.progress import steps
@@ -54,7 +55,7 @@ def show(
         typer.echo(jsontext.dumps(data, indent=2))
         return
     out = Console(highlight=False)
-    out.print(f"run {data['id']} · {data['experiment']} · {escape(flat_row(record)['arm'])} "
+    out.print(f"run {data['id']} · {escape(data['experiment'])} · {escape(flat_row(record)['arm'])} "
               f"lr={data['lr']:g} seed={data['seed']} · [bold]{data['status']}[/bold]")
     out.print(_two_columns(_facts(data)))
     if data["error"]:
@@ -129,8 +130,8 @@ def export_runs(
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
     with open_store(db, create=False, read_only=True) as store, steps(f"exporting runs and metrics to {out}"):
         result = export(store, out, fmt, experiment)
-    typer.echo(f"wrote {result.runs} runs to {result.runs_path} and "
-               f"{result.metric_rows} metric rows to {result.metrics_path}")
+    typer.echo(escape(f"wrote {result.runs} runs to {result.runs_path} and "
+                      f"{result.metric_rows} metric rows to {result.metrics_path}", markup=False))
 
 
 def delete(
@@ -198,7 +199,7 @@ def db_upgrade(db: DbOption = None) -> None:
         typer.echo(f"already at schema {result.after}; nothing to do")
         return
     backup = f"; backup: {result.backup}" if result.backup else ""
-    typer.echo(f"upgraded from schema {result.before or '(empty)'} to {result.after}{backup}")
+    typer.echo(escape(f"upgraded from schema {result.before or '(empty)'} to {result.after}{backup}", markup=False))
 
 
 @db_app.command("current")

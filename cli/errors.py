@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from lossdb.core.errors import ConfigError, LossdbError
+from lossdb.core.present import terminal
 from lossdb.core.runner import Terminated
 
 
@@ -20,7 +21,7 @@ class LossdbGroup(TyperGroup):
             _check_utf8([*getattr(ctx, "_protected_args", []), *ctx.args])
             return super().invoke(ctx)
         except LossdbError as e:
-            typer.echo(f"Error: {e}", err=True)
+            typer.echo(f"Error: {terminal(e, markup=False)}", err=True)  # paths and names are the user's
             raise typer.Exit(code=1) from None
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated) during `lossdb run`
             typer.echo("Interrupted: finished runs are stored; run the same command again to do the rest.", err=True)

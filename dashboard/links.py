@@ -3,7 +3,8 @@ link reopens the same experiment, condition, rate and metric.
 
 A page declares its parameters once, calls `restore` before drawing its widgets (a value from the
 URL seeds a widget the session has not set yet; one that is no longer valid falls back to the
-widget's default) and `publish` after them (the URL then names the current selections).
+widget's default, a number outside its widget's range is clamped to it with a notice) and
+`publish` after them (the URL then names the current selections).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any
 
 import streamlit as st
 
+from lossdb.core.present import BANDS
+
 TRUE = ("1", "true", "yes", "on")
+SMOOTHING = (1, 25)  # the smoothing slider's range (widgets.chart_options)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Param:
     name: str
     key: str
     kind: str = "text"
+    bounds: tuple[float, float] | None = None  # an int or float widget's range
+    choices: tuple[str, ...] | None = None  # a text widget's options
 
 
 def _parse(param: Param, raw: list[str]) -> Any:
@@ -51,15 +57,25 @@ def _text(value: Any) -> str | list[str] | None:
 
 
 def restore(params: Iterable[Param], allowed: dict[str, Sequence[Any]] | None = None) -> None:
-    """Seed each widget the session has not set from the URL; a list keeps only `allowed` values."""
-    allowed = allowed or {}
+    """Seed each widget the session has not set from the URL; a list keeps only `allowed` values,
+    a number is clamped to its widget's range (with a notice saying so)."""
+    allowed = {**{p.key: p.choices for p in params if p.choices}, **(allowed or {})}
     for p in params:
         if p.key in st.session_state or p.name not in st.query_params:
             continue
         try:
             value = _parse(p, st.query_params.get_all(p.name))
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, OverflowError):
             continue  # a hand-edited link with a malformed value: the widget keeps its default
+        if p.bounds is not None:
+            if value != value:  # NaN
+                continue
+            lo, hi = p.bounds
+            kept = min(max(value, lo), hi)
+            if kept != value:
+                st.info(f"The link's {p.name}={_text(value)} is outside {_text(lo)}–{_text(hi)}, "
+                        f"so {_text(kept)} is shown.")
+                value = type(value)(kept)
         if p.key in allowed:
             options = [str(o) for o in allowed[p.key]]
             keep = [allowed[p.key][options.index(v)] for v in value if v in options] if p.kind == "list" \
@@ -90,5 +106,5 @@ def selection_params(prefix: str, name: str = "") -> tuple[Param, ...]:
 
 def chart_params(prefix: str) -> tuple[Param, ...]:
     """The band, seeds, log-scale and smoothing controls of widgets.chart_options under `prefix`."""
-    return (Param("band", f"{prefix}_band"), Param("seeds", f"{prefix}_seeds", "bool"),
-            Param("log", f"{prefix}_log", "bool"), Param("smooth", f"{prefix}_smooth", "int"))
+    return (Param("band", f"{prefix}_band", choices=(*BANDS, "none")), Param("seeds", f"{prefix}_seeds", "bool"),
+            Param("log", f"{prefix}_log", "bool"), Param("smooth", f"{prefix}_smooth", "int", bounds=SMOOTHING))

@@ -1,14 +1,14 @@
 """Everything the dashboard reads, through core, cached until the database changes.
 
-Every cached loader takes the database URL and a change `token` (the SQLite file's and its WAL's
-size and modification time; for a server database its run counts, re-read every few seconds), so
-a refresh after a `lossdb run` shows the new runs while repeated views cost nothing. The store is
-opened read-only once per URL. The one place where lossdb's errors become the dashboard's sentence.
+Every cached loader takes the database URL and a change `token` (the SQLite file's identity and the
+store's version, which every write transaction bumps, re-read on every rerun), so a refresh after a
+`lossdb run` shows the new runs while repeated views cost nothing. The store is opened read-only
+once per URL and file (another file moved over the path is opened anew). The one place where
+lossdb's errors become the dashboard's sentence.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 import threading
@@ -24,9 +24,9 @@ import streamlit as st
 from lossdb.core import analysis, judging
 from lossdb.core.errors import LossdbError
 from lossdb.core.judging import Verdict
-from lossdb.core.store import RunRecord, Store, describe, open_store, resolve_url, sqlite_path
+from lossdb.core.present import shell
+from lossdb.core.store import RunRecord, Store, describe, file_identity, open_store, resolve_url
 
-SERVER_TOKEN_TTL_S = 5
 Token = tuple[Any, ...]
 
 
@@ -58,32 +58,27 @@ def command(text: str, url: str) -> str:
     return f"{text} --db {shlex.quote(describe(url))}"
 
 
-@st.cache_resource(show_spinner=False)
 def store(url: str) -> Store:
-    """A read-only store on `url`, opened once per URL (its schema checked on opening)."""
+    """A read-only store on `url`, on the file now at its path (its schema checked on opening)."""
+    return _store(url, file_identity(url))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store(url: str, identity: tuple[int, int] | None) -> Store:
+    """A read-only store on `url`, opened once per URL and SQLite file identity (device, inode)."""
     return open_store(url, create=False, read_only=True)
 
 
 def token(url: str) -> Token:
-    """What changes whenever the database does: SQLite file stats, else the run counts."""
-    path = sqlite_path(url)
-    if path is None:
-        return _server_token(url)
-    stats = []
-    for p in (path, path.with_name(path.name + "-wal")):
-        try:
-            s = os.stat(p)
-            stats.append((s.st_size, s.st_mtime_ns))
-        except FileNotFoundError:
-            stats.append(None)
-    return tuple(stats)
+    """What changes whenever the database does: the SQLite file's identity and the store's
+    (identity, version), read on every rerun (one one-row query)."""
+    identity = file_identity(url)
+    return (identity, _store(url, identity).version())
 
 
-@st.cache_data(ttl=SERVER_TOKEN_TTL_S, show_spinner=False)
-def _server_token(url: str) -> Token:
-    """A server database's runs by status and metric rows, re-read at most every few seconds."""
-    c = store(url).counts()
-    return (tuple(sorted(c["runs_by_status"].items())), c["metric_rows"], c["experiments"])
+def fingerprint(url: str, token: Token) -> str:
+    """The store fingerprint (core.cache's key) of the state `token` was read at."""
+    return store(url).fingerprint(version=token[1])
 
 
 @dataclass(frozen=True)
@@ -114,7 +109,7 @@ def counts(url: str, token: Token) -> dict[str, Any]:
 @st.cache_data(show_spinner="Reading runs…")
 def runs(url: str, token: Token) -> pd.DataFrame:
     """One row per stored run (core.analysis.frame.runs_frame, kept on disk until the database changes)."""
-    return analysis.kept_runs_frame(store(url))
+    return analysis.kept_runs_frame(store(url), fingerprint(url, token))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)  # a resource: claims hold functions, not picklable data
@@ -127,7 +122,8 @@ def declared(url: str, token: Token) -> dict[str, Any]:
 def verdicts(url: str, token: Token) -> list[Verdict]:
     """Every verdict of every claim (core.judging.judge; kept on disk by core.cache until the
     database changes; the runs frame, shared with the run pages, is read only to compute them)."""
-    return judging.judge_store(store(url), all_conditions=True, frame=lambda: runs(url, token))
+    return judging.judge_store(store(url), all_conditions=True, frame=lambda: runs(url, token),
+                               fingerprint=fingerprint(url, token))
 
 
 @st.cache_data(show_spinner=False)
@@ -240,13 +236,20 @@ def report_file(s: Store, request: ReportRequest, fmt: str, interactive: bool = 
     return reports.download(data, fmt, interactive, rendered)[1]
 
 
+def report_command(request: ReportRequest) -> str:
+    """The `lossdb report` command line that makes this report again, every word shell-quoted."""
+    words = ["lossdb", "report", *(w for e in request.experiments for w in ("--experiment", e))]
+    if request.title:
+        words += ["--title", request.title]
+    return command(shell(words), request.url)
+
+
 @lru_cache(maxsize=2)
 def _report_model(s: Store, request: ReportRequest) -> tuple[Any, Callable[[], dict[str, str]]]:
     """The report's model, and its charts' SVGs rendered on first use, per request (the last two kept)."""
     from lossdb.core import report as reports
     from lossdb.core.report import svgs
 
-    line = command("lossdb report" + "".join(f" --experiment {e}" for e in request.experiments)
-                   + (f" --title {request.title!r}" if request.title else ""), request.url)
-    data = reports.build(s, list(request.experiments) or None, title=request.title or None, command=line)
+    data = reports.build(s, list(request.experiments) or None, title=request.title or None,
+                         command=report_command(request))
     return data, lru_cache(maxsize=1)(lambda: svgs(data.charts))

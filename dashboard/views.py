@@ -9,7 +9,7 @@ from pandas.io.formats.style import Styler
 
 from lossdb.core import present
 from lossdb.core.judging import Verdict, claims_of
-from lossdb.core.present import VERDICT_COLORS
+from lossdb.core.present import VERDICT_COLORS, finding
 
 SUMMARY_COLUMNS = (*present.SUMMARY_COLUMNS, "statement", "experiment", "condition", "lr")
 
@@ -33,7 +33,7 @@ def evidence_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:
         [{"comparison": comparison_label(v), "experiment": v.experiment, "condition": v.condition,
           "lr": v.lr, "values": present.values(v), "effect": v.effect, "ci_low": v.ci_low,
           "ci_high": v.ci_high, "effect [CI]": present.effect_ci(v), "verdict": v.verdict, "n": v.n,
-          "finding": v.finding}
+          "finding": finding(v)}
          for v in verdicts],
         columns=["comparison", "experiment", "condition", "lr", "values", "effect", "ci_low",
                  "ci_high", "effect [CI]", "verdict", "n", "finding"],

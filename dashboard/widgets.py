@@ -10,6 +10,7 @@ import streamlit as st
 from lossdb.core.judging import chosen_lrs
 from lossdb.core.present import BANDS
 from lossdb.core.status import DONE_STATUSES
+from lossdb.dashboard import links
 
 TUNED = "each arm's best (validation)"
 ALL_LRS = "all"
@@ -88,7 +89,7 @@ def chart_options(key: str, *, log: bool = False) -> ChartOptions:
                          key=f"{key}_band")
     seeds = cols[1].toggle("Seeds", key=f"{key}_seeds", help="Draw every run behind the means.")
     log_scale = cols[2].toggle("Log scale", value=log, key=f"{key}_log")
-    window = cols[3].slider("Smoothing (epochs)", 1, 25, 1, key=f"{key}_smooth",
+    window = cols[3].slider("Smoothing (epochs)", *links.SMOOTHING, 1, key=f"{key}_smooth",
                             help="A trailing moving average for display only.")
     return ChartOptions(None if band == "none" else band, seeds, log_scale, window)
 

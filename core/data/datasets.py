@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lossdb.core.data import csvshape
 from lossdb.core.errors import DataError
 
 if TYPE_CHECKING:
@@ -297,6 +298,7 @@ def _read_text(path: str) -> str:
         data = b""
     else:
         with os.fdopen(fd, "rb") as fh:
+            _check_memory(path, csvshape.shape_of(fh, st.st_size))  # before anything is parsed
             data = fh.read(MAX_CSV_BYTES + 1)  # + 1: a file that grew since fstat is caught too
     if st.st_size > MAX_CSV_BYTES or len(data) > MAX_CSV_BYTES:
         raise DataError(f"CSV file {path!r} is larger than lossdb's limit of "
@@ -307,6 +309,15 @@ def _read_text(path: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"CSV file {path!r} is not UTF-8 text; save it as CSV in UTF-8.") from None
+
+
+def _check_memory(path: str, shape: csvshape.Shape) -> None:
+    """Refuse a CSV file whose reading and preparing would need more than csvshape.MAX_READ_BYTES."""
+    if shape.read_bytes > csvshape.MAX_READ_BYTES:
+        raise DataError(f"CSV file {path!r} has {shape.rows:,} rows and {shape.columns:,} columns, which would "
+                        f"take an estimated {shape.read_bytes / 2**30:.1f} GB of memory to read and prepare, more "
+                        f"than lossdb's limit of {csvshape.MAX_READ_BYTES / 2**30:.0f} GB; use a sample of its "
+                        f"rows or fewer columns.")
 
 
 def _quoted_columns(frame: pd.DataFrame) -> str:

@@ -11,6 +11,9 @@ Corruptions (training split only, in this order):
   replacement, each moved to a uniformly chosen different class.
 - outliers p: exactly round(p · n_train) training targets, chosen uniformly without replacement,
   become mean ± 10 sd of the clean training targets (per column, one random sign per sample).
+- feature_outliers p (classification; after scaling): exactly round(p · n_train) training rows move to
+  one far point (every feature ±10 scaled units, random signs), labelled with the class whose clean
+  mean lies farthest from it.
 `y_train_clean` holds the training labels or targets before label noise or outliers (after the
 imbalance subsampling, so it lines up with `y_train`).
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -34,7 +37,7 @@ __all__ = ["DATASETS", "DataSpec", "Prepared", "TargetScaler", "csv_facts", "csv
            "fit_target_scaler", "prepare", "task_of", "validate_spec"]
 
 STREAM_DATA = 0  # core.engine.train draws its streams 1, 2, ... from the same seed
-_SUBSTREAMS = {"generate": 0, "split": 1, "imbalance": 2, "label_noise": 3, "outliers": 4}
+_SUBSTREAMS = {"generate": 0, "split": 1, "imbalance": 2, "label_noise": 3, "outliers": 4, "feature_outliers": 5}
 OUTLIER_SDS = 10.0
 TASKS = ("classification", "regression", "auto")
 MIN_TRAIN_PER_CLASS = 2  # fewer and a class can hardly be learnt (nor flipped, nor subsampled)
@@ -55,6 +58,7 @@ class DataSpec:
     noise_dist: str = "gaussian"
     label_noise: float = 0.0
     outliers: float = 0.0
+    feature_outliers: float = 0.0  # classification: share of training rows made far, mislabelled points
     imbalance: float = 1.0
     minority_class: int | None = None
     target: str = "target"
@@ -118,6 +122,7 @@ def _check_ranges(spec: DataSpec) -> None:
             open_high=True)
     _number("label_noise", spec.label_noise, 0.0, 1.0, "between 0 and 1")
     _number("outliers", spec.outliers, 0.0, 1.0, "between 0 and 1")
+    _number("feature_outliers", spec.feature_outliers, 0.0, 0.5, "between 0 and 0.5")
     _number("imbalance", spec.imbalance, 1.0, math.inf, "at least 1 (1 leaves the data as is)",
             open_high=True)
     _number("x", spec.x, -math.inf, math.inf, "a finite number", open_low=True, open_high=True)
@@ -187,6 +192,7 @@ def _check_task_options(spec: DataSpec, task: str, n_classes: int, source: str) 
     """Corruptions must suit the task: label noise and imbalance need classes, outliers targets."""
     if task == "regression":
         for name, value, default in (("label_noise", spec.label_noise, 0.0),
+                                     ("feature_outliers", spec.feature_outliers, 0.0),
                                      ("imbalance", spec.imbalance, 1.0),
                                      ("minority_class", spec.minority_class, None)):
             if value != default:
@@ -230,7 +236,10 @@ def prepare(spec: DataSpec, seed: int, dtype: DTypeLike = np.float32) -> Prepare
         y_train = flip_labels(clean, spec.label_noise, raw.n_classes, _rng(seed, "label_noise"))
     else:
         y_train = add_outliers(clean, spec.outliers, _rng(seed, "outliers"))
-    return _assemble(raw, (train, val, test), y_train, clean, dt, spec.scale)
+    out = _assemble(raw, (train, val, test), y_train, clean, dt, spec.scale)
+    if spec.feature_outliers > 0:
+        out = far_points(out, spec.feature_outliers, _rng(seed, "feature_outliers"))
+    return out
 
 
 def _float_dtype(dtype: DTypeLike) -> np.dtype:
@@ -419,6 +428,25 @@ def flip_labels(y: np.ndarray, share: float, n_classes: int,
     idx = rng.choice(len(y), size=k, replace=False)
     out[idx] = (y[idx] + rng.integers(1, n_classes, size=k)) % n_classes
     return out
+
+
+def far_points(data: Prepared, share: float, rng: np.random.Generator) -> Prepared:
+    """Move exactly round(share·n) training rows to one far point, OUTLIER_SDS scaled units out on
+    every feature (one random sign per feature), labelled with the class whose clean training mean
+    lies farthest from it: a small cluster of far, mislabelled points (the toy of Ding and
+    Vishwanathan, and of Menon et al.) that drags a convex loss's boundary towards it while a bounded
+    loss can give it up. Done after scaling, so the inliers' scaling is the clean data's."""
+    X, y = data.X_train.copy(), data.y_train.copy()
+    k = round(share * len(y))
+    if k == 0:
+        return data
+    idx = rng.choice(len(y), size=k, replace=False)
+    point = OUTLIER_SDS * rng.choice(np.array([-1.0, 1.0]), size=X.shape[1])
+    keep = np.setdiff1d(np.arange(len(y)), idx)
+    means = np.stack([X[keep][data.y_train_clean[keep] == c].mean(axis=0) for c in range(data.n_classes)])
+    X[idx] = point.astype(X.dtype)
+    y[idx] = int(np.argmax(((means - point) ** 2).sum(axis=1)))
+    return replace(data, X_train=X, y_train=y)
 
 
 def add_outliers(y: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:

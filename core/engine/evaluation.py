@@ -55,6 +55,13 @@ class Evaluator:
                 self._regression(part, z, split, row)
         return Evaluation(row, finite, reliability)
 
+    def progress(self, params: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """The training split's mean loss and accuracy of every model (K,) between epochs (core.engine.steps)."""
+        split = self.data.part("train")
+        z = self._forward(params, split.X)
+        L, _ = self.objective.loss_and_grad(z, split.y)
+        return {"step_train_loss": L.mean(axis=1), "step_train_accuracy": M.accuracy(z.argmax(axis=-1), split.y)}
+
     def _forward(self, params: list[np.ndarray], X: np.ndarray) -> np.ndarray:
         """z (K, n, c) computed a few models at a time, so that each chunk's hidden activations stay
         in cache (a model's numbers do not depend on its chunk: every product is per model)."""

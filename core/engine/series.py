@@ -13,12 +13,15 @@ CLASSIFICATION = ("train_accuracy", "val_accuracy", "test_accuracy", "val_nll", 
                   "test_confident_wrong_grad")
 REGRESSION = ("train_rmse", "val_rmse", "test_rmse", "test_mae")
 NEURON = ("output", "dloss_dz")  # the one-sample 'neuron' dataset only
+# Classification (not the neuron): the training split at a grid of optimiser steps (core.engine.steps);
+# indexed by record, not by epoch: "step" holds the optimiser step of each record.
+STEPS = ("step", "step_train_loss", "step_train_accuracy")
 SATURATION = "saturation"  # the share of saturated outputs: not for linear heads
 MINORITY_RECALL = "test_minority_recall"  # classification with imbalance ≠ 1 only
 
-HIGHER = frozenset({"train_accuracy", "val_accuracy", "test_accuracy", "test_balanced_accuracy",
+HIGHER = frozenset({"train_accuracy", "step_train_accuracy", "val_accuracy", "test_accuracy", "test_balanced_accuracy",
                     "test_macro_f1", "test_true_class_prob", MINORITY_RECALL})
-LOWER = frozenset({"train_loss", "val_loss", "test_loss", "val_nll", "test_nll", "test_brier",
+LOWER = frozenset({"train_loss", "step_train_loss", "val_loss", "test_loss", "val_nll", "test_nll", "test_brier",
                    "test_ece", "train_rmse", "val_rmse", "test_rmse", "test_mae",
                    "test_confident_wrong_share"})
 # Shares and probabilities in [0, 1]: a difference of 0.01 (one point) is a natural minimum effect.
@@ -30,8 +33,10 @@ POSITIVE_SCALE = frozenset({"train_loss", "val_loss", "test_loss", "val_nll", "t
 MAIN = {"classification": "test_accuracy", "regression": "test_rmse"}
 
 
-def stored(task: str, head: str, *, imbalanced: bool = False, neuron: bool = False) -> frozenset[str]:
-    """The names of the series a run stores, for its task, head and data."""
+def stored(task: str, head: str, *, imbalanced: bool = False, neuron: bool = False,
+           steps: bool = False) -> frozenset[str]:
+    """The names of the series a run stores, for its task, head and data (`steps`: its stack records
+    progress between epochs, StackSpec.record_steps)."""
     names = set(COMMON) | set(CLASSIFICATION if task == "classification" else REGRESSION)
     if head != "linear":
         names.add(SATURATION)
@@ -39,6 +44,8 @@ def stored(task: str, head: str, *, imbalanced: bool = False, neuron: bool = Fal
         names.add(MINORITY_RECALL)
     if neuron:
         names.update(NEURON)
+    elif task == "classification" and steps:
+        names.update(STEPS)
     return frozenset(names)
 
 

@@ -25,6 +25,7 @@ from lossdb.core.engine.nets import NetSpec, backward, forward, init_params
 from lossdb.core.engine.objective import Objective, group_key
 from lossdb.core.engine.optim import Optimizer, OptimSpec
 from lossdb.core.engine.stacking import StackData, stack_data
+from lossdb.core.engine.steps import SERIES as STEP_SERIES, StepLog
 
 __all__ = ["CONFIDENT_WRONG", "STREAM_BATCHES", "STREAM_INIT", "ModelSpec", "RunResult", "StackSpec",
            "train_stack"]
@@ -56,6 +57,7 @@ class StackSpec:
     batch_size: int | None  # None: full batch
     models: tuple[ModelSpec, ...]
     dtype: str = "float32"
+    record_steps: bool = False  # also record training progress between epochs (core.engine.steps)
 
 
 @dataclass
@@ -84,6 +86,8 @@ def train_stack(spec: StackSpec, progress: Callable[[int, int], None] | None = N
     evaluator = Evaluator(net, data, objective, record_output=deterministic,
                           minority=_minority(spec.data, data.n_classes))
     trainer = _Trainer(spec, net, models, data, objective, dtype)
+    if spec.record_steps and data.task == "classification" and not deterministic:  # neuron: an epoch is a step
+        trainer.log, trainer.record = StepLog(spec.epochs * trainer.steps_per_epoch), evaluator.progress
     # Tiny matrices: BLAS threads cost more than they give; parallelism comes from processes (--jobs).
     with threadpool_limits(limits=1, user_api="blas"):
         results = _run(spec.epochs, trainer, evaluator, progress)
@@ -115,6 +119,10 @@ class _Trainer:
         self.seed_of = np.array([seeds.index(m.seed) for m in models])
         # Each epoch's shuffled copy of the training split, written into the same buffers every time.
         self.X, self.y = np.empty_like(data.train.X), np.empty_like(data.train.y)
+        self.steps_per_epoch = -(-data.train.n // (spec.batch_size or data.train.n))
+        self.step = 0
+        self.log: StepLog | None = None  # progress between epochs (core.engine.steps), when recorded
+        self.record: Callable[[list[np.ndarray]], dict[str, np.ndarray]] | None = None
 
     def epoch(self) -> None:
         """One pass over the training split in mini-batches, each seed in its own order."""
@@ -131,6 +139,9 @@ class _Trainer:
             _, gz = self.objective.loss_and_grad(z, y[:, s:s + B])
             gz *= 1.0 / z.shape[1]
             self.optim.step(self.params, backward(self.net, self.params, cache, gz))
+            self.step += 1
+            if self.log is not None and self.step in self.log.at:
+                self.log.add(self.step, self.record(self.params))
 
     def stop(self, k: int) -> None:
         """Freeze model k and zero its parameters (it diverged), so it no longer affects anything."""
@@ -152,6 +163,8 @@ def _run(epochs: int, trainer: _Trainer, evaluator: Evaluator,
             if epoch > 0:
                 trainer.epoch()
             ev = evaluator.evaluate(trainer.params)
+            if epoch == 0 and trainer.log is not None:
+                trainer.log.add(0, {name: ev.row[name[len("step_"):]] for name in STEP_SERIES})
             ev.row["wall_time"] = np.full(K, time.perf_counter() - start)
             history.append(ev.row)
             for k in div.update(epoch, ev.row["train_loss"], ev.finite):
@@ -166,6 +179,10 @@ def _run(epochs: int, trainer: _Trainer, evaluator: Evaluator,
                 break
     wall = time.perf_counter() - start
     results = [_result(history, k, div, evaluator.objective.linear[k], wall / K) for k in range(K)]
+    if trainer.log is not None:
+        for k, result in enumerate(results):
+            last = int(div.last[k])  # a diverged model keeps the records of its kept epochs only
+            result.metrics.update(trainer.log.series(k, max(last, 0) * trainer.steps_per_epoch))
     for k, result in enumerate(results):
         if kept and result.status == "finished":  # a diverged model has no meaningful probabilities
             result.extras["reliability"] = _diagram(kept, k)

@@ -9,8 +9,9 @@ the catalogue experiment NAME.
 
 Which experiments apply (APPLIES) and why the others do not (NOT_DATA_DRIVEN):
 - classification targets: convergence, calibration, label-noise, imbalance, lr-sensitivity,
-  margin, and binary when the target has two classes (its claims are about two-class problems);
-- regression targets: regression, outliers;
+  margin, softmax-init, symmetric-noise, feature-outliers, and binary when the target has two classes (its claims are
+  about two-class problems);
+- regression targets: regression, outliers, huber-delta;
 - never: saturation, confident-mistakes and local-minima, for the reasons given below.
 """
 
@@ -54,6 +55,13 @@ APPLIES: dict[str, Applies] = {
     "margin": Applies("classification", "Is the hinge loss an alternative to cross-entropy?"),
     "regression": Applies("regression", "Is MSE the right loss for regression?"),
     "outliers": Applies("regression", "Is MSE sensitive to outliers in the training targets?"),
+    "softmax-init": Applies("classification", "From a gentle and a confident start, does cross-entropy "
+                            "train softmax regression faster than MSE?"),
+    "symmetric-noise": Applies("classification", "Under flipped labels, do bounded losses beat the convex "
+                               "ones on a linear classifier?"),
+    "feature-outliers": Applies("classification", "With a few far, mislabelled points in the features, do "
+                                "bounded losses keep their accuracy where convex ones lose it?"),
+    "huber-delta": Applies("regression", "With outliers in the targets, how does Huber's δ trade MSE for MAE?"),
 }
 NOT_DATA_DRIVEN: dict[str, str] = {
     "saturation": "it follows one sigmoid neuron (input 1, target 0) started saturated, a test of "
@@ -164,6 +172,8 @@ def experiments_to_run(names: Sequence[str], configs: Sequence[str | Path], data
                        drop_missing: bool = False) -> list[Experiment]:
     """What `lossdb run` runs: catalogue experiments by name and experiment files, or with
     `dataset` (csv:PATH) the named (default: every applicable) catalogue experiments on that file."""
+    if target is not None and not target.strip():
+        raise ConfigError("--target is empty: name the CSV's target column, e.g. --target label")
     if dataset is None:
         given = [flag for flag, value in (("--target", target), ("--task", task),
                                           ("--drop-missing", drop_missing)) if value]

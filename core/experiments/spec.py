@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -28,6 +29,8 @@ from lossdb.core import realnumber
 from lossdb.core.errors import ConfigError
 
 PRESETS = ("quick", "full")
+MAX_CONFIG_BYTES = 1 * 2**20  # an experiment file is a few kB
+MAX_CONFIG_DEPTH = 16  # [train] → presets.quick.data → a list of lists is 4 or 5
 SECTIONS = ("experiment", "data", "model", "train", "arms", "presets", "analysis", "comparisons")
 EXPERIMENT_KEYS = ("name", "description", "claims", "protocol")
 DATA_KEYS = tuple(f.name for f in fields(DataSpec))
@@ -92,16 +95,48 @@ class RunPlan:
 
 
 def load_file(path: str | Path) -> Experiment:
-    """Read and validate a user's experiment file."""
+    """Read and validate a user's experiment file (a regular file of at most MAX_CONFIG_BYTES)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = _read_config(p).decode("utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read experiment file {p}: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"experiment file {p} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
                           f"{e.start}): save it as UTF-8") from None
     return parse(text, str(p), p.parent)
+
+
+def _read_config(p: Path) -> bytes:
+    """The bytes of an experiment file, refused unless it is a regular file within MAX_CONFIG_BYTES
+    (a device such as /dev/zero never ends, a pipe waits for a writer)."""
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # opening a FIFO must not wait
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"experiment file {p} is a folder: give the path of a .toml file")
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a pipe" if stat.S_ISFIFO(st.st_mode) else \
+                "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "a special file"
+            raise ConfigError(f"experiment file {p} is {kind}, not a regular file: give the path of a .toml file")
+        data = fh.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"experiment file {p} is larger than {MAX_CONFIG_BYTES // 2**10} kB, far more than "
+                          "an experiment needs: check that --config names the right file")
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in a parsed TOML value (counted without recursion)."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        item, level = todo.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            todo += [(v, level + 1) for v in item.values()]
+        elif isinstance(item, list):
+            todo += [(v, level + 1) for v in item]
+    return deepest
 
 
 def parse(text: str, source: str, folder: str | Path | None = None) -> Experiment:
@@ -112,6 +147,11 @@ def parse(text: str, source: str, folder: str | Path | None = None) -> Experimen
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    except RecursionError:
+        raw = None
+    if raw is None or _depth(raw) > MAX_CONFIG_DEPTH:
+        raise ConfigError(f"{source}: tables and arrays nest more than {MAX_CONFIG_DEPTH} levels deep; an "
+                          "experiment file needs a few: check that it is the right file")
     _absolute_csv_paths(raw, Path(folder) if folder is not None else Path.cwd())
     _validate(raw, text, source)
     exp = raw["experiment"]
@@ -203,6 +243,14 @@ def _validate(raw: dict, text: str, source: str) -> None:
     arms = raw.get("arms")
     if not isinstance(arms, list) or not arms:
         raise ConfigError(f"{source}: at least one [[arms]] table with loss and head is needed")
+    if len(arms) > validate.MAX_ARMS:
+        raise ConfigError(f"{source}: {len(arms):,} [[arms]] tables are more than lossdb's limit of "
+                          f"{validate.MAX_ARMS} per experiment (judging compares arms in pairs); split the "
+                          "experiment into several files")
+    comparisons = raw.get("comparisons")
+    if isinstance(comparisons, list) and len(comparisons) > validate.MAX_COMPARISONS:
+        raise ConfigError(f"{source}: {len(comparisons):,} [[comparisons]] tables are more than lossdb's limit of "
+                          f"{validate.MAX_COMPARISONS} per experiment; keep the ones you mean to test")
     for arm in arms:
         _check_keys(raw, text, source, "arms", arm, ARM_KEYS)
         for key in ("loss", "head"):

@@ -21,6 +21,10 @@ MAX_DATASET = 500  # runs.dataset: a built-in name or csv:PATH
 MAX_RUN_ID = 2**63 - 1  # runs.id is a signed 64-bit integer on both backends
 MAX_INIT_SCALE = 100.0  # Glorot × 100 already saturates every sigmoid; beyond it nothing is learnt
 REGRESSION_HEADS = ("linear", "sigmoid")
+# Arms and comparisons of one experiment file: judging reads the runs once per comparison, so
+# 20,001 arms (20,000 default comparisons) would judge for hours.
+MAX_ARMS = 100
+MAX_COMPARISONS = 200
 
 
 @dataclass(frozen=True)
@@ -160,8 +164,8 @@ def check_scale(arm: dict[str, Any], limits: Limits) -> None:
                           f"{limits.params:,}; {LIFT}")
 
 
-# (training samples, features, outputs) of the bundled sets; generated sets and CSV files are guessed from
-# their sample count with at most 64 features, the widest bundled set.
+# (training samples, features, outputs) of the bundled sets; a CSV file is measured (core.data.csvshape);
+# generated sets are guessed from their sample count with at most 64 features, the widest bundled set.
 _SHAPES = {"digits": (1797, 64, 10), "breast_cancer": (569, 30, 2), "wine": (178, 13, 3), "iris": (150, 4, 3),
            "diabetes": (442, 10, 1), "neuron": (1, 1, 1)}
 _GUESS_FEATURES = 64
@@ -173,6 +177,12 @@ def _shape(arm: dict[str, Any], info: Any) -> tuple[int, int, int]:
     name = arm["data"]["dataset"]
     if name in _SHAPES:
         return _SHAPES[name]
+    if isinstance(name, str) and name.startswith("csv:"):
+        from lossdb.core.data.csvshape import csv_shape
+
+        real = csv_shape(name[len("csv:"):])
+        if real is not None:  # the file's own rows and columns (its target is one of them)
+            return real.rows, max(1, real.columns - 1), 10 if info is None else max(1, info.n_classes)
     n = arm["data"].get("n_samples") or (info.n_samples if info is not None else None) or _GUESS_SAMPLES
     outputs = max(1, info.n_classes) if info is not None else 10
     return int(n), _GUESS_FEATURES if info is None else 10, outputs

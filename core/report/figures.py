@@ -15,11 +15,13 @@ from lossdb.core import cache as verdictcache
 from lossdb.core import jsontext
 from lossdb.core.outfiles import write_atomic
 from lossdb.core.present import display
+from lossdb.core.report import svgsafe
 
 if TYPE_CHECKING:
     import pandas as pd
 
 WIDTH, HEIGHT = 440, 230
+MAX_CACHE_BYTES = 128 * 2**20  # the chart cache is pruned to this (a chart is ~30 kB)
 BAND = "ci"
 
 
@@ -73,17 +75,22 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
 
 def svg(chart: Chart) -> str:
     """The chart as a standalone SVG document (vl-convert; no network, no browser), read from the
-    chart cache when this very spec was rendered before (~0.15 s a chart saved)."""
+    chart cache when this very spec was rendered before (~0.15 s a chart saved); sanitised either
+    way (core.report.svgsafe), so it is safe to inline in HTML whoever wrote the cache."""
     import vl_convert as vlc
 
     text = json.dumps(chart.spec, sort_keys=True, allow_nan=False)
     key = hashlib.sha256(f"{vlc.__version__}\n{text}".encode()).hexdigest()
     folder = cache_dir()
-    cached = folder / f"{key}.svg" if folder is not None else None
-    if cached is not None and cached.is_file():
-        return cached.read_text(encoding="utf-8")
+    cached = folder / f"{key}.svg" if folder is not None and verdictcache.ready(folder) else None
+    kept = verdictcache.read_private(cached) if cached is not None else None
+    if kept is not None:
+        try:
+            return svgsafe.clean(kept.decode("utf-8"))
+        except UnicodeDecodeError:
+            pass  # corrupt: rendered again below
     out = vlc.vegalite_to_svg(chart.spec)
-    out = out[out.index("<svg"):] if "<svg" in out else out
+    out = svgsafe.clean(out[out.index("<svg"):] if "<svg" in out else out)
     if cached is not None:
         _store(cached, out)
     return out
@@ -99,6 +106,7 @@ def _store(path: Path, text: str) -> None:
     """Write a cache file atomically; a cache that cannot be written is simply not used."""
     try:
         write_atomic(path, text.encode("utf-8"))
+        verdictcache.prune(path.parent, ".svg", MAX_CACHE_BYTES)
     except OSError:
         pass
 

@@ -20,7 +20,7 @@ from lossdb.core import cache as verdictcache
 from lossdb.core.judging.claims import Claim
 from lossdb.core.experiments.spec import catalogue
 from lossdb.core.judging.headlines import summary, tally
-from lossdb.core.judging.judge import claims_from, claims_of, designs_of, judged
+from lossdb.core.judging.judge import claims_from, claims_of, judged
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.provenance import versions
 from lossdb.core.report.figures import Chart, convergence, plain, slug
@@ -147,7 +147,8 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
     by core.cache until the database, lossdb or the environment's versions change, so only
     the title and the date are new when nothing else is."""
     question = ("report", tuple(experiments or ()), command, tuple(sorted(versions().items(), key=str)))
-    data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command))
+    data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command),
+                               expect=verdictcache.one(ReportData), types=(ReportData,))
     return replace(data, title=title or data.title, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
@@ -155,13 +156,17 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     """Everything the report shows, computed from the store."""
     # pandas, scipy and Altair are imported here, not at the top: a cached report needs none of them
     from lossdb.core.analysis import frame as analysis
-
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
     declared = claims_from(listed)
-    verdicts = judged(store, experiments or None, declared, designs_of(listed), frame)
-    rows = tuple(summary(verdicts, declared))
+    # every declared claim judged (the same verdicts as compare); the experiments select rows after
+    every = judged(store, listed, frame if experiments is None else None)
+    if experiments:
+        declared = {k: c for k, c in declared.items() if set(c.experiments) & set(experiments)}
+    every = [v for v in every if v.claim in declared]
+    rows = tuple(summary(every, declared))
+    verdicts = [v for v in every if not experiments or v.experiment in experiments]
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)
     cat = catalogue()

@@ -21,6 +21,8 @@ from lossdb.core import jsontext
 from lossdb.core.experiments import spec as ex
 from lossdb.core.experiments import validate
 from lossdb.core.judging.adaptive import KEY as DESIGN_KEY
+from lossdb.core.judging.claims import step_experiments
+from lossdb.core.experiments.retarget import base_experiment
 from lossdb.core.data.prepare import prepare
 from lossdb.core.errors import ConfigError, LossdbError
 from lossdb.core.runner.executors import InlineExecutor
@@ -100,7 +102,8 @@ def stack_spec(plans: list[RunPlan]) -> StackSpec:
                   loss_params=p.config.arm.params, class_weights=p.config.arm.class_weights)
         for p in plans)
     return StackSpec(data=c.data, net=c.net_spec(), optim=c.optim_spec(), epochs=c.train.epochs,
-                     batch_size=c.train.batch_size, models=models, dtype=c.train.dtype)
+                     batch_size=c.train.batch_size, models=models, dtype=c.train.dtype,
+                     record_steps=base_experiment(plans[0].experiment) in step_experiments())
 
 
 def check_data(plans: Sequence[RunPlan]) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from lossdb.core.errors import ConfigError
-from lossdb.core.judging.adaptive import KEY, Design
+from lossdb.core.judging.adaptive import KEY, MIN_START, Design
 
 if TYPE_CHECKING:
     from lossdb.core.experiments.spec import Experiment, RunPlan
@@ -21,12 +21,13 @@ if TYPE_CHECKING:
 
 
 def design_for(start: int, round_size: int | None, max_seeds: int) -> Design:
-    """A design from the command's options (round: as many again as the start, at least 3)."""
+    """A design from the command's options: at least MIN_START seeds at the first look (fewer only
+    when the maximum is lower); round: as many again as the start, at least 3."""
     if max_seeds < 2:
         raise ConfigError(f"--max-seeds must be at least 2, got {max_seeds}")
     if round_size is not None and round_size < 1:
         raise ConfigError(f"--round must be at least 1 seed, got {round_size}")
-    start = min(start, max_seeds)
+    start = min(max(start, MIN_START), max_seeds)
     return Design(start, round_size or max(3, start), max_seeds)
 
 

@@ -10,6 +10,7 @@ from lossdb.core.store.engine import (
     DEFAULT_URL,
     ENV_VAR,
     describe,
+    file_identity,
     make_engine,
     mask_url,
     resolve_url,
@@ -36,6 +37,7 @@ __all__ = [
     "current",
     "describe",
     "export",
+    "file_identity",
     "head_revision",
     "iter_metrics",
     "iter_runs",
@@ -57,6 +59,8 @@ def open_store(db: str | None = None, *, create: bool = True, read_only: bool = 
     that is not a lossdb database raises StoreError and is left untouched.
     """
     url = resolve_url(db)
+    if create and not read_only:
+        _migrate.refuse_in_memory(url)
     _migrate.check_sqlite_file(url, must_exist=read_only or not create, writable=not read_only)
     engine = make_engine(url, read_only=read_only)
     try:

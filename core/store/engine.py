@@ -25,6 +25,7 @@ from sqlalchemy.exc import (
 )
 
 DEFAULT_URL = "sqlite:///lossdb.db"
+BACKENDS = ("sqlite", "postgresql")
 ENV_VAR = "LOSSDB_DB"
 BUSY_TIMEOUT_S = 30.0
 PG_CONNECT_TIMEOUT_S = 10
@@ -64,6 +65,11 @@ def resolve_url(db: str | None) -> str:
         raise StoreError(
             f"{mask_url(db)} is not a valid database URL: use a path, sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
         ) from None
+    if url.get_backend_name() not in BACKENDS:
+        raise StoreError(
+            f"{mask_url(db)} is a {url.get_backend_name()} database, and lossdb stores runs in SQLite or "
+            "PostgreSQL only: use a path, sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
+        )
     if url.get_backend_name() == "sqlite" and (
         url.username or url.password or url.host or url.port
     ):
@@ -134,6 +140,19 @@ def sqlite_path(url: str) -> Path | None:
     if u.database.startswith("file:") or u.query.get("mode") == "memory":
         return None
     return Path(u.database).expanduser().absolute()
+
+
+def file_identity(url: str) -> tuple[int, int] | None:
+    """(device, inode) of a SQLite file, None for other backends or a file not there: a file moved
+    or copied over the database's path has another identity."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def describe(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from lossdb.core.errors import SchemaOutdatedError, StoreError
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 _DECLARED = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(None|"([^"]*)"|\'([^\']*)\')', re.MULTILINE)
 
 VERSION_TABLE = "alembic_version"
+# Free space kept beyond a backup's own size (the upgrade itself writes to the disk too).
+BACKUP_MARGIN = 16 * 2**20
 # Serialises concurrent migrations of one PostgreSQL database (any constant will do).
 PG_LOCK_KEY = 7_301_955_411
 # Alembic's `context` and `op` are module-level proxies: one migration at a time per process.
@@ -121,6 +125,9 @@ def check_sqlite_file(url: str, *, must_exist: bool, writable: bool = False) -> 
         raise StoreError(
             f"{path} is a folder, not a database file: pass a file path such as {path / 'lossdb.db'}"
         )
+    kind = special_kind(path)
+    if kind is not None:  # a pipe would hang the open, a device (/dev/null) would pass for an empty file
+        raise StoreError(f"{path} is {kind}, not a regular file: point --db at a database file")
     try:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
@@ -135,6 +142,20 @@ def check_sqlite_file(url: str, *, must_exist: bool, writable: bool = False) -> 
             f"{path} is read-only for you (the file or its folder): copy it somewhere writable to store or delete runs"
         )
     return path
+
+
+def special_kind(path: Path) -> str | None:
+    """"a pipe", "a device", "a socket"… for a path that exists but is not a regular file, else None."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return ("a pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a special file")
 
 
 def refuse(state: SchemaState, url: str) -> None:
@@ -162,11 +183,28 @@ def prepare(engine: Engine, url: str, *, create: bool) -> None:
         # An in-memory database exists only in this engine's one connection: migrate through it.
         migrate(url, engine=engine if _in_memory(engine, url) else None)
         return
+    if state.kind == "empty" and _in_memory(engine, url):
+        raise StoreError(IN_MEMORY)
     if state.kind == "empty":
         raise StoreError(
-            f"{describe(url)} holds no lossdb data yet: run `lossdb run --db {describe(url)}` first"
+            f"{describe(url)} holds no lossdb data yet: run `lossdb run --db {shlex.quote(describe(url))}` first"
         )
     refuse(state, url)
+
+
+IN_MEMORY = ("an in-memory database (sqlite://) keeps nothing once the command ends: "
+             "pass a database file instead, e.g. --db lossdb.db")
+
+
+def refuse_in_memory(url: str) -> None:
+    """Refuse to store runs in an in-memory SQLite database, which would throw them away."""
+    u = make_url(url)
+    database = u.database or ""
+    if u.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or u.query.get("mode") == "memory"
+        or (database.startswith("file:") and "mode=memory" in database)
+    ):
+        raise StoreError(IN_MEMORY)
 
 
 def _in_memory(engine: Engine, url: str) -> bool:
@@ -230,15 +268,31 @@ def backup_sqlite(url: str, engine: Engine) -> Path | None:
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = path.with_name(f"{path.name}.bak-{stamp}")
-    with engine.connect() as conn:
-        source = conn.connection.driver_connection
-        assert isinstance(source, sqlite3.Connection)
-        dest = sqlite3.connect(target)
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
+    wal = path.with_name(path.name + "-wal")
+    need = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    free = shutil.disk_usage(path.parent).free
+    if need + BACKUP_MARGIN > free:
+        raise StoreError(f"upgrading {path} first copies it to a backup of {_mb(need)}, but its folder has only "
+                         f"{_mb(free)} free: free some space and run it again (the database is unchanged)")
+    try:
+        with engine.connect() as conn:
+            source = conn.connection.driver_connection
+            assert isinstance(source, sqlite3.Connection)
+            dest = sqlite3.connect(target)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+    except (OSError, sqlite3.Error) as exc:
+        target.unlink(missing_ok=True)  # never leave a partial copy filling the disk
+        raise StoreError(f"the backup of {path} could not be written ({exc}): free some space or check the "
+                         "folder and run it again (the database is unchanged)") from None
     return target
+
+
+def _mb(n: int) -> str:
+    """A byte count in MB, for messages."""
+    return f"{n / 2**20:,.1f} MB"
 
 
 def upgrade(url: str) -> Upgrade:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     Double,
@@ -126,3 +127,14 @@ class RunSummary(Base):
     max_epoch: Mapped[int | None] = mapped_column(Integer)
     mean_value: Mapped[float | None] = mapped_column(Double)
     epochs: Mapped[int | None] = mapped_column(Integer)
+
+
+class StoreVersion(Base):
+    """The store's one identity row: a random id given at creation and a counter every write
+    transaction bumps (the change fingerprint the caches and the dashboard compare)."""
+
+    __tablename__ = "store_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from lossdb.core.errors import StoreError
 
 from .engine import connection, describe
-from .models import DONE_STATUSES, STATUSES, Experiment, Run, RunSummary, Series
+from .models import DONE_STATUSES, STATUSES, Experiment, Run, RunSummary, Series, StoreVersion
 from .packing import pack, summarise
 from .records import NewRun, RunRecord, checked_series, from_db, refuse_duplicates, to_utc
 from .rows import CHUNK, chunks, insert_sql, record, run_row
@@ -74,6 +74,8 @@ class Store:
     def _session(self, *, write: bool = False) -> Iterator[Session]:
         """An ORM Session inside one transaction that commits, or rolls back and raises StoreError."""
         with connection(self._engine, self.url, write=write) as conn, Session(bind=conn) as session:
+            if write:  # every write transaction moves the store's version (the caches' fingerprint)
+                session.execute(update(StoreVersion).values(version=StoreVersion.version + 1))
             yield session
             session.flush()
 
@@ -454,36 +456,26 @@ class Store:
             )
         return int(n_runs)
 
-    def fingerprint(self) -> str:
-        """A digest that changes whenever anything a verdict reads changes: the runs (their ids,
-        seeds, statuses, times and engines, which move with their summaries) and the experiments' specs."""
+    def version(self) -> tuple[str, int]:
+        """(identity, version): the database's random id and the counter every write transaction bumps."""
+        with self._session() as session:
+            identity, version = session.execute(select(StoreVersion.identity, StoreVersion.version)).one()
+        return str(identity), int(version)
+
+    def fingerprint(self, version: tuple[str, int] | None = None) -> str:
+        """A digest that changes whenever anything stored changes: the URL, the SQLite file's
+        identity (device and inode), the store's (identity, version), read now or given, and the
+        experiments' specs (which an edit by hand, outside lossdb, would change without a version)."""
         import hashlib
         import json
 
+        from .engine import file_identity
+
+        identity, count = version if version is not None else self.version()
         with self._session() as session:
-            runs = session.execute(
-                select(
-                    func.count(Run.id),
-                    func.max(Run.id),
-                    func.sum(Run.id),
-                    func.sum(Run.seed),
-                    func.max(Run.started_at),
-                    func.max(Run.finished_at),
-                    func.count(func.distinct(Run.arm_hash)),
-                )
-            ).one()
-            statuses = session.execute(
-                select(Run.status, Run.engine_version, func.count())
-                .group_by(Run.status, Run.engine_version)
-                .order_by(Run.status, Run.engine_version)
-            ).all()
-            specs = session.execute(
-                select(Experiment.name, Experiment.spec).order_by(Experiment.name)
-            ).all()
-        # Summaries are written with their run and never alone, so the runs' ids, statuses and
-        # times cover them: a run stored, redone (--force) or deleted moves one of these.
-        parts = [self.url, [*runs], [[*r] for r in statuses], [[*e] for e in specs]]
-        text = json.dumps(parts, sort_keys=True, default=str)
+            specs = session.execute(select(Experiment.name, Experiment.spec).order_by(Experiment.name)).all()
+        text = json.dumps([self.url, file_identity(self.url), identity, count, [[*e] for e in specs]],
+                          sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def counts(self, *, metric_rows: bool = True) -> dict[str, Any]:

@@ -19,7 +19,8 @@ LINKED = (*(links.Param(name, f"runs_{name}", "list") for name in FILTERS),
 src = loaders.source()
 runs = loaders.runs(src.url, src.token)
 options = {f"runs_{name}": sorted(set(runs[name].dropna())) for name in FILTERS}
-links.restore(LINKED, allowed={**options, "runs_overlay": [int(i) for i in runs["id"]]})
+links.restore(LINKED, allowed={**options, "runs_overlay": [int(i) for i in runs["id"]],
+                               "runs_detail": [int(i) for i in runs["id"]]})
 
 st.title("Runs")
 cols = st.columns(len(FILTERS))

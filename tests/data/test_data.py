@@ -508,3 +508,23 @@ def test_only_the_one_sample_neuron_declares_itself_deterministic():
 
     assert [name for name in DATASETS if is_deterministic(name)] == ["neuron"]
     assert not is_deterministic("csv:data.csv") and not is_deterministic("mnist")
+
+
+def test_feature_outliers_make_exactly_the_share_one_far_cluster_of_the_farthest_class():
+    clean = prepare(DataSpec("blobs"), seed=3, dtype=np.float64)
+    far = prepare(DataSpec("blobs", feature_outliers=0.05), seed=3, dtype=np.float64)
+    moved = (far.X_train != clean.X_train).any(axis=1)
+    assert moved.sum() == round(0.05 * len(clean.y_train))
+    np.testing.assert_array_equal(np.abs(far.X_train[moved]), 10.0)  # ±10 scaled units per feature
+    assert len(np.unique(far.X_train[moved], axis=0)) == 1  # one far cluster
+    means = [clean.X_train[clean.y_train == c].mean(axis=0) for c in range(clean.n_classes)]
+    farthest = np.argmax([((m - far.X_train[moved][0]) ** 2).sum() for m in means])
+    assert (far.y_train[moved] == farthest).all()  # labelled as the class on the other side
+    np.testing.assert_array_equal(far.y_train[~moved], clean.y_train[~moved])
+    for name in ("X_val", "X_test", "y_val", "y_test"):  # held-out data stay clean
+        np.testing.assert_array_equal(getattr(far, name), getattr(clean, name))
+
+
+def test_feature_outliers_are_for_classes_only():
+    with pytest.raises(DataError, match="feature_outliers applies to classification only"):
+        prepare(DataSpec("diabetes", feature_outliers=0.05), seed=0)

@@ -17,7 +17,8 @@ DESIGN_CLAIMS = ("convergence", "vanishing-gradient", "classification-accuracy",
                  "imbalance", "linear-mse", "margin")
 EXPERIMENTS = ("saturation", "convergence", "binary", "regression", "outliers", "label-noise",
                "imbalance", "calibration", "local-minima", "lr-sensitivity", "margin",
-               "confident-mistakes")
+               "confident-mistakes", "softmax-init", "symmetric-noise", "huber-delta",
+               "feature-outliers")
 DETERMINISTIC = {"saturation"}  # the one-sample neuron: every seed gives the same numbers
 CATALOGUE_FILES = sorted(e.name for e in resources.files("lossdb.core.experiments").joinpath("catalogue").iterdir() if e.name.endswith(".toml"))
 
@@ -118,8 +119,8 @@ def test_saturation_runs_the_books_quadratic_cost_at_half_the_books_rate():
 
 def test_imbalance_has_weighted_and_unweighted_ce_and_mse_and_focal_under_their_default_labels():
     labels = {p.arm["label"] for p in ex.expand(ex.catalogue()["imbalance"], "quick")}
-    assert labels == {"ce/softmax", "ce/softmax (weighted)", "focal/softmax (gamma=2)", "mse/softmax",
-                      "mse/softmax (weighted)"}
+    assert labels == {"ce/softmax", "ce/softmax (weighted)", "focal/softmax (gamma=2)",
+                      "focal/softmax (gamma=2, weighted)", "mse/softmax", "mse/softmax (weighted)"}
 
 
 # ---------------------------------------------------------------- the whole quick catalogue, once
@@ -142,7 +143,9 @@ def test_the_quick_catalogue_runs_every_planned_run_without_failures(quick_catal
 def test_the_quick_catalogue_records_each_claims_metrics(quick_catalogue_db):
     db, _ = quick_catalogue_db
     needed = {"saturation": {"output", "dloss_dz", "grad_norm"},
-              "convergence": {"train_accuracy", "test_accuracy", "grad_norm"},
+              "convergence": {"train_accuracy", "test_accuracy", "grad_norm", "step", "step_train_accuracy"},
+              "softmax-init": {"step", "step_train_accuracy", "step_train_loss"},
+              "feature-outliers": {"test_accuracy"},
               "regression": {"test_rmse", "val_rmse", "test_mae"},
               "outliers": {"test_rmse", "val_rmse"},
               "label-noise": {"test_accuracy", "val_accuracy"},
@@ -151,6 +154,9 @@ def test_the_quick_catalogue_records_each_claims_metrics(quick_catalogue_db):
                               "test_confident_wrong_loss", "test_confident_wrong_grad"},
               "local-minima": {"train_accuracy", "train_loss"},
               "confident-mistakes": {"test_confident_wrong_share"}}
+    with open_store(db) as store:  # only the experiments a claim reads in optimiser steps record them
+        label_noise = next(r for r in store.list_runs(experiment="label-noise") if r.status == "finished")
+        assert "step" not in label_noise.summary
     with open_store(db) as store:
         for name, metrics in needed.items():
             finished = [r for r in store.list_runs(experiment=name) if r.status == "finished"]

@@ -104,7 +104,8 @@ def test_run_on_a_csv_stores_every_applicable_catalogue_experiment_under_its_ste
     expected = [f"{name}@mydata" for name in rt.applicable("classification", 2)]
     assert rt.experiments_of_dataset(stored, "mydata") == expected == [
         "convergence@mydata", "binary@mydata", "calibration@mydata", "label-noise@mydata",
-        "imbalance@mydata", "lr-sensitivity@mydata", "margin@mydata"]
+        "imbalance@mydata", "lr-sensitivity@mydata", "margin@mydata", "softmax-init@mydata",
+        "symmetric-noise@mydata", "feature-outliers@mydata"]
     assert all(e["n_runs"] > 0 for e in stored.values())
     assert stored["label-noise@mydata"]["spec"]["experiment"]["claims"] == ["label-noise"]
 
@@ -125,7 +126,7 @@ def test_lossdb_experiments_lists_the_stored_experiments_beside_the_catalogue(my
 def test_a_regression_target_gets_the_regression_experiments_with_their_outliers(tmp_path: Path):
     (tmp_path / "prices.csv").write_text(flowers(numeric=True))
     exps = rt.retarget(tmp_path / "prices.csv", "kind")
-    assert [e.name for e in exps] == ["regression@prices", "outliers@prices"]
+    assert [e.name for e in exps] == ["regression@prices", "outliers@prices", "huber-delta@prices"]
     data = exps[1].raw["data"]
     assert data["outliers"] == [0, 0.05, 0.1, 0.2] and "noise_dist" not in data
     assert (data["task"], data["target"]) == ("regression", "kind")
@@ -181,8 +182,8 @@ def test_compare_dataset_gives_the_claims_verdicts_on_the_users_data(mydata_db):
     rows = __import__("json").loads(invoke("compare", "--dataset", "mydata", "--format", "json", "--db", str(db)))
     assert rows and all(r["claim"].endswith("@mydata") and r["experiment"].endswith("@mydata") for r in rows)
     assert {r["claim"] for r in rows} >= {"convergence@mydata", "classification-accuracy@mydata"}
-    assert all(r["verdict"] in ("supported", "contradicted", "equivalent", "inconclusive") for r in rows
-               if r["n"] > 0)
+    assert all(r["verdict"] in ("supported", "contradicted", "equivalent", "inconclusive", "not measurable")
+               for r in rows if r["n"] > 0)
 
 
 def test_compare_dataset_names_the_valid_data_when_the_name_is_unknown(mydata_db):

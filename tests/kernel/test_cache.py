@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
 import sqlite3
 from dataclasses import replace
@@ -14,6 +13,8 @@ from typer.testing import CliRunner
 
 from lossdb.cli.main import app
 from lossdb.core import cache as verdictcache
+from lossdb.core import datacodec
+from lossdb.core.judging.outcomes import Verdict
 from lossdb.core.judging.judge import judge
 from lossdb.core.store import open_store
 
@@ -55,16 +56,16 @@ def _fingerprint(db: str) -> str:
 
 def test_a_judgement_is_kept_and_read_back_unchanged(db, cache):
     first = _compare(db)
-    assert len(list(cache.glob("*.pickle"))) == 1
+    assert len(list(cache.glob("*.json"))) == 1
     assert _compare(db) == first
 
 
 def test_an_unchanged_database_is_answered_from_the_cache(db, cache):
     _compare(db)
-    entry = next(cache.glob("*.pickle"))
-    rows = pickle.loads(entry.read_bytes())
-    entry.write_bytes(pickle.dumps([replace(v, finding="read from the cache") for v in rows]))
-    assert {r["finding"].split(" The same")[0] for r in _compare(db)} == {"read from the cache"}
+    entry = next(cache.glob("*.json"))
+    rows = datacodec.decode(entry.read_bytes(), [Verdict])
+    entry.write_text(datacodec.encode([replace(v, sentence="read from the cache") for v in rows]))
+    assert {r["sentence"] for r in _compare(db)} == {"read from the cache"}
 
 
 def test_new_runs_change_the_fingerprint_and_the_verdicts_are_recomputed(db, cache):
@@ -75,7 +76,7 @@ def test_new_runs_change_the_fingerprint_and_the_verdicts_are_recomputed(db, cac
     after = _compare(db)
     head = next(r for r in after if r["claim"] == "margin")
     assert head["n"] > next(r for r in print_before if r["claim"] == "margin")["n"]
-    assert len(list(cache.glob("*.pickle"))) == 2
+    assert len(list(cache.glob("*.json"))) == 2
 
 
 def test_a_deleted_run_changes_the_fingerprint(db):
@@ -108,16 +109,16 @@ def test_a_copy_elsewhere_is_a_different_store(db, tmp_path):
 
 def test_a_corrupt_entry_is_recomputed_and_replaced(db, cache):
     first = _compare(db)
-    entry = next(cache.glob("*.pickle"))
-    entry.write_bytes(b"not a pickle")
+    entry = next(cache.glob("*.json"))
+    entry.write_bytes(b"not JSON")
     assert _compare(db) == first
-    assert pickle.loads(entry.read_bytes())
+    assert datacodec.decode(entry.read_bytes(), [Verdict])
 
 
 def test_an_empty_cache_setting_turns_the_cache_off(db, tmp_path, monkeypatch):
     monkeypatch.setenv("LOSSDB_CACHE_DIR", "")
     assert verdictcache.folder() is None
-    assert judge(db) and not any(tmp_path.rglob("*.pickle"))
+    assert judge(db) and not any(tmp_path.rglob("*.json"))
 
 
 def test_the_code_version_digests_the_core_package():
@@ -129,16 +130,16 @@ def test_a_run_into_a_large_store_leaves_its_verdicts_judged(built, cache, tmp_p
     db = str(tmp_path / "warm.db")
     result = CliRunner().invoke(app, [*RUN, "--db", db])
     assert result.exit_code == 0 and "Judged every claim" in result.output
-    entries = sorted(cache.glob("*.pickle"))
+    entries = sorted(cache.glob("*.json"))
     assert len(entries) == 2  # the verdicts and the runs frame
     _compare(db)
-    assert sorted(cache.glob("*.pickle")) == entries  # compare found the run's judgement
+    assert sorted(cache.glob("*.json")) == entries  # compare found the run's judgement
 
 
 def test_a_small_store_is_not_judged_after_a_run(cache, tmp_path):
     result = CliRunner().invoke(app, [*RUN, "--db", str(tmp_path / "small.db")])
     assert result.exit_code == 0 and "Judged every claim" not in result.output
-    assert not list(cache.glob("*.pickle"))
+    assert not list(cache.glob("*.json"))
 
 
 def test_a_cached_report_keeps_its_numbers_and_takes_the_new_title(db, cache):
@@ -149,7 +150,7 @@ def test_a_cached_report_keeps_its_numbers_and_takes_the_new_title(db, cache):
         second = reports.build(store, title="second")
     assert second.title == "second" and first.title == "first"
     assert second.summary == first.summary and second.provenance == first.provenance
-    assert len(list(cache.glob("*.pickle"))) == 2  # the verdicts and the report
+    assert len(list(cache.glob("*.json"))) == 2  # the verdicts and the report
 
 
 def test_a_report_after_new_runs_counts_them(db, cache):
@@ -167,17 +168,17 @@ def test_the_cache_keeps_the_newest_entries_within_its_size(tmp_path):
     import os
 
     for i, size in enumerate((400, 300, 200, 100)):  # oldest first
-        entry = tmp_path / f"{i}.pickle"
+        entry = tmp_path / f"{i}.json"
         entry.write_bytes(b"x" * size)
         os.utime(entry, ns=(i * 10**9, i * 10**9))
     verdictcache.prune(tmp_path, limit=350)
-    assert sorted(p.name for p in tmp_path.glob("*.pickle")) == ["2.pickle", "3.pickle"]
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["2.json", "3.json"]
 
 
 def test_the_newest_entry_is_kept_even_when_alone_it_is_too_large(tmp_path):
-    (tmp_path / "big.pickle").write_bytes(b"x" * 1000)
+    (tmp_path / "big.json").write_bytes(b"x" * 1000)
     verdictcache.prune(tmp_path, limit=10)
-    assert (tmp_path / "big.pickle").exists()
+    assert (tmp_path / "big.json").exists()
 
 
 def test_the_kept_runs_frame_equals_the_computed_one(db, cache):
@@ -190,7 +191,7 @@ def test_the_kept_runs_frame_equals_the_computed_one(db, cache):
         first, again = kept_runs_frame(store), kept_runs_frame(store)
     pd.testing.assert_frame_equal(first, computed)
     pd.testing.assert_frame_equal(again, computed)
-    assert len(list(cache.glob("*.pickle"))) == 1
+    assert len(list(cache.glob("*.json"))) == 1
 
 
 def test_the_cache_folder_is_made_for_its_owner_only(db, cache):

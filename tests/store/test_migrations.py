@@ -30,7 +30,7 @@ from lossdb.core.store import migrate as store_migrate
 from lossdb.core.store.models import Base
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = {"alembic_version", "experiments", "runs", "series", "run_summaries"}
+TABLES = {"alembic_version", "experiments", "runs", "series", "run_summaries", "store_version"}
 # A real database written by `lossdb run --config tests/data/schema_0001.toml` at schema 0001.
 SAVED_0001 = REPO / "tests" / "data" / "schema_0001.db"
 # The same at schema 0002 (schema_0002.toml), plus one hand-made run with NaN, ±inf and -0.0
