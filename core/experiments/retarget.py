@@ -79,6 +79,12 @@ def dataset_key(dataset: str | Path) -> str:
     return key if key[0].isalnum() else "d" + key
 
 
+def data_name(dataset: str) -> str:
+    """The one name people see for a run's data: the CSV file's stem (csv:PATH → "mydata"), a
+    built-in set's own name otherwise."""
+    return dataset_key(dataset) if str(dataset).startswith(CSV_PREFIX) else str(dataset)
+
+
 def retargeted_name(experiment: str, dataset: str | Path) -> str:
     """The stored name of a catalogue experiment on a user's data: convergence@mydata."""
     return f"{experiment}{SEPARATOR}{dataset_key(dataset)}"

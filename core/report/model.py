@@ -117,6 +117,7 @@ class Provenance:
     last_run: str | None
     run_versions: tuple[str, ...]
     command: str
+    data_digests: tuple[str, ...] = ()  # "NAME: digest (N runs)" per dataset and data digest
 
 
 @dataclass(frozen=True)
@@ -344,7 +345,17 @@ def _provenance(store: Store, records: list[RunRecord], command: str) -> Provena
     return Provenance(v["lossdb_version"] or "", v["numpy_version"] or "", v["python_version"] or "",
                       v["git_commit"], mask_url(store.url), len({r.experiment for r in records}), len(records),
                       by_status, _when(min(starts)) if starts else None, _when(max(ends)) if ends else None,
-                      tuple(f"{k} ({n} runs)" for k, n in made_with.most_common()), command)
+                      tuple(f"{k} ({n} runs)" for k, n in made_with.most_common()), command,
+                      _digests(records))
+
+
+def _digests(records: list[RunRecord]) -> tuple[str, ...]:
+    """Each dataset's data digest(s) and how many runs trained on each, the data's name first."""
+    from lossdb.core.data.fingerprint import short
+    from lossdb.core.experiments.retarget import data_name
+
+    counts = Counter((data_name(r.dataset), short(r.data_digest)) for r in records)
+    return tuple(f"{name}: {digest} ({n} runs)" for (name, digest), n in sorted(counts.items()))
 
 
 def _when(moment: datetime) -> str:
@@ -365,7 +376,7 @@ def as_json(data: ReportData) -> dict[str, Any]:
                        "python_version": p.python_version, "git_commit": p.git_commit, "database": p.database,
                        "experiments": p.experiments, "runs": p.runs, "runs_by_status": p.runs_by_status,
                        "first_run": p.first_run, "last_run": p.last_run, "run_versions": list(p.run_versions),
-                       "command": p.command},
+                       "command": p.command, "data_digests": list(p.data_digests)},
     }
 
 

@@ -95,6 +95,7 @@ def provenance_table(data: ReportData) -> Table:
         ("runs", f"{plural(p.runs, 'run')} in {plural(p.experiments, 'experiment')}" + (f" ({status})" if status else "")),
         ("runs made", f"{p.first_run} to {p.last_run}" if p.first_run else "no runs yet"),
         ("runs made with", "; ".join(p.run_versions) or MISSING),
+        ("data digests", "; ".join(p.data_digests) or MISSING),
         ("report made", data.date),
         ("reproduce this report", f"`{p.command}`"),
     ]
