@@ -17,6 +17,7 @@ from lossdb.core.judging.claims import CLAIMS, Claim, Measure, Test
 from lossdb.core.experiments.comparisons import Comparison, comparisons_of
 from lossdb.core.errors import ConfigError
 from lossdb.core.judging.headlines import summary
+from lossdb.core.judging.injected import mark_injected
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.experiments.retarget import SEPARATOR, dataset_key, experiments_of_dataset
 from lossdb.core.engine.series import REGRESSION, UNIT_INTERVAL
@@ -145,7 +146,7 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     rows = verdictcache.cached(store, ("evaluate", tuple(wanted or ()), tuple(chosen)),
                                lambda: _evaluate(store, wanted, frame() if callable(frame) else frame, chosen,
                                                  designs_of(stored)))
-    rows = rows if all_conditions else summary(rows, chosen)
+    rows = mark_injected(rows if all_conditions else summary(rows, chosen))
     return [v for v in rows if not verdicts or v.verdict in verdicts]
 
 

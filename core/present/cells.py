@@ -97,8 +97,13 @@ def _value(v: Verdict, x: float) -> str:
 
 
 def finding(v: Verdict) -> str:
-    """The verdict's finding, with the command that would measure it when it is not run."""
-    return v.finding + (f" Run `{v.command}`." if v.command else "")
+    """The verdict's finding, the corruption lossdb injected to measure it (if any), and the command
+    that would measure it when it is not run."""
+    from lossdb.core.present.conditions import injected_text
+
+    injected = injected_text(v)
+    text = v.finding + (f" Measured {injected}, not on the data as it is." if injected else "")
+    return text + (f" Run `{v.command}`." if v.command else "")
 
 
 def one_line(v: Verdict) -> str:
