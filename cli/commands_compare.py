@@ -45,6 +45,12 @@ def compare(
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
                  dataset=dataset)
+    if dataset is not None and fmt == "table":
+        from lossdb.core.present.card import card_of, card_text
+
+        plain = not (experiment or claim or verdict or all_conditions)
+        width = shutil.get_terminal_size((80, 24)).columns
+        typer.echo(card_text(card_of(db, dataset, rows if plain else None), width) + "\n")
     if fmt == "json":
         from lossdb.core.jsontext import dumps
         from lossdb.core.present.cells import as_json
