@@ -105,6 +105,11 @@ def experiments_of_dataset(names: Iterable[str], dataset: str) -> list[str]:
     return sorted(mine, key=lambda n: (order.get(base_experiment(n), len(order)), n))
 
 
+def stored_datasets(names: Iterable[str]) -> list[str]:
+    """The names (keys) of the user's data among stored experiment `names`, sorted."""
+    return sorted({n.split(SEPARATOR, 1)[1] for n in names if SEPARATOR in n})
+
+
 def applicable(task: str, n_classes: int) -> list[str]:
     """The catalogue experiments that apply to a target of this task and number of classes."""
     return [name for name, a in APPLIES.items() if a.task == task
