@@ -33,6 +33,10 @@ OTHER = "Also measured"
 MAX_SEEDS = 50  # `lossdb run --until-decided`'s default --max-seeds: the card proposes no more
 
 
+CATALOGUE_HINT = ("The catalogue's own claims are not shown: none of its experiments ran in this database "
+                  "(`lossdb run --preset quick` runs them in about a minute).")
+
+
 @dataclass(frozen=True)
 class CardLine:
     """One sentence of the card and the verdict rows (claim ids) it is written from."""

@@ -19,7 +19,10 @@ from lossdb.core import cache as verdictcache
 from lossdb.core.judging.claims import Claim
 from lossdb.core.experiments.spec import catalogue
 from lossdb.core.judging.headlines import summary, tally
-from lossdb.core.judging.judge import claims_from, claims_of, designs_of
+from lossdb.core.experiments.retarget import SEPARATOR, stored_datasets
+from lossdb.core.judging.injected import mark_injected
+from lossdb.core.judging.judge import asked, catalogue_hidden, claims_from, claims_of, designs_of
+from lossdb.core.present.card import Card, build_card
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.provenance import versions
 from lossdb.core.report.figures import Chart, convergence, plain, slug
@@ -134,6 +137,8 @@ class ReportData:
     provenance: Provenance
     schema_version: str = SCHEMA_VERSION
     experiments: tuple[str, ...] | None = field(default=None)
+    cards: tuple[Card, ...] = ()  # one recommendation card per dataset of the user's that is shown
+    catalogue_hidden: bool = False  # only the user's experiments are stored: no catalogue "not run" rows
 
     @property
     def charts(self) -> list[Chart]:
@@ -160,10 +165,10 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
-    declared = claims_from(listed)
+    declared = asked(claims_from(listed), listed)
     verdicts = verdictcache.cached(store, ("evaluate", tuple(experiments or ()), tuple(declared)),
                                    lambda: evaluate(store, experiments or None, frame, declared, designs_of(listed)))
-    rows = tuple(summary(verdicts, declared))
+    rows = tuple(mark_injected(summary(verdicts, declared)))
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)
     cat = catalogue()
@@ -175,9 +180,12 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     not_run = tuple(e for e in dict.fromkeys(tested) if e not in names and e in cat)
     prov = _provenance(store, records, command)
     text = abstract(rows, counts, prov.runs, prov.runs_by_status, names, counts_all, _source(frame, cat))
+    keys = stored_datasets(names)
+    cards = tuple(build_card([v for v in rows if v.claim.endswith(SEPARATOR + key)], key, listed) for key in keys)
     return ReportData("lossdb: cross-entropy against MSE, measured",
                       datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), text, counts, rows, sections,
-                      not_run, prov, experiments=tuple(experiments) if experiments else None)
+                      not_run, prov, experiments=tuple(experiments) if experiments else None, cards=cards,
+                      catalogue_hidden=catalogue_hidden(listed))
 
 
 def _records(store: Store, experiments: list[str] | None) -> list[RunRecord]:
@@ -377,6 +385,9 @@ def as_json(data: ReportData) -> dict[str, Any]:
                        "experiments": p.experiments, "runs": p.runs, "runs_by_status": p.runs_by_status,
                        "first_run": p.first_run, "last_run": p.last_run, "run_versions": list(p.run_versions),
                        "command": p.command, "data_digests": list(p.data_digests)},
+        "cards": [{"dataset": c.dataset, "answers": [x.text for x in c.answers],
+                   "bottom_line": [x.text for x in c.bottom_line], "still_open": [x.text for x in c.still_open],
+                   "command": c.command, "estimated_runs": c.estimated_runs} for c in data.cards],
     }
 
 

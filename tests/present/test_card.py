@@ -155,3 +155,29 @@ def test_an_open_card_ends_with_the_command_that_would_decide_it(users_db: Path,
         assert card.command.startswith("lossdb run --dataset csv:fruit.csv --target target --until-decided")
         assert card.estimated_runs and card.estimated_runs > 0
         assert f"about {card.estimated_runs} more runs" in card_text(card)
+
+
+def test_the_report_has_each_datasets_card_in_every_text_format(users_db: Path, tmp_path: Path):
+    db = str(users_db / "u.db")
+    invoke("report", "--format", "json", "--out", str(tmp_path / "r.json"), "--db", db)
+    cards = {c["dataset"]: c for c in json.loads((tmp_path / "r.json").read_text())["cards"]}
+    assert set(cards) == {"fruit", "yield"}
+    for fmt in ("md", "html"):
+        invoke("report", "--format", fmt, "--out", str(tmp_path / f"r.{fmt}"), "--db", db)
+        text = (tmp_path / f"r.{fmt}").read_text(encoding="utf-8")
+        assert "Which loss for fruit?" in text and "Which loss for yield?" in text
+        assert cards["yield"]["bottom_line"][0].split(":")[0] in text
+
+
+def test_a_database_of_only_the_users_data_shows_no_catalogue_not_run_rows(users_db: Path, tmp_path: Path):
+    from lossdb.core.judging.claims import CLAIMS
+    from lossdb.core.present.card import CATALOGUE_HINT
+
+    db = str(users_db / "u.db")
+    rows = json.loads(invoke("compare", "--format", "json", "--db", db))
+    assert rows and not [r for r in rows if r["claim"] in CLAIMS]
+    out = invoke("compare", "--db", db)
+    assert " ".join(CATALOGUE_HINT.split()) in " ".join(out.split())
+    invoke("report", "--format", "json", "--out", str(tmp_path / "r.json"), "--db", db)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["not_run"] == [] and not [r for r in report["summary"] if r["claim"] in CLAIMS]
