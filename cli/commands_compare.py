@@ -64,6 +64,12 @@ def compare(
         _wide(rows)
     else:
         typer.echo(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions))
+    if fmt in ("table", "markdown") and dataset is None:
+        from lossdb.core.judging.judge import catalogue_hidden_in
+        from lossdb.core.present.card import CATALOGUE_HINT
+
+        if catalogue_hidden_in(db):
+            typer.echo("\n" + textwrap.fill(CATALOGUE_HINT, max(shutil.get_terminal_size((80, 24)).columns, 60)))
 
 
 def markdown(rows: list) -> str:

@@ -121,7 +121,8 @@ def runs(url: str, token: Token) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=4)  # a resource: claims hold functions, not picklable data
 def declared(url: str, token: Token) -> dict[str, Any]:
     """The claims the stored experiments are judged by (core.judging.judge.claims_of), until the database changes."""
-    return judging.claims_of(store(url))
+    stored = store(url).experiments()
+    return judging.asked(judging.claims_from(stored), stored)
 
 
 @st.cache_data(show_spinner="Computing verdicts…")

@@ -63,6 +63,26 @@ def claims_from(stored: Sequence[dict]) -> dict[str, Claim]:
     return out
 
 
+def holds_catalogue(stored: Sequence[dict]) -> bool:
+    """Whether any catalogue experiment (on the catalogue's own data) is among `stored`."""
+    from lossdb.core.experiments.spec import catalogue_names
+
+    return bool(set(catalogue_names()) & {e["name"] for e in stored})
+
+
+def catalogue_hidden(stored: Sequence[dict]) -> bool:
+    """True when the database holds experiments but none of the catalogue's: its claims were not
+    asked, so no view shows their "not run" rows (only a line on how to run them)."""
+    return bool(stored) and not holds_catalogue(stored)
+
+
+def asked(declared: dict[str, Claim], stored: Sequence[dict]) -> dict[str, Claim]:
+    """The claims a view shows: all of them, less the catalogue's own when `catalogue_hidden`."""
+    if not catalogue_hidden(stored):
+        return declared
+    return {k: c for k, c in declared.items() if k not in CLAIMS}
+
+
 def retargeted_claims(key: str, names: Sequence[str]) -> dict[str, Claim]:
     """The catalogue's claims judged on the experiments re-targeted to the user's data `key`."""
     mine = set(experiments_of_dataset(names, key))
@@ -130,7 +150,7 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     `dataset` keeps the claims judged on that user's data. `frame`: the store's runs frame, or a
     function giving it, called only when the verdicts are not cached."""
     stored = store.experiments()  # read once: names, comparisons and designs all come from it
-    declared = claims_from(stored)
+    declared = asked(claims_from(stored), stored)
     known = known_experiments(stored, declared)
     if dataset is not None:
         on_data = dataset_claims(declared, dataset)
@@ -156,6 +176,14 @@ def _evaluate(store: Store, *args) -> list[Verdict]:
     )
 
     return evaluate(store, *args)
+
+
+def catalogue_hidden_in(db: str | None) -> bool:
+    """`catalogue_hidden` for the database `db` (opened read-only)."""
+    from lossdb.core.store import open_store
+
+    with open_store(db, create=False, read_only=True) as store:
+        return catalogue_hidden(store.experiments())
 
 
 def judge(db: str | None, **filters) -> list[Verdict]:
