@@ -14,9 +14,27 @@ from lossdb.cli.main import app
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
+MINE = """[experiment]
+name = "zz-mine"
+[data]
+dataset = "csv:seeds.csv"
+target = "kind"
+[train]
+epochs = 2
+seeds = 2
+[[arms]]
+loss = "ce"
+head = "softmax"
+[[arms]]
+loss = "mse"
+head = "softmax"
+"""
+
+
 @pytest.fixture(scope="module")
 def users_only_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database holding only the catalogue's calibration question on the user's seeds.csv."""
+    """A database holding only the user's data: the catalogue's calibration question on seeds.csv and
+    the user's own experiment file zz-mine on it."""
     folder = tmp_path_factory.mktemp("cardpage")
     rng = np.random.default_rng(3)
     rows = ["a,b,kind"] + [f"{i % 2 + rng.normal(scale=0.5):.3f},{rng.normal():.3f},{'x' if i % 2 else 'y'}"
@@ -25,6 +43,9 @@ def users_only_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = folder / "u.db"
     result = CliRunner().invoke(app, ["run", "--dataset", f"csv:{folder / 'seeds.csv'}", "--target", "kind",
                                       "calibration", "--seeds", "2", "--epochs", "2", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    (folder / "mine.toml").write_text(MINE)
+    result = CliRunner().invoke(app, ["run", "-c", str(folder / "mine.toml"), "--db", str(db)])
     assert result.exit_code == 0, result.output
     return db
 
@@ -52,3 +73,13 @@ def test_a_database_with_the_catalogue_still_opens_on_the_summary(monkeypatch, n
     at.switch_page("app_pages/card.py")
     at.run()
     assert not at.exception and "No experiment ran on your own data yet" in at.info[0].value
+
+
+def test_the_run_pages_open_on_the_users_own_experiment(monkeypatch, users_only_db: Path):
+    monkeypatch.setenv("LOSSDB_DB", str(users_only_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/convergence.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="conv_experiment").value == "zz-mine"
