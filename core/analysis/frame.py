@@ -73,6 +73,18 @@ def _tuple(value: Any) -> Any:
     return tuple(_tuple(v) for v in value) if isinstance(value, list | tuple) else value
 
 
+def _distinguish_labels(rows: list[dict[str, Any]]) -> None:
+    """Arms of one experiment that share loss and head but carry different labels (ce at its own
+    rate as "fast" and as "slow") are different arms: their `arm` becomes the label, so judging
+    pairs them by seed instead of taking them for one arm at two rates."""
+    labels: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        labels.setdefault((row["experiment"], row["arm"]), set()).add(row["label"])
+    for row in rows:
+        if len(labels[(row["experiment"], row["arm"])]) > 1:
+            row["arm"] = row["label"]
+
+
 def runs_frame(store: Store, experiments: list[str] | None = None,
                records: list[RunRecord] | None = None) -> pd.DataFrame:
     """One row per stored run: id, experiment, dataset, loss, head, label (display name), arm (the
@@ -93,6 +105,7 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
                      "lr": float(r.lr), "seed": int(r.seed), "status": r.status, "condition": "",
                      "condition_keys": (), "epochs": int(r.epochs), "diverged_epoch": r.diverged_epoch,
                      "wall_seconds": r.wall_seconds, "config": cfg, **r.summary})
+    _distinguish_labels(rows)
     frame = pd.DataFrame(rows, columns=None if rows else list(RUN_COLUMNS))
     for col in RUN_COLUMNS:
         if col not in frame:

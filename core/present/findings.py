@@ -54,6 +54,9 @@ def _context(v: Verdict) -> str:
                      "chosen on other seeds")
     elif v.lr_mode == "equal":
         parts.append(f"both at rate {v.lr}")
+    elif v.lr_mode == "fixed" and None not in v.lrs and v.lrs[0] != v.lrs[1]:
+        parts.append(f"paired by seed, each at its own fixed rate: {v.arms[0]} at {v.lrs[0]:g} vs "
+                     f"{v.arms[1]} at {v.lrs[1]:g}")
     if not v.deterministic and v.alpha < 0.05:
         parts.append(f"{100 * (1 - v.alpha):.3g}% interval, family-wise over the headlines")
     return ", ".join(parts)
