@@ -65,11 +65,16 @@ def compare(
     else:
         typer.echo(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions))
     if fmt in ("table", "markdown") and dataset is None:
-        from lossdb.core.judging.judge import catalogue_hidden_in
+        from lossdb.core.judging.judge import catalogue_hidden_in, stored_experiments
         from lossdb.core.present.card import CATALOGUE_HINT
+        from lossdb.core.present.nextsteps import until_decided_hint
 
+        width = max(shutil.get_terminal_size((80, 24)).columns, 60)
+        hint = until_decided_hint(rows, stored_experiments(db), db)
+        if hint:
+            typer.echo("\n" + textwrap.fill(hint, width, break_on_hyphens=False))
         if catalogue_hidden_in(db):
-            typer.echo("\n" + textwrap.fill(CATALOGUE_HINT, max(shutil.get_terminal_size((80, 24)).columns, 60)))
+            typer.echo("\n" + textwrap.fill(CATALOGUE_HINT, width))
 
 
 def markdown(rows: list) -> str:

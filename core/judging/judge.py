@@ -178,12 +178,17 @@ def _evaluate(store: Store, *args) -> list[Verdict]:
     return evaluate(store, *args)
 
 
-def catalogue_hidden_in(db: str | None) -> bool:
-    """`catalogue_hidden` for the database `db` (opened read-only)."""
+def stored_experiments(db: str | None) -> list[dict]:
+    """The stored experiments of database `db` (opened read-only): name, description, spec, n_runs."""
     from lossdb.core.store import open_store
 
     with open_store(db, create=False, read_only=True) as store:
-        return catalogue_hidden(store.experiments())
+        return store.experiments()
+
+
+def catalogue_hidden_in(db: str | None) -> bool:
+    """`catalogue_hidden` for the database `db` (opened read-only)."""
+    return catalogue_hidden(stored_experiments(db))
 
 
 def judge(db: str | None, **filters) -> list[Verdict]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossdb.core.present.cells import band_text, effect_ci
 from lossdb.core.present.conditions import injected_text, only_if
+from lossdb.core.present.nextsteps import dataset_until_decided
 
 if TYPE_CHECKING:
     from lossdb.core.judging.outcomes import Verdict
@@ -30,7 +31,6 @@ QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Robustness to outliers", ("outliers",)),
 )
 OTHER = "Also measured"
-MAX_SEEDS = 50  # `lossdb run --until-decided`'s default --max-seeds: the card proposes no more
 
 
 CATALOGUE_HINT = ("The catalogue's own claims are not shown: none of its experiments ran in this database "
@@ -123,7 +123,7 @@ def _clause(v: Verdict) -> str | None:
 
 
 def build_card(rows: Sequence[Verdict], dataset: str, stored: Sequence[dict[str, Any]] = (),
-               folder: str | os.PathLike[str] | None = None) -> Card:
+               folder: str | os.PathLike[str] | None = None, db: str | None = None) -> Card:
     """The card of `dataset` from its summary verdict rows (`lossdb compare --dataset NAME`).
 
     `stored` (the store's experiments: name, spec, n_runs) gives the file, its target and the runs
@@ -143,49 +143,13 @@ def build_card(rows: Sequence[Verdict], dataset: str, stored: Sequence[dict[str,
     still_open = tuple(CardLine(f"Still open: {_topic(v)}, "
                                 + (f"about {v.seeds_needed} seeds would decide it." if v.seeds_needed
                                    else "more seeds are needed."), (v.claim,)) for v in open_rows)
-    command, runs = _next_command(open_rows, stored, folder)
+    command, runs = dataset_until_decided(open_rows, stored, folder, db)
     return Card(dataset, answers, bottom, still_open, command, runs)
 
 
 def _topic(v: Verdict) -> str:
     question = question_of(v.claim)
     return v.claim if question == OTHER else f"{question.lower()} ({v.claim})"
-
-
-def _next_command(open_rows: Sequence[Verdict], stored: Sequence[dict[str, Any]],
-                  folder: str | os.PathLike[str] | None) -> tuple[str | None, int | None]:
-    """`lossdb run --dataset csv:PATH --target T --until-decided --max-seeds N` and the runs it would
-    add (each open experiment's runs per seed times the seeds it lacks), or (None, None)."""
-    if not open_rows:
-        return None, None
-    specs = {e["name"]: e for e in stored}
-    mine = [specs[v.experiment] for v in open_rows if v.experiment in specs]
-    data = (mine[0].get("spec") or {}).get("data", {}) if mine else {}
-    dataset = str(data.get("dataset", ""))
-    if not dataset.startswith("csv:"):
-        return None, None
-    path = dataset[4:]
-    shown = os.path.relpath(path, folder or os.getcwd()) if os.path.isabs(path) else path
-    if shown.startswith(".." + os.sep + ".."):
-        shown = path  # far away: the absolute path reads better
-    wanted = max((v.seeds_needed or 0) for v in open_rows) or 2 * max(v.n for v in open_rows)
-    needed = max(min(wanted, MAX_SEEDS), 1 + max(v.n for v in open_rows))
-    runs = 0
-    for name in dict.fromkeys(v.experiment for v in open_rows):
-        e = specs.get(name)
-        have = max((v.n for v in open_rows if v.experiment == name), default=0)
-        if e and have:
-            runs += round(e.get("n_runs", 0) / have) * max(0, needed - have)
-    target = data.get("target", "target")
-    command = (f"lossdb run --dataset csv:{_quoted(shown)} --target {_quoted(str(target))} --until-decided "
-               f"--max-seeds {needed}")
-    return command, runs
-
-
-def _quoted(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def card_text(card: Card, width: int | None = None) -> str:
@@ -221,4 +185,4 @@ def card_of(db: str | None, dataset: str, rows: Sequence[Verdict] | None = None,
     with open_store(db, create=False, read_only=True) as store:
         if rows is None:
             rows = judge_store(store, dataset=dataset)
-        return build_card(rows, dataset_key(dataset), store.experiments(), folder)
+        return build_card(rows, dataset_key(dataset), store.experiments(), folder, db)

@@ -153,6 +153,7 @@ def test_an_open_card_ends_with_the_command_that_would_decide_it(users_db: Path,
     card = card_of(str(users_db / "u.db"), "fruit")
     if card.still_open:
         assert card.command.startswith("lossdb run --dataset csv:fruit.csv --target target --until-decided")
+        assert card.command.endswith(f"--db {users_db / 'u.db'}")
         assert card.estimated_runs and card.estimated_runs > 0
         assert f"about {card.estimated_runs} more runs" in card_text(card)
 
@@ -181,3 +182,54 @@ def test_a_database_of_only_the_users_data_shows_no_catalogue_not_run_rows(users
     invoke("report", "--format", "json", "--out", str(tmp_path / "r.json"), "--db", db)
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["not_run"] == [] and not [r for r in report["summary"] if r["claim"] in CLAIMS]
+
+
+
+def test_run_dataset_lists_what_it_planned_and_ends_with_the_compare_command(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _csv(tmp_path / "plum.csv", regression=False)
+    out = invoke("run", "--dataset", "csv:plum.csv", "calibration", "margin", "--seeds", "2", "--epochs", "2",
+                 "--db", "p.db")
+    lines = out.strip().splitlines()
+    assert re.fullmatch(r"Planned: calibration@plum \(\d+ runs\), margin@plum \(\d+ runs\)\.", lines[-2])
+    assert lines[-1] == "Next: lossdb compare --dataset plum --db p.db"
+    assert invoke("compare", "--dataset", "plum", "--db", "p.db").startswith("Which loss for plum?")
+
+
+def test_a_mostly_inconclusive_table_ends_with_the_until_decided_command(users_db: Path):
+    from lossdb.core.judging.judge import judge, stored_experiments
+    from lossdb.core.present.nextsteps import until_decided_hint
+
+    db = str(users_db / "u.db")
+    rows = judge(db)
+    measured = [v for v in rows if v.verdict not in ("not run", "not measurable")]
+    hint = until_decided_hint(rows, stored_experiments(db), db)
+    if 2 * sum(v.verdict == "inconclusive" and v.n > 0 for v in measured) <= len(measured):
+        assert hint is None
+        return
+    assert "lossdb run --dataset csv:" in hint and "--until-decided --max-seeds" in hint
+    assert re.search(r"about \d+ more runs", hint)
+    assert " ".join(hint.split()) in " ".join(invoke("compare", "--db", db).split())
+
+
+def test_a_decided_table_gets_no_until_decided_hint():
+    assert until_decided_hint_of([_verdict(), _verdict(claim="calibration@grain")]) is None
+
+
+def until_decided_hint_of(rows):
+    from lossdb.core.present.nextsteps import until_decided_hint
+
+    return until_decided_hint(rows, [])
+
+
+def test_the_until_decided_hint_estimates_runs_per_seed_times_the_seeds_lacking():
+    from lossdb.core.present.nextsteps import until_decided_hint
+
+    rows = [_verdict(claim="calibration", experiment="calibration", verdict="inconclusive", n=3, seeds_needed=12),
+            _verdict(claim="convergence", experiment="convergence", verdict="inconclusive", n=3, seeds_needed=80),
+            _verdict(claim="margin", experiment="margin")]
+    stored = [{"name": "calibration", "n_runs": 30, "spec": {}}, {"name": "convergence", "n_runs": 12, "spec": {}}]
+    hint = until_decided_hint(rows, stored, "x.db")
+    # at most 50 seeds: calibration 10 runs a seed × 47, convergence 4 × 47
+    assert hint == ("2 of 3 verdicts are inconclusive; more seeds would decide them: lossdb run calibration "
+                    "convergence --until-decided --max-seeds 50 --db x.db (about 658 more runs).")
