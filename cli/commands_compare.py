@@ -64,7 +64,7 @@ def compare(
         _wide(rows)
     else:
         typer.echo(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions))
-    if fmt in ("table", "markdown") and dataset is None:
+    if fmt == "table" and not (wide or all_conditions) and dataset is None:
         from lossdb.core.judging.judge import catalogue_hidden_in, stored_experiments
         from lossdb.core.present.card import CATALOGUE_HINT
         from lossdb.core.present.nextsteps import until_decided_hint

@@ -121,6 +121,28 @@ def dataset_claims(declared: dict[str, Claim], dataset: str) -> list[str]:
     return [k for k in declared if k.endswith(f"{SEPARATOR}{key}")]
 
 
+def dataset_experiments(store: Store, dataset: str) -> list[str]:
+    """The stored experiments run on the user's data `dataset` (its name, file name or csv:PATH):
+    the catalogue's re-targeted ones and any experiment file on it; refuses an unknown name with
+    the valid ones."""
+    from lossdb.core.experiments.retarget import data_names, resolve_dataset, stored_datasets
+
+    stored = store.experiments()
+    names = [e["name"] for e in stored]
+    mine = experiments_of_dataset(names, dataset)
+    try:
+        value = resolve_dataset(dataset, store.datasets())
+    except ConfigError:
+        value = None
+    if value is not None:
+        mine += [r.experiment for r in store.list_runs(dataset=value, extras=False)
+                 if r.experiment not in mine and SEPARATOR not in r.experiment]
+    if not mine:
+        valid = sorted({*stored_datasets(names), *(n for n in data_names(store.datasets()).values())})
+        raise ConfigError(f"no experiment ran on the data {dataset!r}; valid: {', '.join(valid) or 'none'}")
+    return list(dict.fromkeys(mine))
+
+
 def designs_of(stored: Sequence[dict]) -> dict[str, Design]:
     """The sequential design of every stored experiment that has one (`lossdb run --until-decided`)."""
     out = {}

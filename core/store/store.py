@@ -118,6 +118,11 @@ class Store:
         with self._session() as session:
             return {(arm, seed) for arm, seed in session.execute(stmt)}
 
+    def datasets(self) -> list[str]:
+        """Every distinct dataset value the stored runs trained on (a name, or csv:PATH), sorted."""
+        with self._session() as session:
+            return sorted(session.execute(select(Run.dataset).distinct()).scalars())
+
     def finished_digests(self, experiment: str, engine_version: str) -> dict[tuple[str, int], str | None]:
         """{(arm_hash, seed): data digest} of the experiment's runs that finished or diverged under
         this engine (digest None for runs stored before digests were kept)."""
