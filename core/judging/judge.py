@@ -83,13 +83,28 @@ def asked(declared: dict[str, Claim], stored: Sequence[dict]) -> dict[str, Claim
     return {k: c for k, c in declared.items() if k not in CLAIMS}
 
 
+# Claims about what a head does to a loss's gradient: on a user's data their network test compares
+# arms on the same head only (ce/softmax with mse/softmax), never a softmax arm with a sigmoid one.
+SAME_HEAD_ON_USER_DATA = frozenset({"vanishing-gradient"})
+
+
+def _like_with_like(claim: Claim, test: Test) -> Test:
+    """A re-targeted test of a SAME_HEAD_ON_USER_DATA claim with its other arms cut to the favoured
+    arms' heads (unchanged when none would be left, or for other claims)."""
+    if claim.id not in SAME_HEAD_ON_USER_DATA:
+        return test
+    heads = {a.head for a in test.favoured}
+    others = tuple(o for o in test.others if o.head in heads)
+    return replace(test, others=others) if others else test
+
+
 def retargeted_claims(key: str, names: Sequence[str]) -> dict[str, Claim]:
     """The catalogue's claims judged on the experiments re-targeted to the user's data `key`."""
     mine = set(experiments_of_dataset(names, key))
     out = {}
     for claim in CLAIMS.values():
-        tests = tuple(replace(t, experiment=f"{t.experiment}{SEPARATOR}{key}") for t in claim.tests
-                      if f"{t.experiment}{SEPARATOR}{key}" in mine)
+        tests = tuple(_like_with_like(claim, replace(t, experiment=f"{t.experiment}{SEPARATOR}{key}"))
+                      for t in claim.tests if f"{t.experiment}{SEPARATOR}{key}" in mine)
         if tests:
             main = next((t for t in tests if t.primary), tests[0])
             tests = tuple(replace(t, primary=t is main) for t in tests)

@@ -233,3 +233,20 @@ def test_the_until_decided_hint_estimates_runs_per_seed_times_the_seeds_lacking(
     # at most 50 seeds: calibration 10 runs a seed × 47, convergence 4 × 47
     assert hint == ("2 of 3 verdicts are inconclusive; more seeds would decide them: lossdb run calibration "
                     "convergence --until-decided --max-seeds 50 --db x.db (about 658 more runs).")
+
+
+def test_a_retargeted_head_claim_compares_arms_on_the_same_head(users_db: Path):
+    rows = json.loads(invoke("compare", "--dataset", "fruit", "--all-conditions", "--format", "json",
+                             "--db", str(users_db / "u.db")))
+    vanishing = [r for r in rows if r["claim"] == "vanishing-gradient@fruit"]
+    assert vanishing and all(r["arms"][0].split("/")[1] == r["arms"][1].split("/")[1] for r in vanishing)
+
+
+def test_the_catalogue_claim_itself_keeps_its_declared_arms():
+    from lossdb.core.judging.claims import CLAIMS
+    from lossdb.core.judging.judge import retargeted_claims
+
+    names = ["convergence@fruit"]
+    test = retargeted_claims("fruit", names)["vanishing-gradient@fruit"].tests[0]
+    assert {o.head for o in test.others} == {"softmax"}
+    assert {o.head for o in CLAIMS["vanishing-gradient"].tests[2].others} == {"sigmoid", "softmax"}
