@@ -83,3 +83,20 @@ def test_the_run_pages_open_on_the_users_own_experiment(monkeypatch, users_only_
     at.run()
     assert not at.exception, at.exception
     assert at.selectbox(key="conv_experiment").value == "zz-mine"
+
+
+def test_the_summary_of_only_the_users_data_has_no_catalogue_rows_and_says_how_to_run_it(
+        monkeypatch, users_only_db: Path):
+    from lossdb.core.judging.claims import CLAIMS
+    from lossdb.core.present.card import CATALOGUE_HINT
+
+    monkeypatch.setenv("LOSSDB_DB", str(users_only_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/summary.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert CATALOGUE_HINT in [c.value for c in at.caption]
+    claims = list(at.dataframe[0].value["claim"])
+    assert claims and not set(claims) & set(CLAIMS)
+    assert at.selectbox(key="sum_claim").value in claims
