@@ -26,12 +26,16 @@ def compare(
         "--dataset", "-d", help="Only the claims judged on this user's data (the CSV's name, e.g. mydata).")] = None,
     verdict: Annotated[list[str] | None, typer.Option(
         "--verdict", help="Only rows with this verdict (repeatable): supported, contradicted, equivalent, "
-                          "inconclusive, not run.")] = None,
+                          "inconclusive, not measurable, not run.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown, csv or json.")] = "table",
     all_conditions: Annotated[bool, typer.Option(
         "--all-conditions", help="Every condition, learning rate and pair of arms, grouped by claim.")] = False,
     wide: Annotated[bool, typer.Option(
         "--wide", help="The table with every column and the whole finding, however wide.")] = False,
+    estimator: Annotated[str, typer.Option(
+        "--estimator", help="Continuous paired measures: t (Student-t on the per-seed differences) or robust "
+                            "(t, or a Hodges–Lehmann signed-rank interval when the differences are skewed, "
+                            "|skewness| > 1).")] = "t",
     db: DbOption = None,
 ) -> None:
     """Print the summary comparison table: each claim, its verdict, the effect with its interval, n.
@@ -44,7 +48,7 @@ def compare(
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
-                 dataset=dataset)
+                 dataset=dataset, estimator=estimator)
     if dataset is not None and fmt == "table":
         from lossdb.core.present.card import card_of, card_text
 
@@ -107,6 +111,7 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
     """A plain table that fits `width` columns: claim, verdict, effect [CI], n, and under each row a
     one-line gist; claim names are never cut (the gist is)."""
     from lossdb.core.present.cells import effect_ci, n_text, one_line
+    from lossdb.core.present.levels import level_text
 
     width = max(width, 60)
     cells = [(v.claim, v.verdict, effect_ci(v), n_text(v)) for v in rows]
@@ -129,9 +134,9 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
             gist += f"; lr {v.lr}"
         lines.append("  " + (gist if len(gist) + 2 <= width else gist[: width - 3] + "…"))
     lines.append("")
-    lines.append("Effects are in the claim's direction (> 0, or > 1×, favours the claim). "
-                 "--wide or --format markdown shows every finding.")
-    return "\n".join(textwrap.fill(line, width) if line.startswith("Effects") else line for line in lines)
+    footer = ["Effects are in the claim's direction (> 0, or > 1×, favours the claim). "
+              "--wide or --format markdown shows every finding.", level_text(rows)]
+    return "\n".join([*lines, *(textwrap.fill(f, width) for f in footer if f)])
 
 
 def _wide(rows: list) -> None:
@@ -140,6 +145,7 @@ def _wide(rows: list) -> None:
     from rich.table import Table
 
     from lossdb.core.present.cells import SUMMARY_COLUMNS, summary_row
+    from lossdb.core.present.levels import level_text
 
     table = Table(title="lossdb: the claims, measured", show_lines=True)
     for col in SUMMARY_COLUMNS:
@@ -148,6 +154,7 @@ def _wide(rows: list) -> None:
         r = summary_row(v)
         table.add_row(*(f"[{COLOURS.get(v.verdict, 'white')}]{escape(r[c])}[/]" if c == "verdict"
                         else escape(r[c]) for c in SUMMARY_COLUMNS))
+    table.caption = escape(level_text(rows))
     Console(width=max(shutil.get_terminal_size((200, 24)).columns, 200)).print(table)
 
 

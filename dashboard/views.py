@@ -9,6 +9,7 @@ from pandas.io.formats.style import Styler
 
 from lossdb.core.present import cells as present
 from lossdb.core.present.display import VERDICT_COLORS
+from lossdb.core.present.findings import finding
 from lossdb.core.judging.judge import claims_of
 from lossdb.core.judging.outcomes import Verdict
 
@@ -34,7 +35,7 @@ def evidence_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:
         [{"comparison": comparison_label(v), "experiment": v.experiment, "condition": v.condition,
           "lr": v.lr, "values": present.values(v), "effect": v.effect, "ci_low": v.ci_low,
           "ci_high": v.ci_high, "effect [CI]": present.effect_ci(v), "verdict": v.verdict, "n": v.n,
-          "finding": v.finding}
+          "finding": finding(v)}
          for v in verdicts],
         columns=["comparison", "experiment", "condition", "lr", "values", "effect", "ci_low",
                  "ci_high", "effect [CI]", "verdict", "n", "finding"],

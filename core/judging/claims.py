@@ -94,6 +94,7 @@ class Claim:
     sources: tuple[str, ...]  # seed article ids in ../shared/seeds
     tests: tuple[Test, ...]
     why_headline: str = ""  # why the headline test and condition were chosen (declared before results)
+    family: str = "catalogue"  # the declared family its headline's level is shared with (Bonferroni)
 
     @property
     def main(self) -> Test:

@@ -28,7 +28,15 @@ import numpy as np
 
 from lossdb.core.judging.estimators import Estimate
 
+
+def _ndtri(p: float) -> float:
+    """The standard normal quantile (scipy's, imported only when seeds are projected)."""
+    from scipy.special import ndtri
+
+    return float(ndtri(p))
+
 OUTCOMES = ("supported", "contradicted", "equivalent", "inconclusive")
+POWER = 0.8  # "about N seeds would decide it": the seed count that decides 80% of fresh experiments
 KINDS = ("superior", "noninferior")
 
 
@@ -131,21 +139,31 @@ def bh_reject(pvalues: Sequence[float] | np.ndarray, q: float = 0.05) -> np.ndar
 
 
 def seeds_needed(estimate: Estimate, min_effect: float, kind: str = "superior", alpha: float | None = None,
-                 cap: int = 1000) -> int | None:
-    """The smallest number of paired seeds at which, with the observed effect and spread, the
-    interval (at `alpha`, default the estimate's own) would leave the band edge it straddles or fit
-    inside the band: about half of real repetitions at that count decide. None means more than `cap`
-    (the effect sits on, or very near, a band edge; or the data give no spread to project)."""
+                 cap: int = 1000, power: float = POWER) -> int | None:
+    """The smallest number of paired seeds at which a fresh experiment decides with probability
+    `power` (80%) if the true effect and spread are as observed: the projected interval (at `alpha`,
+    default the estimate's own) widened by z_power standard errors must leave the band edge it
+    straddles, or fit inside the band. Normal approximation with the interval's own critical value
+    (z_{1−α/2} ≤ the t quantile, so the widening is at least the exact one: a little conservative).
+    None means more than `cap` (the effect sits on, or very near, a band edge; or no spread)."""
     if estimate.deterministic:
         return 1
     if estimate.n < 2 or estimate.model is None:
         return None
     level = estimate.alpha if alpha is None else alpha
     at = estimate.at(level)
+    widen = 1.0 + float(_ndtri(power)) / float(_ndtri(1.0 - level / 2.0))
 
     def decides(n: int) -> bool:
         low, high = at.projected(n)
-        return outcomes(low, high, min_effect, kind, estimate.ratio)[()] != "inconclusive"
+        if not (math.isfinite(low) and math.isfinite(high)) or (estimate.ratio and low <= 0):
+            return False
+        lo, hi = (math.log(low), math.log(high)) if estimate.ratio else (low, high)
+        mid, half = (lo + hi) / 2, (hi - lo) / 2 * widen
+        lo, hi = mid - half, mid + half
+        if estimate.ratio:
+            lo, hi = math.exp(lo), math.exp(hi)
+        return outcomes(lo, hi, min_effect, kind, estimate.ratio)[()] != "inconclusive"
 
     if not decides(cap):
         return None

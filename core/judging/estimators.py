@@ -24,7 +24,16 @@ from typing import Protocol
 import numpy as np
 from scipy.special import ndtr, ndtri, stdtr, stdtrit
 
-from lossdb.core.judging.intervals import bca_parts, bca_percentiles, fieller_roots, newcombe_bounds
+from lossdb.core.judging.intervals import (
+    bca_parts,
+    bca_percentiles,
+    fieller_roots,
+    newcombe_bounds,
+    signed_rank_cdf,
+    signed_rank_index,
+    skewness,
+    walsh,
+)
 
 Array = np.ndarray
 
@@ -219,6 +228,41 @@ class _Bca:
         return 1.0 - self.p_greater(c)
 
 
+@dataclass(frozen=True)
+class _HL:
+    """Hodges–Lehmann: the sorted Walsh averages of the n differences (or log ratios); the exact
+    signed-rank interval at n, projections to other seed counts through the t model."""
+
+    walsh: tuple[float, ...]
+    n: int
+    log: bool
+    t: _T
+
+    def bounds(self, alpha: float, n: float) -> tuple[float, float]:
+        if n != self.n:
+            return self.t.bounds(alpha, n)
+        k = signed_rank_index(self.n, alpha)
+        if k < 0:
+            return (0.0, math.inf) if self.log else (-math.inf, math.inf)
+        lo, hi = self.walsh[k], self.walsh[len(self.walsh) - 1 - k]
+        return (_exp(lo), _exp(hi)) if self.log else (lo, hi)
+
+    def _cc(self, c: float) -> float:
+        return (math.log(c) if c > 0 else -math.inf) if self.log else c
+
+    def p_greater(self, c: float) -> float:
+        # dual to bounds: the lower end w_(k) exceeds c exactly when #(w ≤ c) ≤ k, i.e. cdf[#] ≤ alpha/2
+        below = int(np.searchsorted(np.asarray(self.walsh), self._cc(c), side="right"))
+        return float(signed_rank_cdf(self.n)[below])
+
+    def p_less(self, c: float) -> float:
+        above = len(self.walsh) - int(np.searchsorted(np.asarray(self.walsh), self._cc(c), side="left"))
+        return float(signed_rank_cdf(self.n)[above])
+
+
+SKEW_RULE = 1.0  # the robust estimator's pre-declared rule: Hodges–Lehmann when |sample skewness| > 1
+
+
 # ---------------------------------------------------------------- constructors
 
 
@@ -235,6 +279,9 @@ def _empty(method: str, ratio: bool, alpha: float) -> Estimate:
     return Estimate(math.nan, math.nan, math.nan, 0, method, ratio, alpha)
 
 
+METHODS = ("t", "bca", "hl", "robust")  # robust: t, or Hodges–Lehmann when |skewness| > SKEW_RULE
+
+
 def paired_difference(first: Array, second: Array, *, resolution: float, alpha: float = 0.05,
                       ratio: bool = False, method: str = "t", seed: int = 0, n_boot: int = 9999) -> Estimate:
     """The mean paired difference first − second (or with `ratio` the geometric mean of first/second,
@@ -249,13 +296,21 @@ def paired_difference(first: Array, second: Array, *, resolution: float, alpha: 
         d = np.log(x) - np.log(y) if ratio else x - y
     d = d[np.isfinite(d)]
     n = int(d.size)
-    if method not in ("t", "bca"):
-        raise ValueError(f"method must be 't' or 'bca', got {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if n == 0:
         return _empty("no pairs", ratio, alpha)
     sd = max(float(d.std(ddof=1)), resolution / math.sqrt(12.0)) if n > 1 else 0.0
     model: _Model = _T(float(d.mean()), sd, n, ratio)
     label = "paired t on log ratios" if ratio else "paired t"
+    if n > 1 and (method == "hl" or (method == "robust" and abs(float(skewness(d))) > SKEW_RULE)):
+        w = walsh(d)
+        hl = _HL(tuple(w.tolist()), n, ratio, model)
+        low, high = hl.bounds(alpha, n)
+        centre = float(np.median(w))
+        label = ("Hodges–Lehmann on log ratios (geometric pseudo-median of per-seed ratios), signed-rank interval"
+                 if ratio else "Hodges–Lehmann (pseudo-median of per-seed differences), signed-rank interval")
+        return Estimate(_exp(centre) if ratio else centre, low, high, n, label, ratio, alpha, model=hl)
     if method == "bca" and n > 1 and float(d.std(ddof=1)) > 0:
         boot, z0, acc = bca_parts(d, np.random.default_rng(seed), n_boot)
         model = _Bca(tuple(boot.tolist()), float(z0), float(acc), ratio, model)

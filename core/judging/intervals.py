@@ -12,6 +12,7 @@ core.judging.estimators computes one. Two-sided (1 − alpha) intervals; alpha m
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtr, ndtri, stdtrit
@@ -140,3 +141,51 @@ def bca_percentiles(z0: Array, acc: Array, z: Array) -> Array:
     """The BCa-adjusted percentile Φ(z0 + (z0 + z)/(1 − a(z0 + z))) of the nominal quantile z."""
     w = z0 + z
     return ndtr(z0 + w / (1.0 - acc * w))
+
+
+@lru_cache(maxsize=128)
+def signed_rank_cdf(n: int) -> tuple[float, ...]:
+    """P(W⁺ ≤ w) for w = 0 … n(n+1)/2 under the null (exact, by counting subsets of ranks)."""
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    counts[0] = 1.0
+    for k in range(1, n + 1):
+        shifted = counts.copy()
+        shifted[k:] += counts[:-k]
+        counts = shifted
+    return tuple(np.cumsum(counts) / counts.sum())
+
+
+def signed_rank_index(n: int, alpha: float) -> int:
+    """The 0-based index k of the Walsh average that bounds the (1 − alpha) Hodges–Lehmann interval
+    below (w_(k), w_(M−1−k)): the largest k with P(W⁺ ≤ k) ≤ alpha/2; −1 when no interval of this
+    level exists at n seeds (2·2⁻ⁿ > alpha)."""
+    return int(np.searchsorted(np.asarray(signed_rank_cdf(n)), alpha / 2, side="right")) - 1
+
+
+def walsh(d: Array) -> Array:
+    """The sorted Walsh averages (d_i + d_j)/2, i ≤ j, along the last axis (..., n(n+1)/2)."""
+    d = np.asarray(d, dtype=np.float64)
+    i, j = np.triu_indices(d.shape[-1])
+    return np.sort((d[..., i] + d[..., j]) / 2, axis=-1)
+
+
+def hl_bounds(d: Array, alpha: float) -> tuple[Array, Array, Array]:
+    """(Hodges–Lehmann estimate, low, high) along the last axis: the median of the Walsh averages and
+    the exact Wilcoxon signed-rank interval (distribution-free for a symmetric law; its estimand is
+    the pseudo-median). ±inf when n seeds cannot reach the level."""
+    w = walsh(d)
+    k = signed_rank_index(np.asarray(d).shape[-1], alpha)
+    centre = np.median(w, axis=-1)
+    if k < 0:
+        return centre, np.full_like(centre, -np.inf), np.full_like(centre, np.inf)
+    return centre, w[..., k], w[..., w.shape[-1] - 1 - k]
+
+
+def skewness(d: Array) -> Array:
+    """The sample skewness g1 along the last axis (0 when there is no spread)."""
+    d = np.asarray(d, dtype=np.float64)
+    c = d - d.mean(axis=-1, keepdims=True)
+    m2 = (c**2).mean(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = (c**3).mean(axis=-1) / m2**1.5
+    return np.where(m2 > 0, g, 0.0)

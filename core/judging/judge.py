@@ -22,6 +22,8 @@ from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.experiments.retarget import SEPARATOR, dataset_key, experiments_of_dataset
 from lossdb.core.engine.series import REGRESSION, UNIT_INTERVAL
 
+ESTIMATORS = ("t", "robust")  # for continuous paired measures: Student-t; or the pre-declared skew rule
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -108,7 +110,8 @@ def retargeted_claims(key: str, names: Sequence[str]) -> dict[str, Claim]:
         if tests:
             main = next((t for t in tests if t.primary), tests[0])
             tests = tuple(replace(t, primary=t is main) for t in tests)
-            out[f"{claim.id}{SEPARATOR}{key}"] = replace(claim, id=f"{claim.id}{SEPARATOR}{key}", tests=tests)
+            out[f"{claim.id}{SEPARATOR}{key}"] = replace(claim, id=f"{claim.id}{SEPARATOR}{key}", tests=tests,
+                                                         family=f"{SEPARATOR}{key}")
     return out
 
 
@@ -125,7 +128,7 @@ def user_claim(experiment: str, c: Comparison) -> Claim:
     test = Test(experiment, measure, what, (by_label(c.favoured),), (by_label(c.other),), c.better,
                 ratio=c.ratio, min_effect=c.min_effect, primary=True, scale=100.0 if points else 1.0,
                 unit=" points" if points else "")
-    return Claim(f"{experiment}:{c.name}", c.claim, (), (test,),
+    return Claim(f"{experiment}:{c.name}", c.claim, (), (test,), family=experiment,
                  why_headline="declared in the experiment file" if c.declared else
                  "the default: every arm against the first on the task's main metric")
 
@@ -182,10 +185,15 @@ def check_names(experiments: Sequence[str] | None, claims: Sequence[str] | None,
 def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claims: Sequence[str] | None = None,
                 verdicts: Sequence[str] | None = None, all_conditions: bool = False,
                 frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
-                dataset: str | None = None) -> list[Verdict]:
+                dataset: str | None = None, estimator: str = "t") -> list[Verdict]:
     """The summary rows (or every comparison) of an open store, filtered by the given names;
     `dataset` keeps the claims judged on that user's data. `frame`: the store's runs frame, or a
-    function giving it, called only when the verdicts are not cached."""
+    function giving it, called only when the verdicts are not cached.
+
+    Every declared claim is judged, whatever the filters (`judged`): the filters select rows after
+    judging, so a verdict and its family-wise level never depend on what is shown. Without
+    all_conditions a claim is kept when it is tested by one of `experiments`; with it, a row is
+    kept when it was measured in one of them. `estimator`: "t" or "robust" (core.judging.verdicts.evaluate)."""
     stored = store.experiments()  # read once: names, comparisons and designs all come from it
     declared = asked(claims_from(stored), stored)
     known = known_experiments(stored, declared)
@@ -198,13 +206,30 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
                                  "run `lossdb run --dataset csv:PATH --target COLUMN` first"))
         claims = [c for c in on_data if not claims or c in claims]
     check_names(experiments, claims, verdicts, known, list(declared))
-    chosen = {k: c for k, c in declared.items() if not claims or k in claims}
-    wanted = list(experiments) if experiments else None
-    rows = verdictcache.cached(store, ("evaluate", tuple(wanted or ()), tuple(chosen)),
-                               lambda: _evaluate(store, wanted, frame() if callable(frame) else frame, chosen,
-                                                 designs_of(stored)))
-    rows = mark_injected(rows if all_conditions else summary(rows, chosen))
+    chosen = {k: c for k, c in declared.items() if (not claims or k in claims)
+              and (not experiments or set(c.experiments) & set(experiments))}
+    if estimator not in ESTIMATORS:
+        raise ConfigError(f"unknown estimator {estimator!r}; valid: {', '.join(ESTIMATORS)}")
+    rows = [v for v in judged(store, stored, frame, estimator) if v.claim in chosen]
+    if all_conditions:
+        rows = [v for v in rows if not experiments or v.experiment in experiments]
+    else:
+        rows = summary(rows, chosen)
+    rows = mark_injected(rows)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
+
+
+def judged(store: Store, stored: Sequence[dict] | None = None,
+           frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None, estimator: str = "t") -> list[Verdict]:
+    """Every comparison of every declared claim (the catalogue's, each re-targeted dataset's, each user
+    experiment's), each family at its own level; kept by core.cache until the store changes.
+    `stored`: the store's experiments if already read; `frame` as in `judge_store`."""
+    stored = store.experiments() if stored is None else stored
+    declared = claims_from(stored)
+    key = ("evaluate", tuple(declared)) if estimator == "t" else ("evaluate", tuple(declared), estimator)
+    return verdictcache.cached(store, key,
+                               lambda: _evaluate(store, None, frame() if callable(frame) else frame, declared,
+                                                 designs_of(stored), estimator))
 
 
 def _evaluate(store: Store, *args) -> list[Verdict]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,7 +56,6 @@ class Verdict:
     ci_low: float | None
     ci_high: float | None
     n: int
-    finding: str
     command: str | None
     headline: bool
     condition_keys: tuple[tuple[str, Any], ...] = ()
@@ -74,15 +73,16 @@ class Verdict:
     excluded_diverged: int = 0
     diverged: tuple[int, int] = (0, 0)  # diverged runs of each arm among the paired seeds
     deterministic: bool = False
-    fragile: str = ""  # why a tied learning rate would change the verdict, or ""
     seeds_needed: int | None = None
     seeds_needed_capped: bool = False  # True: more than `seeds_needed` (the effect sits on a band edge)
     looks: tuple[Look, ...] = ()
     illustration: bool = False
     unconverged: bool = False  # an arm had not converged at this rate: no evidence either way
     p_value: float = 1.0  # the smallest level at which the outcome is still decided (1 when undecided)
-    notes: tuple[str, ...] = field(default=())
-    reasons: tuple[Reason, ...] = ()  # the numbers behind the finding, as codes with figures
+    reasons: tuple[Reason, ...] = ()  # the numbers behind the finding, as codes with figures, in order
+    family: str = ""  # a headline: the declared family it shares its level with ("catalogue", an experiment)
+    family_size: int = 0  # a headline: the stochastic headlines of that family (m of the Bonferroni level)
+    tally: tuple[Reason, ...] = ()  # a summary row: how the claim fares elsewhere (counts, as data)
 
     @property
     def dataset(self) -> str:
@@ -90,12 +90,22 @@ class Verdict:
         return str(dict(self.condition_keys).get("dataset", ""))
 
     @property
+    def fragile(self) -> Reason | None:
+        """The `fragile` reason (a rate tied on validation would change the outcome), or None."""
+        return self.reason("fragile")
+
+    def reason(self, code: str) -> Reason | None:
+        """The first reason with this code, or None."""
+        return next((r for r in self.reasons if r.code == code), None)
+
+    @property
     def decided(self) -> bool:
         """True when more seeds are not needed: supported, contradicted or equivalent."""
         return self.verdict in ("supported", "contradicted", "equivalent")
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (non-finite numbers as strings, as in `lossdb runs`)."""
+        """A JSON-ready dict of the numbers (non-finite numbers as strings, as in `lossdb runs`); the
+        "fragile" and "finding" texts are None here, written by `core.present.cells.as_json`."""
         def num(v: float | None) -> float | str | None:
             return v if v is None or np.isfinite(v) else str(v)
 
@@ -109,11 +119,12 @@ class Verdict:
                 "ratio": self.ratio, "kind": self.kind,
                 "min_effect": self.min_effect, "alpha": self.alpha, "estimator": self.method, "n": self.n,
                 "excluded_diverged": self.excluded_diverged, "deterministic": self.deterministic,
-                "fragile": self.fragile or None, "seeds_needed": self.seeds_needed,
+                "fragile": None, "seeds_needed": self.seeds_needed,
                 "seeds_needed_more_than": self.seeds_needed_capped,
                 "looks": [{"n": k.n, "alpha": k.alpha, "ci_low": k.ci_low, "ci_high": k.ci_high,
                            "verdict": k.verdict} for k in self.looks],
-                "finding": self.finding, "command": self.command, "headline": self.headline}
+                "finding": None, "command": self.command, "headline": self.headline,
+                "family": self.family or None, "family_size": self.family_size or None}
 
 
 def _jsonable(v: Any) -> Any:

@@ -14,14 +14,17 @@ Headline rule (the one row per claim of the summary table): among rows with runs
 test first (then the others in declared order; illustrations never); its first favoured arm against
 its first other arm; the tuned (or fixed) rate before equal rates; the condition named by the test's
 `headline` preferences; then the comparison with the most paired seeds; then the first condition in
-sorted order. The headlines are one family: their intervals are Bonferroni-adjusted over the
-stochastic headlines (`core.judging.decisions`), so the verdict and the interval shown agree exactly.
+sorted order. Each declared family's headlines (the catalogue's; each re-targeted dataset's; each
+user experiment's comparisons: `Claim.family`) share one level: their intervals are Bonferroni-adjusted
+over that family's stochastic headlines (`core.judging.decisions`), so the verdict and the interval
+shown agree exactly. The family is what is declared, never what a filter shows: `evaluate` judges
+every claim it is given and `experiments` only selects the rows it hands back.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,15 +37,18 @@ from lossdb.core.analysis.frame import area_under, best_epoch, epochs_to, flat_c
 from lossdb.core.experiments.arms import Arm
 from lossdb.core.judging.claims import CLAIMS, Claim, Test
 from lossdb.core.data.datasets import is_deterministic
-from lossdb.core.present.findings import analytic_sentence, sentence
+from lossdb.core.engine.series import UNIT_INTERVAL
 from lossdb.core.judging.headlines import summary, tally  # noqa: F401  (re-exported)
-from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Look, Verdict  # noqa: F401  (re-exported)
+from lossdb.core.judging.outcomes import ALPHA, VERDICTS, Look, Reason, Verdict  # noqa: F401  (re-exported)
 from lossdb.core.status import DONE_STATUSES
 
 if TYPE_CHECKING:
     from lossdb.core.store import Store
 
 SEEDS_CAP = 1000  # "more than 1000 seeds" when the effect sits on a band edge
+# A ratio interval reaching past 10^±6 is reported as unbounded: no measure compared here (epochs,
+# counts of at most 10^5 samples, losses, norms) moves by a factor of a million between two arms.
+RATIO_LIMIT = 1e6
 ANALYTIC_HEADS = {"ce": "softmax", "mse": "softmax", "mae": "softmax", "hinge": "linear",
                   "focal": "softmax", "gce": "softmax", "huber": "softmax"}
 BASE = ("id", "experiment", "arm", "arm_spec", "label", "lr", "seed", "status", "epochs", "config",
@@ -63,15 +69,17 @@ def analytic_curves(p_true: np.ndarray, losses: tuple[str, ...] = ("ce", "mse", 
 
 
 def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataFrame | None = None,
-             claims: dict[str, Claim] | None = None, designs: dict[str, Design] | None = None) -> list[Verdict]:
+             claims: dict[str, Claim] | None = None, designs: dict[str, Design] | None = None,
+             estimator: str = "t") -> list[Verdict]:
     """Every claim × test × condition × learning-rate setting × pair of arms, in claim order;
-    exactly one row per claim is marked `headline`, and the headlines share one family-wise level.
-    An experiment with a sequential design (`designs`) is judged look by look (core.judging.adaptive)."""
+    exactly one row per claim is marked `headline`, and each family's headlines share one family-wise
+    level. `claims` is the declared set (all of it is judged); `experiments` keeps the rows measured in
+    them, after judging. `estimator`: continuous paired measures by "t" (Student-t), or "robust" (t,
+    or Hodges–Lehmann when the differences are skewed: core.judging.estimators.SKEW_RULE), or "hl". An experiment with a sequential design (`designs`) is judged look by look
+    (core.judging.adaptive)."""
     claims = CLAIMS if claims is None else claims
     designs = designs or {}
     wanted = list(dict.fromkeys(e for c in claims.values() for e in c.experiments))
-    if experiments is not None:
-        wanted = [e for e in wanted if e in experiments]
     frame = runs_frame(store, wanted) if frame is None else frame[frame["experiment"].isin(wanted)]
     frame = frame[frame["status"].isin(DONE_STATUSES)]
     cache = _Curves(store, frame)
@@ -81,13 +89,11 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
     for claim in claims.values():
         ranked: list[tuple[tuple, Verdict, tuple[_Pairs, Design | None] | None]] = []
         for index, test in enumerate(claim.tests):
-            if experiments is not None and test.experiment not in experiments:
-                continue
             rows = frame[frame["experiment"] == test.experiment]
             rank0 = (1 if test.illustration else 0, 0 if test is claim.main else 1, index)
             design = designs.get(test.experiment)
             ranked += [((*rank0, *rank), v, (p, design) if p is not None else None)
-                       for rank, v, p in _evaluate_test(claim, test, rows, cache, design)]
+                       for rank, v, p in _evaluate_test(claim, test, rows, cache, design, estimator)]
         if not ranked:
             continue
         best = min(range(len(ranked)), key=lambda i: (ranked[i][1].illustration,
@@ -98,16 +104,24 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
             if i == best:
                 headlines.append(len(out))
             out.append(replace(v, headline=(i == best)))
-    return _adjust_family(out, headlines, samples)
+    out = _adjust_family(out, headlines, samples, claims)
+    return out if experiments is None else [v for v in out if v.experiment in experiments]
 
 
-def _adjust_family(out: list[Verdict], headlines: list[int],
-                   samples: dict[int, tuple[_Pairs, Design | None]]) -> list[Verdict]:
-    """Re-judge the stochastic headlines at the Bonferroni level over their family."""
-    family = [i for i in headlines if i in samples and not out[i].deterministic and out[i].n > 0]
-    alpha = ALPHA / max(len(family), 1)  # Bonferroni over the stochastic headlines (decisions.bonferroni_alpha)
-    for i in family:
-        out[i] = _judge(out[i], *samples[i][:1], alpha, samples[i][1])
+def _adjust_family(out: list[Verdict], headlines: list[int], samples: dict[int, tuple[_Pairs, Design | None]],
+                   claims: dict[str, Claim]) -> list[Verdict]:
+    """Re-judge each declared family's stochastic headlines at the Bonferroni level over that family."""
+    families: dict[str, list[int]] = {}
+    for i in headlines:
+        families.setdefault(claims[out[i].claim].family, []).append(i)
+    for name, members in families.items():
+        family = [i for i in members if i in samples and not out[i].deterministic and out[i].n > 0
+                  and out[i].verdict != "not measurable"]
+        alpha = ALPHA / max(len(family), 1)  # Bonferroni over the stochastic headlines (decisions.bonferroni_alpha)
+        for i in members:
+            out[i] = replace(out[i], family=name, family_size=len(family))
+        for i in family:
+            out[i] = _judge(out[i], *samples[i][:1], alpha, samples[i][1])
     return out
 
 
@@ -137,9 +151,15 @@ class _Pairs:
     horizon: float | None = None
     seeds: np.ndarray | None = None  # the seed of each pair, in order
     alternatives: tuple = ()  # (label, rate, _Pairs) for each rate tied on validation (fragility)
+    span: float | None = None  # the largest possible |difference| (1 for accuracies, shares); None: unbounded
+    method: str = "t"  # the estimator of a continuous measure: t | robust | hl (estimators.METHODS)
+    at_look: Any = field(default=None, compare=False)  # n -> the _Pairs a look at n seeds saw (rates refit)
 
     def first_seeds(self, n: int) -> _Pairs:
-        """The pairs of seeds 0 … n − 1 (what a sequential look at n seeds saw)."""
+        """The pairs of seeds 0 … n − 1 as a sequential look at n seeds saw them: with tuned rates,
+        chosen again by cross-fitting on those seeds only (`at_look`), never on later ones."""
+        if self.at_look is not None:
+            return self.at_look(n)
         keep = self.seeds < n
         return replace(self, first=self.first[keep], second=self.second[keep], seeds=self.seeds[keep])
 
@@ -147,21 +167,21 @@ class _Pairs:
 def _not_run(claim: Claim, test: Test) -> Verdict:
     return Verdict(claim.id, claim.sentence, test.experiment, "", test.what,
                    (test.favoured[0].label, test.others[0].label), {}, "not run", None, None, None, 0,
-                   f"No runs of the {test.experiment} experiment yet.", f"lossdb run {test.experiment}", False,
+                   f"lossdb run {test.experiment}", False,
                    kind=test.kind, ratio=test.ratio, min_effect=test.min_effect, scale=test.scale,
-                   unit=test.unit, better=test.better, illustration=test.illustration)
+                   unit=test.unit, better=test.better, illustration=test.illustration,
+                   reasons=(Reason("not_run", (("experiment", test.experiment),)),))
 
 
 def _not_comparable(claim: Claim, test: Test, rows: pd.DataFrame) -> Verdict:
-    arms = ", ".join(sorted(set(rows["label"])))
-    finding = (f"The stored runs of {test.experiment} (arms {arms}) hold no comparison of "
-               f"{' or '.join(a.label for a in test.favoured)} with {' or '.join(a.label for a in test.others)} "
-               "under the conditions this claim is about.")
-    return replace(_not_run(claim, test), finding=finding)
+    why = Reason("not_comparable", (("experiment", test.experiment), ("arms", tuple(sorted(set(rows["label"])))),
+                                    ("favoured", tuple(a.label for a in test.favoured)),
+                                    ("others", tuple(a.label for a in test.others))))
+    return replace(_not_run(claim, test), reasons=(why,))
 
 
 def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
-                   design: Design | None = None) -> list[tuple[tuple, Verdict, _Pairs | None]]:
+                   design: Design | None = None, estimator: str = "t") -> list[tuple[tuple, Verdict, _Pairs | None]]:
     """(rank, verdict, samples) triples of one test; a lower rank is a better headline candidate."""
     if test.measure.kind == "analytic":
         return [((0, 0, 0, 0, 0, "", 0.0), _analytic(claim, test), None)]
@@ -187,7 +207,8 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
                 for fa in (a for a in arms if f_sel.matches(specs[a])):
                     for oa in (a for a in arms if o_sel.matches(specs[a]) and a != fa):
                         for mode_rank, plan in _lr_plans(test, cells, fa, oa, cache):
-                            v, pairs = _compare(claim, test, cond, group, cells, fa, oa, plan, cache, design)
+                            v, pairs = _compare(claim, test, cond, group, cells, fa, oa, plan, cache, design,
+                                                estimator)
                             rank = (fi, oi, mode_rank, 0 if cond in preferred else 1, -v.n, cond, plan.key)
                             out.append((rank, v, pairs))
     if not out:
@@ -204,6 +225,7 @@ class _Plan:
     key: float = 0.0
     tied: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
     same_seeds: bool = False  # tuned on the same seeds it measures (too few seeds to split)
+    refit: Any = field(default=None, compare=False)  # n -> the tuned plan cross-fitted on seeds < n only
 
 
 def _lr_plans(test: Test, cells: dict, fa: str, oa: str, cache: _Curves) -> list[tuple[int, _Plan]]:
@@ -219,7 +241,10 @@ def _lr_plans(test: Test, cells: dict, fa: str, oa: str, cache: _Curves) -> list
     if "tuned" in test.lr_modes and seeds:
         tuned = _cross_fit(test, cells, fa, oa, lrs_f, lrs_o, seeds, cache)
         if tuned is not None:
-            plans.append((0, tuned))
+            def refit(n: int) -> _Plan | None:
+                return _cross_fit(test, cells, fa, oa, lrs_f, lrs_o, [s for s in seeds if s < n], cache)
+
+            plans.append((0, replace(tuned, refit=refit)))
     if "equal" in test.lr_modes:
         for lr in sorted(set(lrs_f) & set(lrs_o)):
             both = sorted(set(cells[(fa, lr)]) & set(cells[(oa, lr)]))
@@ -272,7 +297,8 @@ def _time_or_horizon(run: dict[str, Any], test: Test, cache: _Curves) -> float:
 
 
 def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: dict, fa: str, oa: str,
-             plan: _Plan, cache: _Curves, design: Design | None = None) -> tuple[Verdict, _Pairs]:
+             plan: _Plan, cache: _Curves, design: Design | None = None,
+             estimator: str = "t") -> tuple[Verdict, _Pairs]:
     """The paired comparison of two arms under a learning-rate plan on their shared seeds."""
     seeds = sorted(plan.rates)
     a_runs = [cells[(fa, plan.rates[s][0])][s] for s in seeds]
@@ -283,35 +309,48 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
     flat = flat_config(first_run["config"])
     deterministic = is_deterministic(str(flat.get("dataset", "")))
     diverged = (sum(r["status"] == "diverged" for r in a_runs), sum(r["status"] == "diverged" for r in b_runs))
-    pairs, values, notes, excluded = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
+    pairs, values, reasons, excluded = _pairs(test, a_runs, b_runs, cache, deterministic, label_f, label_o)
+    pairs = replace(pairs, method=estimator)
     lr_f, lr_o = (plan.rates[seeds[0]] if seeds else (float(first_run["lr"]), float(other_run["lr"])))
     lr = _lr_text(plan)
     slow: list[str] = []
     if test.must_converge and plan.mode != "tuned":
         slow = [lab for lab, runs in ((label_f, a_runs), (label_o, b_runs)) if not _converged(runs, cache)]
         if slow:
-            notes.insert(0, f"{' and '.join(slow)} had not converged at rate {lr_f:g} (training loss still "
-                            "falling), so this rate is no evidence either way")
+            reasons.insert(0, Reason("unconverged", (("arms", tuple(slow)), ("lr", lr_f))))
     if plan.same_seeds:
-        notes.append("too few seeds to choose the rate on other seeds: chosen on the same ones")
+        reasons.append(Reason("same_seeds"))
     if test.note:
-        notes.append(test.note)
+        reasons.append(Reason("note", (("text", test.note),)))  # declared with the claim
     v = Verdict(claim.id, claim.sentence, test.experiment, cond, test.what, (label_f, label_o), values,
-                "inconclusive", None, None, None, 0, "", None, False,
+                "inconclusive", None, None, None, 0, None, False,
                 condition_keys=tuple(group["condition_keys"].iloc[0]), lr=lr, lr_mode=plan.mode,
                 lrs=(lr_f, lr_o), ratio=test.ratio, kind=test.kind, min_effect=test.min_effect,
                 scale=test.scale, unit=test.unit, better=test.better, excluded_diverged=excluded,
                 diverged=diverged, deterministic=deterministic, illustration=test.illustration,
-                notes=tuple(notes))
+                reasons=tuple(reasons))
     unconverged = bool(slow)
     if plan.mode == "tuned" and (len(plan.tied[0]) > 1 or len(plan.tied[1]) > 1):
-        pairs = replace(pairs, alternatives=_alternatives(test, cells, fa, oa, plan, cache, deterministic,
-                                                          label_f, label_o))
+        pairs = replace(pairs, alternatives=tuple(
+            (label, rate, replace(alt, method=estimator)) for label, rate, alt in
+            _alternatives(test, cells, fa, oa, plan, cache, deterministic, label_f, label_o)))
+    if design is not None and plan.refit is not None:
+        def at_look(n: int) -> _Pairs:
+            """What the look at n seeds saw: rates chosen by cross-fitting seeds < n only."""
+            then = plan.refit(n)
+            if then is None or not then.rates:
+                return replace(pairs, at_look=None).first_seeds(n)
+            kept = sorted(then.rates)
+            return replace(_pairs(test, [cells[(fa, then.rates[s][0])][s] for s in kept],
+                                  [cells[(oa, then.rates[s][1])][s] for s in kept], cache, deterministic,
+                                  label_f, label_o)[0], method=estimator)
+
+        pairs = replace(pairs, at_look=at_look)
     v = _judge(replace(v, unconverged=unconverged), pairs, ALPHA, design)
     if test.lr_range and plan.mode == "tuned":
         ranges = [_lr_range(group[group["arm"] == arm], label) for arm, label in ((fa, label_f), (oa, label_o))]
-        v = replace(v, notes=v.notes + tuple(ranges))
-    return replace(v, finding=sentence(v)), pairs
+        v = replace(v, reasons=v.reasons + tuple(ranges))
+    return v, pairs
 
 
 def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None) -> Verdict:
@@ -325,6 +364,12 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     outcome = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
     if v.unconverged:
         outcome = "inconclusive"
+    unmeasurable = _unmeasurable(v, pairs, est.n)
+    if unmeasurable is not None:  # no usable pair: never inconclusive, never evidence, never more seeds
+        reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed", "not_measurable")]
+        return replace(v, verdict="not measurable", effect=None, ci_low=None, ci_high=None, n=est.n,
+                       method=est.method, alpha=alpha, seeds_needed=None, seeds_needed_capped=False, p_value=1.0,
+                       looks=(), reasons=(*reasons, unmeasurable))
     needed, capped = (None, False)
     if outcome == "inconclusive" and est.n >= 2 and not v.unconverged:
         needed = decisions.seeds_needed(est, v.min_effect, v.kind, alpha, cap=SEEDS_CAP)
@@ -332,11 +377,56 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
     p = 1.0
     if outcome != "inconclusive":
         p = 0.0 if est.deterministic else decisions.outcome_pvalues(est, v.min_effect, v.kind).get(outcome, 1.0)
-    fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks else ""
-    out = replace(v, verdict=outcome, effect=_num(est.effect), ci_low=_num(est.low), ci_high=_num(est.high),
-                  n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
-                  seeds_needed_capped=capped, p_value=p, looks=looks, fragile=fragile)
-    return replace(out, finding=sentence(out))
+    fragile = _fragile(v, outcome, pairs.alternatives, alpha) if pairs.alternatives and not looks else None
+    reasons = [r for r in v.reasons if r.code not in ("fragile", "seeds_needed", "too_few_seeds")]  # written anew
+    low, high, bounded = in_range(est.low, est.high, v.ratio, pairs.span)
+    if not bounded and pairs.kind != "deterministic":
+        reasons.append(Reason("too_few_seeds", (("n", est.n),)))
+    if fragile is not None:
+        reasons.append(fragile)
+    if needed is not None:
+        reasons.append(Reason("seeds_needed", (("n", needed), ("more_than", capped))))
+    return replace(v, verdict=outcome, effect=_num(est.effect), ci_low=low, ci_high=high,
+                   n=est.n, method=est.method, alpha=est.alpha if looks else alpha, seeds_needed=needed,
+                   seeds_needed_capped=capped, p_value=p, looks=looks, reasons=tuple(reasons))
+
+
+def in_range(low: float | None, high: float | None, ratio: bool,
+             span: float | None) -> tuple[float | None, float | None, bool]:
+    """An interval kept inside the measure's possible range, and whether the data bound it there: a
+    difference is clipped to ±span (None when unbounded, e.g. a loss); a ratio end at or below
+    1/RATIO_LIMIT, or above RATIO_LIMIT, is dropped (None); a missing or infinite end is None."""
+    def finite(x: float | None) -> bool:
+        return x is not None and math.isfinite(x)
+
+    if ratio:
+        lo = low if finite(low) and low >= 1 / RATIO_LIMIT else None
+        hi = high if finite(high) and high <= RATIO_LIMIT else None
+        return lo, hi, lo is not None and hi is not None
+    bounded = finite(low) and finite(high) and (span is None or (-span <= low and high <= span))
+    if span is not None:
+        low = None if low is None or math.isnan(low) else max(float(low), -span)
+        high = None if high is None or math.isnan(high) else min(float(high), span)
+    return (low if finite(low) else None), (high if finite(high) else None), bounded
+
+
+def _unmeasurable(v: Verdict, pairs: _Pairs, n: int) -> Reason | None:
+    """Why no pair can be used, or None: every pair diverged (`diverged`), no seed gave a finite
+    measure for both arms (`no_value`), or neither arm reached the threshold in any seed (`never_reached`)."""
+    if pairs.kind == "deterministic":
+        return None
+    if n == 0:
+        total = int(pairs.first.size) + v.excluded_diverged
+        if v.excluded_diverged and v.excluded_diverged == total:
+            return Reason("not_measurable", (("why", "diverged"), ("seeds", total)))
+        return Reason("not_measurable", (("why", "no_value"), ("seeds", total)))
+    if pairs.kind == "censored":
+        reached = np.isfinite(pairs.first) & (pairs.first <= pairs.horizon) | \
+            np.isfinite(pairs.second) & (pairs.second <= pairs.horizon)
+        if not reached.any():
+            return Reason("not_measurable", (("why", "never_reached"), ("seeds", n),
+                                             ("horizon", int(pairs.horizon))))
+    return None
 
 
 def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[estimators.Estimate, tuple[Look, ...]]:
@@ -354,7 +444,8 @@ def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[es
             break
     if at is None:
         return _estimate(pairs, v.ratio, alpha), ()
-    looks = tuple(Look(k.n, k.alpha, _num(k.low), _num(k.high), k.outcome) for k in plan.looks)
+    looks = tuple(Look(k.n, k.alpha, *in_range(k.low, k.high, v.ratio, pairs.span)[:2], k.outcome)
+                  for k in plan.looks)
     return at, looks
 
 
@@ -367,7 +458,7 @@ def _estimate(pairs: _Pairs, ratio: bool, alpha: float) -> estimators.Estimate:
         return estimators.restricted_mean(pairs.first, pairs.second, horizon=float(pairs.horizon),
                                           ratio=ratio, alpha=alpha)
     return estimators.paired_difference(pairs.first, pairs.second, ratio=ratio, alpha=alpha,
-                                        resolution=pairs.resolution)
+                                        resolution=pairs.resolution, method=pairs.method)
 
 
 def _num(v: float | None) -> float | None:
@@ -375,10 +466,10 @@ def _num(v: float | None) -> float | None:
 
 
 def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]], cache: _Curves,
-           deterministic: bool, label_f: str, label_o: str) -> tuple[_Pairs, dict[str, float], list[str], int]:
-    """The paired measures in the claim's direction, each arm's mean, notes, and the seeds left out."""
+           deterministic: bool, label_f: str, label_o: str) -> tuple[_Pairs, dict[str, float], list[Reason], int]:
+    """The paired measures in the claim's direction, each arm's mean, reasons, and the seeds left out."""
     m = test.measure
-    notes: list[str] = []
+    notes: list[Reason] = []
     if m.kind == "diverges":
         a = np.array([float(r["status"] == "diverged") for r in a_runs])
         b = np.array([float(r["status"] == "diverged") for r in b_runs])
@@ -392,20 +483,18 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
         if excluded:
             ka = sum(r["status"] == "diverged" for r in a_runs)
             kb = sum(r["status"] == "diverged" for r in b_runs)
-            parts = [f"{k} of {len(runs)} {lab} runs diverged" for k, lab, runs in
-                     ((ka, label_f, a_runs), (kb, label_o, b_runs)) if k]
-            notes.append(f"{' and '.join(parts)}: those {excluded} seeds are left out of this comparison")
+            arms = tuple((lab, k, len(runs)) for k, lab, runs in ((ka, label_f, a_runs), (kb, label_o, b_runs)) if k)
+            notes.append(Reason("diverged", (("arms", arms), ("excluded", excluded))))
         a = _measure(m, [r for r, k in zip(a_runs, keep, strict=True) if k], cache)
         b = _measure(m, [r for r, k in zip(b_runs, keep, strict=True) if k], cache)
     kept_a = [r for r, k in zip(a_runs, keep, strict=True) if k]
     horizon = float(_planned(kept_a[0])) if kept_a else None
     if m.kind == "epochs_to" and horizon is not None:
         reached_a, reached_b = np.isfinite(a), np.isfinite(b)
-        cens = [f"{int((~r).sum())} of {r.size} {lab}" for r, lab in ((reached_a, label_f), (reached_b, label_o))
-                if (~r).any()]
+        cens = tuple((lab, int((~r).sum()), int(r.size)) for r, lab in ((reached_a, label_f), (reached_b, label_o))
+                     if (~r).any())
         if cens:
-            notes.append(f"{' and '.join(cens)} runs never got there in {int(horizon)} epochs (censored: the "
-                         f"effect is a ratio of restricted mean times to {int(horizon)} epochs)")
+            notes.append(Reason("censored", (("arms", cens), ("horizon", int(horizon)))))
     shown_a, shown_b = (np.minimum(a, horizon), np.minimum(b, horizon)) if m.kind == "epochs_to" and horizon else (a, b)
     ok = np.isfinite(shown_a) & np.isfinite(shown_b)
     values = {label_f: float(np.mean(shown_a[ok])) if ok.any() else math.nan,
@@ -414,8 +503,10 @@ def _pairs(test: Test, a_runs: list[dict[str, Any]], b_runs: list[dict[str, Any]
     kind = ("deterministic" if deterministic else "binary" if m.kind in ("fails", "diverges")
             else "censored" if m.kind == "epochs_to" and horizon is not None else "continuous")
     seeds = np.array([int(r["seed"]) for r, k in zip(a_runs, keep, strict=True) if k], dtype=np.int64)
-    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds),
-            values, notes, excluded)
+    bounded = kind == "binary" or (m.kind in ("final", "at", "at_best") and m.metric in UNIT_INTERVAL
+                                   and not test.ratio)
+    return (_Pairs(first, second, kind, _resolution(np.concatenate([a, b]), test.ratio), horizon, seeds,
+                   span=1.0 if bounded else None), values, notes, excluded)
 
 
 def _resolution(values: np.ndarray, ratio: bool) -> float:
@@ -504,29 +595,27 @@ def _alternatives(test: Test, cells: dict, fa: str, oa: str, plan: _Plan, cache:
     return tuple(out)
 
 
-def _fragile(v: Verdict, outcome: str, alternatives: tuple, alpha: float) -> str:
-    """Why a tied rate would change the outcome at this level, or ""."""
+def _fragile(v: Verdict, outcome: str, alternatives: tuple, alpha: float) -> Reason | None:
+    """The first rate tied on validation that would change the outcome at this level, or None."""
     for label, alt, pairs in alternatives:
         est = _estimate(pairs, v.ratio, alpha)
         other = decisions.outcome(est, v.min_effect, v.kind) if est.n else "inconclusive"
         if other != outcome:
-            return (f"fragile: {label} at rate {alt:g}, tied with the chosen rate on validation, "
-                    f"would make it {other}")
-    return ""
+            return Reason("fragile", (("arm", label), ("rate", alt), ("outcome", other)))
+    return None
 
 
-def _lr_range(runs: pd.DataFrame, label: str, tolerance: float = 0.02) -> str:
-    """'ce/softmax was within 2 points of its best validation accuracy at 4 of 7 rates (0.03–1)':
-    a rate counts when no seed diverged and its mean final validation accuracy is that close."""
+def _lr_range(runs: pd.DataFrame, label: str, tolerance: float = 0.02) -> Reason:
+    """How wide an arm's good rates are: the rates (no seed diverged) whose mean final validation
+    accuracy is within `tolerance` of its best, out of all its rates (`good` None: no accuracy)."""
     metric = "val_accuracy" if "val_accuracy" in runs and runs["val_accuracy"].notna().any() else None
     if metric is None:
-        return f"{label} ran at {runs['lr'].nunique()} rates"
+        return Reason("lr_range", (("arm", label), ("rates", int(runs["lr"].nunique())), ("good", None)))
     by_lr = runs.groupby("lr").agg(score=(metric, "mean"), ok=("status", lambda s: bool((s == "finished").all())))
     best = by_lr.loc[by_lr["ok"], "score"].max()
-    good = sorted(lr for lr, row in by_lr.iterrows() if row["ok"] and row["score"] >= best - tolerance)
-    span = "" if not good else f" ({good[0]:g})" if len(good) == 1 else f" ({good[0]:g}–{good[-1]:g})"
-    return (f"{label} was within {tolerance * 100:g} points of its best validation accuracy at "
-            f"{len(good)} of {len(by_lr)} rates{span}")
+    good = tuple(float(lr) for lr in sorted(lr for lr, row in by_lr.iterrows()
+                                            if row["ok"] and row["score"] >= best - tolerance))
+    return Reason("lr_range", (("arm", label), ("rates", len(by_lr)), ("good", good), ("tolerance", tolerance)))
 
 
 def _analytic(claim: Claim, test: Test) -> Verdict:
@@ -540,9 +629,12 @@ def _analytic(claim: Claim, test: Test) -> Verdict:
     first, second = (f_p, o_p) if test.better == "higher" else (o_p, f_p)
     est = estimators.deterministic(float(first), float(second), ratio=True)
     outcome = decisions.outcome(est, test.min_effect, test.kind)
-    finding = analytic_sentence(test, f_p, o_p, at[(f_arm.loss, 1e-6)], at[(o_arm.loss, 1e-6)], p)
+    why = Reason("analytic", (("quantity", test.measure.metric), ("p", p), ("classes", 10),
+                              ("values", (float(f_p), float(o_p))),
+                              ("at_tiny", (float(at[(f_arm.loss, 1e-6)]), float(at[(o_arm.loss, 1e-6)]))),
+                              ("tiny", 1e-6)))
     return Verdict(claim.id, claim.sentence, test.experiment, "analytic, 10 classes", test.what,
                    (f_arm.label, o_arm.label), {f_arm.label: f_p, o_arm.label: o_p}, outcome,
-                   est.effect, None, None, 1, finding, None, False, lr="", lr_mode="analytic",
+                   est.effect, None, None, 1, None, False, lr="", lr_mode="analytic",
                    method=est.method, ratio=True, kind=test.kind, min_effect=test.min_effect,
-                   better=test.better, deterministic=True, illustration=test.illustration)
+                   better=test.better, deterministic=True, illustration=test.illustration, reasons=(why,))

@@ -99,7 +99,11 @@ def answer(v: Verdict) -> str:
         more = f"; about {v.seeds_needed} seeds would decide it" if v.seeds_needed else ""
         return f"{f} vs {o} on {on} is not settled: {eff} with {v.n} seeds (inconclusive{more})."
     if v.verdict == "not measurable":
-        return f"{f} vs {o} on {on} could not be measured from the stored runs (not measurable)."
+        from lossdb.core.present.findings import unmeasurable_text
+
+        why = v.reason("not_measurable")
+        because = f": {unmeasurable_text(v, why)}" if why is not None else " from the stored runs"
+        return f"{f} vs {o} on {on} could not be measured{because} (not measurable)."
     return f"{f} vs {o} on {on} has not been run on this data (not run)."
 
 

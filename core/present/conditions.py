@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from lossdb.core.present.numbers import num
 
 if TYPE_CHECKING:
-    from lossdb.core.judging.outcomes import Verdict
+    from lossdb.core.judging.outcomes import Reason, Verdict
 
 
 def _pct(share: float) -> str:
@@ -40,7 +40,17 @@ def injected_figures(v: Verdict) -> tuple[tuple[str, object], ...]:
 
 def injected_text(v: Verdict) -> str:
     """"with 20% of the training targets replaced by gross outliers (injected by lossdb)", or ""."""
-    parts = [PHRASES[k](x) for k, x in injected_figures(v) if k in PHRASES]
+    return injected_phrase_of(injected_figures(v))
+
+
+def injected_phrase(r: Reason) -> str:
+    """An `injected` reason as its phrase: "with 40% of the training labels flipped … (injected by lossdb)"."""
+    return injected_phrase_of(r.figures)
+
+
+def injected_phrase_of(figures: tuple[tuple[str, object], ...]) -> str:
+    """"with … (injected by lossdb)" for (corruption, value) pairs, or "" when there is none."""
+    parts = [PHRASES[k](x) for k, x in figures if k in PHRASES]
     return f"with {' and '.join(parts)} (injected by lossdb)" if parts else ""
 
 

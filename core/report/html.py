@@ -31,6 +31,7 @@ from lossdb.core.report.view import (
     provenance_table,
     section_intro,
     settings_table,
+    summary_level,
     summary_table,
 )
 
@@ -126,6 +127,7 @@ def render(data: ReportData, svgs: dict[str, str], interactive: bool = False) ->
         "the effect in the claim's direction with its confidence interval across paired seeds (Bonferroni-adjusted over the headlines), "
         "the number of pairs, and the finding.</p>",
         table(summary_table(data), "summary", verdict_col=1, numeric={3}),
+        f"<p class=\"note\">{inline(summary_level(data))}</p>" if summary_level(data) else "",
         f"<p class=\"note\">{inline(missing)}</p>" if missing else "",
         "</section>",
     ]

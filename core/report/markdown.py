@@ -17,6 +17,7 @@ from lossdb.core.report.view import (
     provenance_table,
     section_intro,
     settings_table,
+    summary_level,
     summary_table,
 )
 
@@ -108,6 +109,8 @@ def render(data: ReportData, files: str) -> str:
     out = [f"# {text(data.title)}", "", f"_{text(data.date)} · lossdb {text(data.provenance.lossdb_version)}_", "",
            *toc, "", "## Abstract", "", text(data.abstract, block=True), "", "## Summary comparison", "",
            table(summary_table(data), bold=1), ""]
+    if summary_level(data):
+        out += [text(summary_level(data), block=True), ""]
     missing = not_run_text(data)
     if missing:
         out += [text(missing, block=True), ""]

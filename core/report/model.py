@@ -21,7 +21,7 @@ from lossdb.core.experiments.spec import catalogue
 from lossdb.core.judging.headlines import summary, tally
 from lossdb.core.experiments.retarget import SEPARATOR, stored_datasets
 from lossdb.core.judging.injected import mark_injected
-from lossdb.core.judging.judge import asked, catalogue_hidden, claims_from, claims_of, designs_of
+from lossdb.core.judging.judge import asked, catalogue_hidden, claims_from, claims_of, judged
 from lossdb.core.present.card import Card, build_card
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.provenance import versions
@@ -160,15 +160,17 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     """Everything the report shows, computed from the store."""
     # pandas, scipy and Altair are imported here, not at the top: a cached report needs none of them
     from lossdb.core.analysis import frame as analysis
-    from lossdb.core.judging.verdicts import evaluate
-
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
     declared = asked(claims_from(listed), listed)
-    verdicts = verdictcache.cached(store, ("evaluate", tuple(experiments or ()), tuple(declared)),
-                                   lambda: evaluate(store, experiments or None, frame, declared, designs_of(listed)))
-    rows = tuple(mark_injected(summary(verdicts, declared)))
+    # every declared claim judged (the same verdicts as compare); the experiments select rows after
+    every = judged(store, listed, frame if experiments is None else None)
+    if experiments:
+        declared = {k: c for k, c in declared.items() if set(c.experiments) & set(experiments)}
+    every = [v for v in every if v.claim in declared]
+    rows = tuple(mark_injected(summary(every, declared)))
+    verdicts = [v for v in every if not experiments or v.experiment in experiments]
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)
     cat = catalogue()

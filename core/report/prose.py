@@ -108,6 +108,7 @@ def abstract(rows: tuple[Verdict, ...], counts: dict[str, int], runs: int, by_st
             "Bonferroni-adjusted so that the family of headlines errs with at most 5% probability.")
     if counts_all and sum(counts_all.values()) > len(rows):
         shown = join_words([f"{n} {k}" for k, n in counts_all.items() if n])
-        rule += (f" Over all {sum(counts_all.values())} comparisons, with the false discovery rate held "
-                 f"at 5% (Benjamini–Hochberg): {shown}.")
+        rule += (f" Over all {sum(counts_all.values())} distinct measured comparisons (a tuned row identical to an "
+                 f"equal-rate row counted once; not-measurable rows left apart), with the false discovery rate "
+                 f"held at 5% by Benjamini–Hochberg over exactly those comparisons: {shown}.")
     return f"{opening} {tally} {detail}{health}{rule}"

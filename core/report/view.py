@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossdb.core.present import display, cells as present
+from lossdb.core.present.levels import level_text
 from lossdb.core.present.numbers import MISSING, lr_text, mean_sd, plural
 from lossdb.core.report.model import Condition, ReportData, Section
 
@@ -24,6 +25,11 @@ def summary_table(data: ReportData) -> Table:
     """One row per claim, as `lossdb compare` lists them (the presenter's columns and cells)."""
     rows = tuple(tuple(r[c] for c in SUMMARY_HEAD) for r in present.summary_rows(list(data.summary)))
     return Table(SUMMARY_HEAD, rows)
+
+
+def summary_level(data: ReportData) -> str:
+    """The level of the summary table's intervals ("Headlines: 99.55% intervals, family of 11 …")."""
+    return level_text(list(data.summary))
 
 
 def arm_table(cond: Condition) -> Table:

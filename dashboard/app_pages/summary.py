@@ -6,6 +6,8 @@ import streamlit as st
 
 from lossdb.core.judging.headlines import summary
 from lossdb.core.judging.outcomes import VERDICTS
+from lossdb.core.present.findings import finding
+from lossdb.core.present.levels import level_text
 from lossdb.dashboard import links, loaders, views
 from lossdb.dashboard.widgets import FOCUS
 
@@ -44,7 +46,9 @@ selected = [v for v in everything
             and (not chosen_conds or v.condition in chosen_conds)
             and (not chosen_lrs or v.lr_mode in chosen_lrs)]
 declared = loaders.declared(src.url, src.token)
-rows = summary(selected, declared)
+# the filters choose which claims show, never their answer: each keeps its headline (judged on everything)
+shown = {v.claim for v in selected}
+rows = [r for r in summary(everything, declared) if r.claim in shown]
 links.restore(LINKED[4:], {"sum_verdict": [v for v in VERDICTS if any(r.verdict == v for r in rows)],
                            "sum_claim": [r.claim for r in rows]})
 chosen_verdicts = st.multiselect("Verdict", [v for v in VERDICTS if any(r.verdict == v for r in rows)],
@@ -65,6 +69,7 @@ event = st.dataframe(
     column_config={"finding": st.column_config.TextColumn(width="large"),
                    "statement": st.column_config.TextColumn(width="medium")},
 )
+st.caption(level_text(rows))
 st.download_button("Download this table (CSV)", table.to_csv(index=False), "lossdb-summary.csv",
                    "text/csv", key="summary_csv")
 
@@ -81,7 +86,7 @@ claim = st.selectbox("Claim", claim_ids, key="sum_claim",
 head = next(v for v in rows if v.claim == claim)
 links.publish(LINKED)
 st.markdown(f"**{head.sentence}** :{BADGES.get(head.verdict, 'gray')}-badge[{head.verdict}]")
-st.write(head.finding)
+st.write(finding(head))
 if head.looks:
     st.caption("Decided group-sequentially: the interval at each look (it narrows until it leaves or enters "
                "the band of ± the minimum effect).")
@@ -93,7 +98,7 @@ for what in dict.fromkeys(v.metric for v in evidence):
     st.subheader(what)
     missing = [v for v in group if v.verdict == "not run"]
     for v in missing:
-        st.info(f"{v.finding} Run it with:")
+        st.info(f"{finding(v)} Run it with:")
         st.code(v.command or f"lossdb run {v.experiment}", language="bash")
     measured = [v for v in group if v.verdict != "not run"]
     if not measured:

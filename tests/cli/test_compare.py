@@ -167,3 +167,13 @@ def test_compare_csv_has_the_presenters_columns(runner, small_db):
 def test_an_unknown_verdict_word_lists_the_valid_ones(runner, small_db):
     result = runner.invoke(app, ["compare", "--verdict", "maybe", "--db", small_db])
     assert result.exit_code == 1 and "valid: supported, contradicted, equivalent" in result.output
+
+
+def test_compare_reaches_the_robust_estimator_and_refuses_an_unknown_one(runner, small_db):
+    result = runner.invoke(app, ["compare", "--estimator", "robust", "--format", "json", "--all-conditions",
+                                 "--db", small_db])
+    assert result.exit_code == 0, result.output
+    assert {r["estimator"] for r in json.loads(result.stdout) if r["verdict"] != "not run"}
+    bad = runner.invoke(app, ["compare", "--estimator", "median", "--db", small_db])
+    assert bad.exit_code == 1 and "unknown estimator 'median'; valid: t, robust" in bad.output
+    assert "Traceback" not in bad.output

@@ -155,7 +155,7 @@ def _pilot(effect: float, sd: float, n: int = 10) -> E.Estimate:
 
 
 @pytest.mark.parametrize("effect,expected", [(1.6, "supported"), (0.3, "equivalent"), (-1.7, "contradicted")])
-def test_at_the_seeds_needed_about_half_of_repetitions_decide_and_at_half_as_many_fewer(effect, expected):
+def test_at_the_seeds_needed_most_repetitions_decide_and_at_half_as_many_fewer(effect, expected):
     n = D.seeds_needed(_pilot(effect, 1.0), 1.0)
     assert n is not None and n > 10
     rng = np.random.default_rng(9)
@@ -163,7 +163,7 @@ def test_at_the_seeds_needed_about_half_of_repetitions_decide_and_at_half_as_man
     at_n = D.outcomes(lo, hi, 1.0)
     _, lo, hi = I.t_bounds(rng.normal(effect, 1.0, (4000, n // 2)), 0.05)
     at_half = D.outcomes(lo, hi, 1.0)
-    assert 0.4 <= np.mean(at_n == expected) <= 0.8 and np.mean(at_half == expected) < np.mean(at_n == expected) - 0.1
+    assert 0.75 <= np.mean(at_n == expected) <= 0.97 and np.mean(at_half == expected) < np.mean(at_n == expected) - 0.1
 
 
 def test_an_effect_on_the_band_edge_needs_more_seeds_than_the_cap():
@@ -174,7 +174,8 @@ def test_no_failures_in_either_arm_needs_the_seeds_that_narrow_the_wilson_bound_
     # At 0 of n vs 0 of n the interval is ±z²/(n + z²): inside ±m once n > z²(1 − m)/m.
     z2 = stats.norm.ppf(0.975) ** 2
     needed = D.seeds_needed(E.paired_shares(np.zeros(20), np.zeros(20)), 0.05)
-    assert needed == math.floor(z2 * 0.95 / 0.05) + 1
+    assert needed > math.floor(z2 * 0.95 / 0.05)  # 80% power asks a margin beyond the bare fit
+    assert D.outcome(E.paired_shares(np.zeros(needed), np.zeros(needed)), 0.05) == "equivalent"
     assert D.outcome(E.paired_shares(np.zeros(50), np.zeros(50)), 0.05) == "inconclusive"
 
 

@@ -10,6 +10,7 @@ from lossdb.core.judging.claims import CLAIMS
 from lossdb.core.experiments.spec import arm_hash
 from lossdb.core.store import NewRun, open_store
 from lossdb.core.judging.verdicts import evaluate, summary, tally
+from lossdb.core.present.findings import finding, fragile_text
 
 
 def _run(experiment: str, loss: str, head: str, dataset: str, lr: float, seed: int,
@@ -77,7 +78,7 @@ def test_a_clear_effect_against_the_claim_is_contradicted(verdict_db):
 def test_a_noisy_null_effect_is_inconclusive_and_says_how_many_seeds_would_decide(verdict_db):
     row = next(v for v in _judge(verdict_db) if v.condition == "dataset=iris" and v.metric == "final test accuracy")
     assert row.verdict == "inconclusive" and row.seeds_needed is not None and row.seeds_needed > row.n
-    assert "seeds would" in row.finding
+    assert "seeds would" in finding(row)
 
 
 def test_a_designed_equivalent_pair_is_equivalent(verdict_db):
@@ -96,7 +97,7 @@ def test_the_summary_has_exactly_one_row_per_claim_in_declared_order(verdict_db)
 def test_the_headline_follows_the_tests_preferred_condition_and_counts_the_others(verdict_db):
     row = next(v for v in summary(_judge(verdict_db)) if v.claim == "classification-accuracy")
     assert (row.experiment, row.condition, row.dataset) == ("binary", "dataset=breast_cancer", "breast_cancer")
-    assert "The same comparison in 3 other settings" in row.finding and "contradicted at dataset=moons" in row.finding
+    assert "The same comparison in 3 other settings" in finding(row) and "contradicted at dataset=moons" in finding(row)
 
 
 def test_headline_intervals_are_bonferroni_adjusted_over_the_family(tmp_path):
@@ -109,13 +110,13 @@ def test_headline_intervals_are_bonferroni_adjusted_over_the_family(tmp_path):
     family = [v for v in rows if v.headline and v.verdict != "not run" and not v.deterministic]
     assert len(family) == 2 and head.alpha == pytest.approx(0.05 / 2)
     assert all(v.alpha == 0.05 for v in rows if not v.headline and not v.deterministic)
-    assert "family-wise over the headlines" in head.finding
+    assert "family-wise over the headlines" in finding(head)
 
 
 def test_the_effect_its_interval_and_the_seeds_are_in_the_finding(verdict_db):
     row = next(v for v in _judge(verdict_db) if v.condition == "dataset=moons")
     assert row.effect == pytest.approx(-0.10, abs=0.03) and row.ci_low < row.effect < row.ci_high
-    assert row.method and "10 seeds" in row.finding and "points [" in row.finding
+    assert row.method and "10 seeds" in finding(row) and "points [" in finding(row)
 
 
 def test_the_same_database_gives_the_same_verdicts(verdict_db):
@@ -173,8 +174,8 @@ def test_a_tie_on_validation_that_would_change_the_verdict_is_reported_as_fragil
     _save(db, runs)
     row = next(v for v in _judge(db) if v.lr_mode == "tuned" and v.claim == "classification-accuracy")
     assert row.verdict == "supported" and row.lrs[0] == 0.1
-    assert "ce/sigmoid at rate 2, tied with the chosen rate on validation, would make it contradicted" in row.fragile
-    assert "fragile" in row.finding
+    assert "ce/sigmoid at rate 2, tied with the chosen rate on validation, would make it contradicted" in fragile_text(row)
+    assert "fragile" in finding(row)
 
 
 def test_diverged_runs_leave_the_comparison_and_are_counted(tmp_path):
@@ -187,7 +188,7 @@ def test_diverged_runs_leave_the_comparison_and_are_counted(tmp_path):
     _save(db, runs)
     row = next(v for v in _judge(db) if v.claim == "classification-accuracy" and v.experiment == "binary")
     assert (row.n, row.excluded_diverged, row.diverged) == (5, 3, (0, 3))
-    assert "3 of 8 mse/sigmoid runs diverged" in row.finding
+    assert "3 of 8 mse/sigmoid runs diverged" in finding(row)
 
 
 def test_a_deterministic_neuron_is_labelled_deterministic_without_an_interval(tmp_path):
@@ -201,7 +202,7 @@ def test_a_deterministic_neuron_is_labelled_deterministic_without_an_interval(tm
     head = next(v for v in rows if v.metric == "output gradient |∂C/∂z| at the start")
     assert (head.verdict, head.deterministic, head.n, head.ci_low, head.ci_high) == ("supported", True, 1, None, None)
     assert head.effect == pytest.approx(1 / (2 * a * (1 - a)))
-    assert "(deterministic)" in head.finding and "Nielsen" in head.finding
+    assert "(deterministic)" in finding(head) and "Nielsen" in finding(head)
 
 
 def test_a_threshold_never_reached_is_censored_not_counted_past_the_end(tmp_path):
@@ -216,7 +217,7 @@ def test_a_threshold_never_reached_is_censored_not_counted_past_the_end(tmp_path
     _save(db, runs)
     row = next(v for v in _judge(db) if v.metric == "epochs to 90% training accuracy")
     assert row.values["mse/softmax"] == 10 and row.ratio
-    assert "6 of 6 mse/softmax runs never got there in 10 epochs (censored" in row.finding
+    assert "6 of 6 mse/softmax runs never got there in 10 epochs (censored" in finding(row)
 
 
 def test_non_inferiority_is_supported_when_the_loss_is_within_the_margin(tmp_path):
@@ -231,7 +232,7 @@ def test_non_inferiority_is_supported_when_the_loss_is_within_the_margin(tmp_pat
     _save(db, runs)
     row = next(v for v in summary(_judge(db)) if v.claim == "margin")
     assert (row.verdict, row.kind, row.arms) == ("supported", "noninferior", ("hinge/linear", "ce/softmax"))
-    assert "margin is 1 accuracy point" in row.finding
+    assert "margin is 1 accuracy point" in finding(row)
 
 
 def test_the_analytic_curve_is_an_illustration_never_the_headline(tmp_path):
@@ -256,3 +257,60 @@ def test_imbalance_compares_weighted_with_weighted(tmp_path):
     _save(db, runs)
     head = next(v for v in summary(_judge(db)) if v.claim == "imbalance")
     assert head.arms == ("ce/softmax (weighted)", "mse/softmax (weighted)")
+
+
+def test_a_comparison_whose_every_pair_diverged_is_not_measurable_and_never_open(tmp_path):
+    from lossdb.core.judging.adaptive import open_experiments
+
+    db = f"sqlite:///{tmp_path / 'nm.db'}"
+    runs = []
+    for seed in range(4):
+        runs.append(_run("binary", "ce", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.9]}))
+        runs.append(_run("binary", "mse", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, 0.1]},
+                         status="diverged"))
+    _save(db, runs)
+    rows = _judge(db)
+    row = next(v for v in rows if v.claim == "classification-accuracy" and v.experiment == "binary")
+    assert (row.verdict, row.n, row.seeds_needed) == ("not measurable", 0, None)
+    assert row.reason("not_measurable").figures == (("why", "diverged"), ("seeds", 4))
+    assert "every one of the 4 paired seeds had a diverged run" in finding(row)
+    assert sum(tally([row]).values()) == 0  # neither evidence nor inconclusive
+    assert "binary" not in open_experiments([row], ["binary"], all_conditions=True)
+
+
+def test_neither_arm_reaching_the_threshold_is_not_measurable(tmp_path):
+    db = f"sqlite:///{tmp_path / 'nr.db'}"
+    runs = [_run("convergence", loss, "softmax", "digits", 0.5, seed, {"train_accuracy": [0.5] * 11})
+            for seed in range(5) for loss in ("ce", "mse")]
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.metric == "epochs to 90% training accuracy")
+    assert (row.verdict, row.effect, row.ci_low) == ("not measurable", None, None)
+    assert row.reason("not_measurable").get("why") == "never_reached"
+    assert "neither ce/softmax nor mse/softmax reached the threshold within 10 epochs" in finding(row)
+
+
+def test_an_interval_never_leaves_the_measures_range_and_says_when_the_seeds_cannot_bound_it(tmp_path):
+    from lossdb.core.present.effects import effect_ci
+
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    runs = []
+    for seed, (ce, mse) in enumerate(((0.95, 0.2), (0.5, 0.45))):  # two seeds, wildly different gaps
+        runs.append(_run("binary", "ce", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, ce]}))
+        runs.append(_run("binary", "mse", "sigmoid", "moons", 0.1, seed, {"test_accuracy": [0.5, mse]}))
+    _save(db, runs)
+    row = next(v for v in _judge(db) if v.claim == "classification-accuracy" and v.experiment == "binary")
+    assert -1.0 <= row.ci_low and row.ci_high <= 1.0  # ±100 points at most (raw t interval: about ±4.5)
+    assert row.reason("too_few_seeds").get("n") == 2
+    assert effect_ci(row) == "+40.0 points (too few seeds to bound it: 2)"
+
+
+def test_a_ratio_interval_stays_positive_and_finite_or_is_not_shown():
+    from lossdb.core.judging.verdicts import RATIO_LIMIT, in_range
+
+    assert in_range(0.0, 3.0, True, None) == (None, 3.0, False)
+    assert in_range(1e-13, 1.78e16, True, None) == (None, None, False)
+    assert in_range(0.5, 2.0, True, None) == (0.5, 2.0, True)
+    assert in_range(1 / RATIO_LIMIT / 2, 2.0, True, None)[2] is False
+    assert in_range(-1.406, 1.706, False, 1.0) == (-1.0, 1.0, False)
+    assert in_range(-3.0, 5.0, False, None) == (-3.0, 5.0, True)  # a loss difference has no bound
+    assert in_range(float("-inf"), 5.0, False, None) == (None, 5.0, False)

@@ -26,7 +26,7 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 def _verdict(**changes) -> Verdict:
     base = dict(claim="c", sentence="s", experiment="e", condition="dataset=x", metric="final test accuracy",
                 arms=("ce/softmax", "mse/softmax"), values={"ce/softmax": 0.9, "mse/softmax": 0.8},
-                verdict="supported", effect=0.1, ci_low=0.05, ci_high=0.15, n=10, finding="f", command=None,
+                verdict="supported", effect=0.1, ci_low=0.05, ci_high=0.15, n=10, command=None,
                 headline=True, scale=100.0, unit=" points")
     return Verdict(**{**base, **changes})
 
@@ -121,3 +121,14 @@ def test_every_report_format_shows_the_same_effect_string(db, headline, tmp_path
     else:
         text = out.read_text(encoding="utf-8")
     assert headline in (text if fmt != "json" else json.loads(text)["summary"][2]["effect_text"])
+
+
+def test_a_ratio_says_it_is_a_geometric_mean_of_per_seed_ratios():
+    from lossdb.core.present.cells import as_json
+    from lossdb.core.present.findings import finding
+
+    v = _verdict(ratio=True, effect=2.0, ci_low=1.5, ci_high=2.7, method="paired t on log ratios", scale=1.0,
+                 unit="", min_effect=1.1)
+    assert "(10 seeds, geometric mean of per-seed ratios" in finding(v)
+    assert as_json(v)["estimand"] == "geometric mean of per-seed ratios"
+    assert as_json(_verdict(method="paired t"))["estimand"] == "mean of per-seed differences"
