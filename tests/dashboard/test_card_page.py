@@ -13,6 +13,8 @@ from lossdb.cli.main import app
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
+pytestmark = pytest.mark.slow  # AppTest runs the whole app: a few seconds a test
+
 
 MINE = """[experiment]
 name = "zz-mine"

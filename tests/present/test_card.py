@@ -163,6 +163,7 @@ def test_an_open_card_ends_with_the_command_that_would_decide_it(users_db: Path,
         assert f"about {card.estimated_runs} more runs" in card_text(card)
 
 
+@pytest.mark.slow
 def test_the_report_has_each_datasets_card_in_every_text_format(users_db: Path, tmp_path: Path):
     db = str(users_db / "u.db")
     invoke("report", "--format", "json", "--out", str(tmp_path / "r.json"), "--db", db)
