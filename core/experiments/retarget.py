@@ -97,7 +97,7 @@ def data_names(datasets: Iterable[str]) -> dict[str, str]:
     for name, same in taken.items():
         if len(same) < 2 or not all(d.startswith(CSV_PREFIX) for d in same):
             continue
-        for i, d in enumerate(same):
+        for d in same:
             parent = dataset_key(Path(d[len(CSV_PREFIX):]).parent.name or "data")
             out[d] = f"{parent}-{name}"
         if len({out[d] for d in same}) < len(same):

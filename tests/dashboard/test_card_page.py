@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lossdb.cli.main import app
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
-
-from lossdb.cli.main import app
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

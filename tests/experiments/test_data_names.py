@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
 from lossdb.cli.main import app
 from lossdb.core.errors import ConfigError
 from lossdb.core.experiments.retarget import data_names, resolve_dataset
+from typer.testing import CliRunner
 
 
 def test_a_csv_is_named_by_its_stem_and_a_built_in_set_by_its_own_name():

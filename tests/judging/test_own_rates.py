@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from lossdb.cli.main import app
+from typer.testing import CliRunner
 
 RATES = """[experiment]
 name = "resolution-check"

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
 from lossdb.cli.main import app
 from lossdb.core.judging.injected import injected
 from lossdb.core.judging.outcomes import Verdict
 from lossdb.core.present.card import QUESTIONS, build_card, card_text
 from lossdb.core.present.cells import band_text, effect_ci
+from typer.testing import CliRunner
 
 
 def _verdict(**changes) -> Verdict:

@@ -8,11 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from lossdb.cli.main import app
 from lossdb.core.data.fingerprint import data_digest, short
 from lossdb.core.data.prepare import DataSpec
+from typer.testing import CliRunner
 
 TINY = """[experiment]
 name = "grain-check"

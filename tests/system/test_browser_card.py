@@ -6,14 +6,20 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
+from lossdb.cli.main import app as cli
 from typer.testing import CliRunner
 
-from lossdb.cli.main import app as cli
-from tests.system.test_browser import CHROMIUM, LOSSDB, TIMEOUT_MS, browser, free_port, screenshot_on_failure
+from tests.system.test_browser import (
+    CHROMIUM,
+    LOSSDB,
+    TIMEOUT_MS,
+    browser,
+    free_port,
+    screenshot_on_failure,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["browser"]  # the fixture, shared with test_browser
