@@ -173,6 +173,11 @@ def test_the_report_has_each_datasets_card_in_every_text_format(users_db: Path, 
         text = (tmp_path / f"r.{fmt}").read_text(encoding="utf-8")
         assert "Which loss for fruit?" in text and "Which loss for yield?" in text
         assert cards["yield"]["bottom_line"][0].split(":")[0] in text
+    import subprocess
+
+    invoke("report", "--format", "pdf", "--out", str(tmp_path / "r.pdf"), "--db", db)
+    pdf = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True)
+    assert "Which loss for fruit?" in pdf.stdout and "Which loss for yield?" in pdf.stdout
 
 
 def test_a_database_of_only_the_users_data_shows_no_catalogue_not_run_rows(users_db: Path, tmp_path: Path):
