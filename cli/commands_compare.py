@@ -50,6 +50,12 @@ def compare(
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
                  dataset=dataset, estimator=estimator)
+    if dataset is not None and fmt == "table":
+        from lossdb.core.present.card import card_of, card_text
+
+        plain = not (experiment or claim or verdict or all_conditions)
+        width = shutil.get_terminal_size((80, 24)).columns
+        typer.echo(card_text(card_of(db, dataset, rows if plain else None), width) + "\n")
     if fmt == "json":
         from lossdb.core.jsontext import dumps
         from lossdb.core.present.cells import as_json
@@ -64,6 +70,17 @@ def compare(
     else:
         typer.echo(terminal(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions),
                             markup=False, newlines=True))
+    if fmt == "table" and not (wide or all_conditions) and dataset is None:
+        from lossdb.core.judging.judge import catalogue_hidden_in, stored_experiments
+        from lossdb.core.present.card import CATALOGUE_HINT
+        from lossdb.core.present.nextsteps import until_decided_hint
+
+        width = max(shutil.get_terminal_size((80, 24)).columns, 60)
+        hint = until_decided_hint(rows, stored_experiments(db), db)
+        if hint:
+            typer.echo("\n" + terminal(textwrap.fill(hint, width, break_on_hyphens=False), markup=False, newlines=True))
+        if catalogue_hidden_in(db):
+            typer.echo("\n" + textwrap.fill(CATALOGUE_HINT, width))
 
 
 def markdown(rows: list) -> str:

@@ -23,6 +23,9 @@ def report(
         "--interactive", help="HTML only: embed the Vega runtime once so charts zoom and show tooltips.")] = False,
     title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="The report's title.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", "-d", metavar="NAME",
+        help="Only the experiments run on this data of yours (its name, e.g. grain, or csv:PATH).")] = None,
     db: DbOption = None,
 ) -> None:
     """Write the comparison report to a file.
@@ -48,6 +51,10 @@ def report(
     store = open_store(db, create=False, read_only=True)
     try:
         check_experiments(store, experiment)
+        if dataset is not None:
+            from lossdb.core.judging.judge import dataset_experiments
+
+            experiment = [*(experiment or []), *dataset_experiments(store, dataset)]
         command = command_line(experiment or [], fmt, out, interactive, title, resolve_url(db))
         with steps("reading the runs and computing the verdicts") as shown:
             data = reports.build(store, experiment or None, title=title, command=command)

@@ -113,6 +113,8 @@ def run(
                f"{summary.skipped} skipped (already stored), in {time.perf_counter() - started:.1f} s.")
     for e in summary.errors:
         err.print(f"[red]failed:[/red] {escape(e)}")
+    if dataset is not None:
+        _next_steps(exps, plans, dataset, db)
     if summary.failed:
         raise typer.Exit(code=1)
 
@@ -129,6 +131,17 @@ def sequential_options(until_decided: bool, max_seeds: int | None, round_size: i
             raise ConfigError(f"{given[0]} only applies with --until-decided: add --until-decided or leave "
                               f"{given[0]} out")
     return DEFAULT_MAX_SEEDS if max_seeds is None else max_seeds
+
+
+def _next_steps(exps, plans, dataset: str, db: str | None) -> None:
+    """After `run --dataset`: the experiments it planned and the command that shows their card."""
+    from collections import Counter
+
+    from lossdb.core.experiments.retarget import dataset_key
+    from lossdb.core.present.nextsteps import compare_command, planned_text
+
+    typer.echo(planned_text([e.name for e in exps], Counter(p.experiment for p in plans)))
+    typer.echo(compare_command(dataset_key(dataset), db))
 
 
 def _warm(store, err) -> None:

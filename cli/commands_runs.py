@@ -24,7 +24,7 @@ HEADERS = {"wall_seconds": "wall s", "test_accuracy": "test acc", "test_rmse": "
 def runs(
     experiment: Annotated[str | None, experiment_option("Only this experiment.")] = None,
     loss: Annotated[str | None, typer.Option(metavar="LOSS", help="Only this loss.")] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="NAME", help="Only this dataset.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="NAME", help="Only this dataset: its name (iris, or a CSV's stem such as grain) or csv:PATH.")] = None,
     status: Annotated[str | None, typer.Option(
         metavar="STATUS", help="Only this status: running, finished, diverged, failed or interrupted.")] = None,
     sort: Annotated[str | None, typer.Option(
@@ -66,6 +66,10 @@ def runs(
             if experiment not in stored:
                 raise ConfigError(f"no experiment named {experiment!r} in {mask_url(store.url)}; "
                                   f"stored: {', '.join(stored) or 'none'}")
+        if dataset is not None:
+            from lossdb.core.experiments.retarget import resolve_dataset
+
+            dataset = resolve_dataset(dataset, store.datasets())
         records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
     shown = listing(records, sort=sort, limit=limit, columns=chosen)
     if fmt == "json":

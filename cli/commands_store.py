@@ -82,6 +82,7 @@ def _facts(data: dict) -> list[tuple[str, str]]:
         if data[key]:
             rows.append((key.replace("_", " "), data[key][:19].replace("T", " ") + " UTC"))
     rows.append(("arm hash", data["arm_hash"]))
+    rows.append(("data digest", data["data_digest"] or "unknown (stored before lossdb kept data digests)"))
     rows += [(key.replace("_", " "), str(data[key])) for key in PROVENANCE if data[key] is not None]
     return rows
 

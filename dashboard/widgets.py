@@ -39,6 +39,16 @@ def _default(options: list[str], preferred: list[str | None]) -> int:
     return 0
 
 
+def _own(names: list[str]) -> list[str]:
+    """The user's own experiments among `names` (neither the catalogue's nor re-targeted ones), then
+    the catalogue's on the user's data: what a page opens on before the catalogue's own."""
+    from lossdb.core.experiments.spec import catalogue_names
+
+    catalogue = set(catalogue_names())
+    return ([n for n in names if "@" not in n and n not in catalogue]
+            + [n for n in names if "@" in n])
+
+
 def pick_runs(runs: pd.DataFrame, key: str, *, experiments: list[str] | None = None,
               prefer: tuple[str, ...] = ()) -> Selection | None:
     """Experiment, condition and learning-rate selectors in one row; None when nothing matches."""
@@ -49,7 +59,7 @@ def pick_runs(runs: pd.DataFrame, key: str, *, experiments: list[str] | None = N
     cols = st.columns(3)
     focus = st.session_state.get(FOCUS)
     experiment = cols[0].selectbox("Experiment", names, key=f"{key}_experiment",
-                                   index=_default(names, [focus, *prefer]))
+                                   index=_default(names, [focus, *_own(names), *prefer]))
     sub = frame[frame["experiment"] == experiment]
     conditions = sorted(set(sub["condition"]))
     condition = cols[1].selectbox("Condition", conditions, key=f"{key}_condition")

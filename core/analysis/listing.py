@@ -44,8 +44,10 @@ def short(value: Any) -> Any:
 def flat_row(r: RunRecord) -> dict[str, Any]:
     """One run as a flat row: identity, the run's settings from its config, and its final metrics."""
     settings = {k: short(v) for k, v in flat_config(r.config or {}).items() if k not in NOT_SETTINGS}
+    from lossdb.core.experiments.retarget import data_name
+
     label = (r.config or {}).get("label") or f"{r.loss}/{r.head}"
-    return {**settings, **r.summary, "id": r.id, "experiment": r.experiment, "dataset": r.dataset,
+    return {**settings, **r.summary, "id": r.id, "experiment": r.experiment, "dataset": data_name(r.dataset),
             "arm": label, "loss": r.loss, "head": r.head, "lr": r.lr, "seed": r.seed,
             "status": r.status, "epochs": r.epochs, "wall_seconds": r.wall_seconds}
 

@@ -19,7 +19,10 @@ from lossdb.core import cache as verdictcache
 from lossdb.core.judging.claims import Claim
 from lossdb.core.experiments.spec import catalogue
 from lossdb.core.judging.headlines import summary, tally
-from lossdb.core.judging.judge import claims_from, claims_of, judged
+from lossdb.core.experiments.retarget import SEPARATOR, stored_datasets
+from lossdb.core.judging.injected import mark_injected
+from lossdb.core.judging.judge import asked, catalogue_hidden, claims_from, claims_of, judged
+from lossdb.core.present.card import Card, build_card
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.provenance import versions
 from lossdb.core.report.figures import Chart, convergence, plain, slug
@@ -117,6 +120,7 @@ class Provenance:
     last_run: str | None
     run_versions: tuple[str, ...]
     command: str
+    data_digests: tuple[str, ...] = ()  # "NAME: digest (N runs)" per dataset and data digest
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class ReportData:
     provenance: Provenance
     schema_version: str = SCHEMA_VERSION
     experiments: tuple[str, ...] | None = field(default=None)
+    cards: tuple[Card, ...] = ()  # one recommendation card per dataset of the user's that is shown
+    catalogue_hidden: bool = False  # only the user's experiments are stored: no catalogue "not run" rows
 
     @property
     def charts(self) -> list[Chart]:
@@ -158,13 +164,13 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
-    declared = claims_from(listed)
+    declared = asked(claims_from(listed), listed)
     # every declared claim judged (the same verdicts as compare); the experiments select rows after
     every = judged(store, listed, frame if experiments is None else None)
     if experiments:
         declared = {k: c for k, c in declared.items() if set(c.experiments) & set(experiments)}
     every = [v for v in every if v.claim in declared]
-    rows = tuple(summary(every, declared))
+    rows = tuple(mark_injected(summary(every, declared)))
     verdicts = [v for v in every if not experiments or v.experiment in experiments]
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)
@@ -177,9 +183,12 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     not_run = tuple(e for e in dict.fromkeys(tested) if e not in names and e in cat)
     prov = _provenance(store, records, command)
     text = abstract(rows, counts, prov.runs, prov.runs_by_status, names, counts_all, _source(frame, cat))
+    keys = stored_datasets(names)
+    cards = tuple(build_card([v for v in rows if v.claim.endswith(SEPARATOR + key)], key, listed) for key in keys)
     return ReportData("lossdb: cross-entropy against MSE, measured",
                       datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), text, counts, rows, sections,
-                      not_run, prov, experiments=tuple(experiments) if experiments else None)
+                      not_run, prov, experiments=tuple(experiments) if experiments else None, cards=cards,
+                      catalogue_hidden=catalogue_hidden(listed))
 
 
 def _records(store: Store, experiments: list[str] | None) -> list[RunRecord]:
@@ -347,7 +356,17 @@ def _provenance(store: Store, records: list[RunRecord], command: str) -> Provena
     return Provenance(v["lossdb_version"] or "", v["numpy_version"] or "", v["python_version"] or "",
                       v["git_commit"], mask_url(store.url), len({r.experiment for r in records}), len(records),
                       by_status, _when(min(starts)) if starts else None, _when(max(ends)) if ends else None,
-                      tuple(f"{k} ({n} runs)" for k, n in made_with.most_common()), command)
+                      tuple(f"{k} ({n} runs)" for k, n in made_with.most_common()), command,
+                      _digests(records))
+
+
+def _digests(records: list[RunRecord]) -> tuple[str, ...]:
+    """Each dataset's data digest(s) and how many runs trained on each, the data's name first."""
+    from lossdb.core.data.fingerprint import short
+    from lossdb.core.experiments.retarget import data_name
+
+    counts = Counter((data_name(r.dataset), short(r.data_digest)) for r in records)
+    return tuple(f"{name}: {digest} ({n} runs)" for (name, digest), n in sorted(counts.items()))
 
 
 def _when(moment: datetime) -> str:
@@ -368,7 +387,10 @@ def as_json(data: ReportData) -> dict[str, Any]:
                        "python_version": p.python_version, "git_commit": p.git_commit, "database": p.database,
                        "experiments": p.experiments, "runs": p.runs, "runs_by_status": p.runs_by_status,
                        "first_run": p.first_run, "last_run": p.last_run, "run_versions": list(p.run_versions),
-                       "command": p.command},
+                       "command": p.command, "data_digests": list(p.data_digests)},
+        "cards": [{"dataset": c.dataset, "answers": [x.text for x in c.answers],
+                   "bottom_line": [x.text for x in c.bottom_line], "still_open": [x.text for x in c.still_open],
+                   "command": c.command, "estimated_runs": c.estimated_runs} for c in data.cards],
     }
 
 

@@ -16,6 +16,7 @@ from lossdb.core.report.view import (
     Table,
     arm_table,
     has_chosen_mark,
+    card_blocks,
     not_run_text,
     notable_table,
     provenance_table,
@@ -53,6 +54,7 @@ def document(data: ReportData) -> dict[str, Any]:
             "subtitle": f"{data.date} · lossdb {data.provenance.lossdb_version} · {data.provenance.database}",
             "date": data.date, "abstract": data.abstract, "summary": _table(summary_table(data)),
             "not_run": not_run_text(data), "sections": [_section(s) for s in data.sections],
+            "cards": [{"heading": h, "answers": a, "bottom": b, "command": c} for h, a, b, c in card_blocks(data)],
             "provenance": [list(r) for r in provenance_table(data).rows]}
 
 

@@ -15,6 +15,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import lossdb.core as core
@@ -24,7 +25,9 @@ from lossdb.core.judging.adaptive import KEY as DESIGN_KEY
 from lossdb.core.judging.claims import step_experiments
 from lossdb.core.experiments.retarget import base_experiment
 from lossdb.core.data.prepare import prepare
-from lossdb.core.errors import ConfigError, LossdbError
+from lossdb.core.data.fingerprint import data_digest, short
+from lossdb.core.data.prepare import CSV_PREFIX
+from lossdb.core.errors import ConfigError, DataError, LossdbError
 from lossdb.core.runner.executors import InlineExecutor
 from lossdb.core.experiments.spec import Experiment, RunPlan
 from lossdb.core.provenance import versions
@@ -167,22 +170,54 @@ def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -
 
 
 def pending(store: Store, plans: list[RunPlan], force: bool = False) -> list[RunPlan]:
-    """The runs not yet stored as finished or diverged for this engine version (all of them with force)."""
+    """The runs not yet stored as finished or diverged for this engine version (all of them with force).
+
+    A stored run whose data digest differs from the data's now (a CSV file edited since) is never
+    taken as done nor mixed with new runs: without `force` the whole run is refused, naming the file."""
     if force:
         return list(plans)
-    done: dict[str, set[tuple[str, int]]] = {}
+    done: dict[str, dict[tuple[str, int], str | None]] = {}
+    digests: dict[str, str] = {}  # the data's digest now, per data spec
+    changed: dict[str, list[str | None]] = {}  # dataset → the stored digests that differ
     out = []
     for p in plans:
         if p.experiment not in done:
-            done[p.experiment] = store.finished_keys(p.experiment, core.ENGINE_VERSION)
-        if (p.arm_hash, p.seed) not in done[p.experiment]:
+            done[p.experiment] = store.finished_digests(p.experiment, core.ENGINE_VERSION)
+        key = (p.arm_hash, p.seed)
+        if key not in done[p.experiment]:
             out.append(p)
+            continue
+        stored = done[p.experiment][key]
+        if stored is not None and stored != _digest(p, digests):
+            changed.setdefault(p.arm["data"]["dataset"], []).append(stored)
+    if changed:
+        raise DataError(changed_sentence(changed, digests))
     return out
 
 
+def _digest(p: RunPlan, memo: dict[str, str]) -> str:
+    """The digest of a plan's data now, computed once per data spec."""
+    key = json.dumps(p.arm["data"], sort_keys=True)
+    if key not in memo:
+        memo[key] = data_digest(ex.data_spec(p.arm))
+    return memo[key]
+
+
+def changed_sentence(changed: dict[str, list[str | None]], digests: dict[str, str]) -> str:
+    """One sentence naming each changed data file, its stored runs and the two ways forward."""
+    parts = []
+    for dataset, olds in changed.items():
+        name = Path(dataset[len(CSV_PREFIX):]).name if dataset.startswith(CSV_PREFIX) else dataset
+        now = next((d for k, d in digests.items() if json.loads(k)["dataset"] == dataset), None)
+        parts.append(f"{name} changed since its {len(olds)} stored run(s) (digest {short(olds[0])}, "
+                     f"now {short(now)})")
+    return "; ".join(parts) + ": --force retrains them on the file as it is now, or keep the old file"
+
+
 def describe(p: RunPlan, *, status: str, started: datetime, result: RunResult | None = None,
-             error: str | None = None, finished: datetime | None = None) -> NewRun:
-    """The store's record of one planned run, before (no result) or after training."""
+             error: str | None = None, finished: datetime | None = None, digest: str | None = None) -> NewRun:
+    """The store's record of one planned run, before (no result) or after training on the data
+    whose digest is `digest`."""
     r = result
     return NewRun(
         experiment=p.experiment, arm_hash=p.arm_hash, seed=p.seed, engine_version=core.ENGINE_VERSION,
@@ -191,20 +226,23 @@ def describe(p: RunPlan, *, status: str, started: datetime, result: RunResult | 
         diverged_epoch=r.diverged_epoch if r else None,
         epochs=r.epochs if r else int(p.arm["train"]["epochs"]), started_at=started, finished_at=finished,
         wall_seconds=r.wall_seconds if r else (None if finished is None else (finished - started).total_seconds()),
-        metrics=r.metrics if r else {}, extras=dict(r.extras) if r else {}, **versions())
+        metrics=r.metrics if r else {}, extras=dict(r.extras) if r else {},
+        data_digest=digest, **versions())
 
 
 def run_stack(plans: list[RunPlan], progress: Callable[[int, int], None] | None = None) -> list[NewRun]:
     """Train one stack and describe its runs for the store; an exception marks every run failed."""
     started = datetime.now(UTC)
+    digest = None
     try:
+        digest = data_digest(ex.data_spec(plans[0].arm))  # a stack shares its data: read before training
         results: list[RunResult] | None = train_stack(stack_spec(plans), progress)
         error = None
     except Exception as e:  # a failing stack is data: record it and let the others go on
         results, error = None, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
     finished = datetime.now(UTC)
     return [describe(p, status=results[i].status if results else "failed", started=started,
-                     result=results[i] if results else None, error=error, finished=finished)
+                     result=results[i] if results else None, error=error, finished=finished, digest=digest)
             for i, p in enumerate(plans)]
 
 
