@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from lossdb.cli.options import DbOption, PlainCommand
 
@@ -190,17 +192,26 @@ def experiments(
     from lossdb.core.experiments import spec as ex
 
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
-    table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
+    # Names and claims whole at any width (the claims under the name); the description wraps.
+    table = Table(title="catalogue", box=box.SIMPLE_HEAD, show_edge=False, show_lines=True)
+    table.add_column("experiment\n  claims", no_wrap=True)
+    table.add_column("runs\nquick/full", justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
     for e in ex.catalogue().values():
-        table.add_row(e.name, ", ".join(e.claims), str(len(ex.expand(e, "quick"))),
-                      str(len(ex.expand(e, "full"))), e.description)
+        table.add_row(Text(e.name + "".join(f"\n  {c}" for c in e.claims)),
+                      f"{len(ex.expand(e, 'quick'))}/{len(ex.expand(e, 'full'))}", Text(e.description))
     Console().print(table)
     if stored is None:
         return
     url, rows = stored
-    table = Table("experiment", "tests", "runs", "description", title=f"stored in {url}")
+    table = Table(title=f"stored in {url}", box=box.SIMPLE_HEAD, show_edge=False, show_lines=True)
+    table.add_column("experiment\n  tests", no_wrap=True)
+    table.add_column("runs", justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
     for e in rows:
-        table.add_row(e["name"], _tests(e["spec"]), str(e["n_runs"]), e["description"])
+        tests = _tests(e["spec"]).replace(", ", "\n").splitlines()
+        table.add_row(Text(e["name"] + "".join(f"\n  {t}" for t in tests)), str(e["n_runs"]),
+                      Text(e["description"]))
     Console().print(table if rows else f"No experiments stored in {url} yet.")
 
 
@@ -208,7 +219,7 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
     """The stored experiments and the masked URL; None when no --db is given and the default
     database does not exist."""
     from lossdb.core.errors import StoreError
-    from lossdb.core.store import mask_url, open_store
+    from lossdb.core.store import describe, open_store
 
     try:
         store = open_store(db, create=False, read_only=True)
@@ -217,7 +228,7 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
             return None
         raise
     with store:
-        return mask_url(store.url), store.experiments()
+        return describe(store.url), store.experiments()
 
 
 def _tests(spec: dict) -> str:
