@@ -122,6 +122,9 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
     return "\n".join(textwrap.fill(line, width) if line.startswith("Effects") else line for line in lines)
 
 
+WIDE_TABLE = 120  # narrower terminals get --wide as one block per row: eight columns would not read
+
+
 def _wide(rows: list) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -129,6 +132,10 @@ def _wide(rows: list) -> None:
 
     from lossdb.core.present.cells import SUMMARY_COLUMNS, summary_row
 
+    width = tables.columns(200)
+    if width < WIDE_TABLE:
+        typer.echo(tables.records([summary_row(v) for v in rows], width, ("claim", "verdict", "effect [CI]", "n")))
+        return
     table = Table(title="lossdb: the claims, measured", show_lines=True)
     for col in SUMMARY_COLUMNS:
         table.add_column(col, no_wrap=col in ("claim", "verdict"), overflow="fold",
@@ -137,7 +144,7 @@ def _wide(rows: list) -> None:
         r = summary_row(v)
         table.add_row(*(f"[{COLOURS.get(v.verdict, 'white')}]{escape(r[c])}[/]" if c == "verdict"
                         else escape(r[c]) for c in SUMMARY_COLUMNS))
-    Console(width=tables.columns(200)).print(table)
+    Console(width=width).print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -22,3 +22,18 @@ def headline_first(rows: list, key: str = "claim") -> list:
     for row in rows:
         groups.setdefault(getattr(row, key), []).append(row)
     return [r for group in groups.values() for r in sorted(group, key=lambda r: not r.headline)]
+
+
+def records(rows: list[dict[str, str]], width: int, title_keys: tuple[str, ...]) -> str:
+    """Rows as blocks for a narrow terminal: the `title_keys` cells on one line, then each other
+    cell as "name: value" wrapped to `width` (nothing cut), a blank line between blocks."""
+    import textwrap
+
+    blocks = []
+    for row in rows:
+        lines = textwrap.wrap(" · ".join(row[k] for k in title_keys), width, subsequent_indent="  ")
+        for key, value in row.items():
+            if key not in title_keys and value:
+                lines += textwrap.wrap(f"{key}: {value}", width, initial_indent="  ", subsequent_indent="    ")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
