@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperCommand
 
@@ -31,11 +30,11 @@ class PlainCommand(TyperCommand):
                 longest = max(param.opts, key=len).lstrip("-") if param.opts else param.name
                 param.metavar = longest.replace("-", "_").upper()
 
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
         """Usage pieces with "{RUN_ID}" written "RUN_ID"."""
         return [re.sub(r"^\{(.*)\}$", r"\1", piece) for piece in super().collect_usage_pieces(ctx)]
 
-    def get_help(self, ctx: click.Context) -> str:
+    def get_help(self, ctx: typer.Context) -> str:
         """The help text with "RUN_ID <int>" in the arguments written "RUN_ID"."""
         return re.sub(r"^(  [A-Z_]+(?:\.\.\.)?) <[^>\s]+>", r"\1", super().get_help(ctx), flags=re.M)
 
