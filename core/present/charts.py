@@ -167,7 +167,8 @@ def convergence_chart(
 def convergence_data(agg: pd.DataFrame, keys: Sequence[str] = ("label", "lr"), *,
                      band: str | None = "ci", log: bool = False, window: int = 1) -> pd.DataFrame:
     """What convergence_chart draws: columns series, epoch, mean, lo, hi (the band's limits), n;
-    non-finite values as NaN, smoothed over `window`, thinned, positive only for a log axis."""
+    non-finite values as NaN, smoothed over `window`, thinned, positive only for a log axis; a
+    series with fewer than two finite means draws no line, so it is left out (and off the legend)."""
     keys = list(keys)
     data = band_limits(agg, band or "ci")
     data = _finite(data, ["mean", "lo", "hi"])
@@ -176,7 +177,8 @@ def convergence_data(agg: pd.DataFrame, keys: Sequence[str] = ("label", "lr"), *
     data[SERIES] = series_names(data, keys)
     if log:
         data = _positive(data, ["mean", "lo", "hi"])
-    return data[[SERIES, "epoch", "mean", "lo", "hi", "n"]]
+    drawn = data.groupby(SERIES)["mean"].transform(lambda s: s.notna().sum() >= 2).astype(bool)
+    return data[drawn][[SERIES, "epoch", "mean", "lo", "hi", "n"]]
 
 
 def _seed_lines(seeds: pd.DataFrame, agg: pd.DataFrame, keys: list[str], metric: str,

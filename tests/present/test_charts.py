@@ -277,3 +277,34 @@ def test_metrics_grid_leaves_out_empty_and_flat_series():
     assert charts.informative(frame) == (["train_loss"], {"wall_time": 0.25})
     spec = charts.metrics_grid_chart(frame).to_dict()
     assert {r["name"] for r in chart_rows(spec)} == {"train_loss"}
+
+
+def test_a_series_with_one_finite_value_is_left_off_the_chart_and_its_legend(runs_and_curves):
+    runs, curves = runs_and_curves
+    curves = curves.copy()
+    curves.loc[(curves["run_id"] > 3) & (curves["epoch"] > 0), "value"] = np.nan  # mse: only epoch 0 finite
+    spec = charts.convergence_chart(aggregate_curves(runs, curves), "train_loss").to_dict()
+    assert {r[charts.SERIES] for r in chart_rows(spec)} == {"ce/softmax"}
+
+
+def test_the_report_caption_speaks_of_a_band_only_when_one_is_drawn(runs_and_curves):
+    from lossdb.core.report import figures
+
+    runs, curves = runs_and_curves
+    one_seed = runs[runs["seed"] == 0]
+    chart = figures.convergence("c", "exp", "cond", "train_loss", one_seed, curves, tuned=False)
+    assert "band" not in chart.caption.replace("no band", "") and "one seed" in chart.caption
+    assert all((layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]) != "area"
+               for layer in chart.spec["layer"])
+    three = figures.convergence("c", "exp", "cond", "train_loss", runs, curves, tuned=False)
+    assert "mean across 3 seeds, the band its 95% confidence interval" in three.caption
+
+
+def test_the_report_caption_names_an_arm_that_has_nothing_to_draw(runs_and_curves):
+    from lossdb.core.report import figures
+
+    runs, curves = runs_and_curves
+    curves = curves.copy()
+    curves.loc[(curves["run_id"] > 3) & (curves["epoch"] > 0), "value"] = np.inf
+    chart = figures.convergence("c", "exp", "cond", "train_loss", runs, curves, tuned=False)
+    assert "Not drawn, having no finite value: mse/softmax." in chart.caption
