@@ -301,3 +301,30 @@ def test_no_page_asks_any_host_but_the_dashboards_own(server, browser):
     finally:
         context.close()
     assert outside == []
+
+
+OVERLAPPING_LABELS = """() => [...document.querySelectorAll('.vega-embed svg')].map(svg => {
+    const boxes = [...svg.querySelectorAll('g.role-axis-label text')].map(t => t.getBoundingClientRect())
+        .filter(b => b.width > 0);
+    let clashes = 0;
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+            Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1) clashes++;
+    }
+    return [boxes.length, clashes];
+})"""
+
+
+def test_the_evidence_charts_labels_never_print_over_one_another(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    ARTIFACTS.mkdir(exist_ok=True)
+    with screenshot_on_failure(page, "browser-forest"):
+        page.goto(f"{server}/?claim=vanishing-gradient&lr=tuned")  # four rows: where a fixed height overprinted
+        page.wait_for_selector(".vega-embed svg", timeout=TIMEOUT_MS)
+        page.wait_for_timeout(1500)
+        page.locator(".vega-embed").first.screenshot(path=str(ARTIFACTS / "forest.png"))
+        counts = page.evaluate(OVERLAPPING_LABELS)
+    page.close()
+    assert counts and all(labels > 2 for labels, _ in counts)
+    assert [clashes for _, clashes in counts] == [0] * len(counts)
