@@ -72,7 +72,8 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
     sized = layered.properties(width=WIDTH, height=HEIGHT)
     spec = sized.configure_legend(orient="bottom", columns=2, labelLimit=0).to_dict(validate=False)  # the chart functions are tested against the schema
     spec.pop("$schema", None)
-    lr_note = "each arm at its best validation learning rate" if tuned else "every learning rate run"
+    lr_note = ("each arm at the rate it did best at on validation over all seeds (★ in the table); the "
+               "verdicts choose each half's rate on the other half of the seeds" if tuned else "every learning rate run")
     lines = (f"the line is the mean across {seeds} seeds, the band its 95% confidence interval" if band
              else "one line per arm (one seed: no band)")
     missing = [s for s in dict.fromkeys(charts.series_names(agg, ["label", "lr"])) if s not in drawn]

@@ -150,3 +150,13 @@ def test_a_link_with_unknown_values_says_which_it_could_not_show(monkeypatch, sm
 def test_a_link_whose_values_all_exist_shows_no_notice(monkeypatch, small_db):
     at = page(monkeypatch, small_db, "convergence", experiment="grid", lr="0.5")
     assert not [i.value for i in at.info if "This link names" in i.value]
+
+
+def test_a_chart_at_each_arms_best_rate_names_those_rates_and_how_a_verdicts_differ(monkeypatch, small_db):
+    from lossdb.dashboard.widgets import TUNED
+
+    at = page(monkeypatch, small_db, "convergence", experiment="saturation")
+    at.selectbox(key="conv_lr").set_value(TUNED).run()
+    notes = [c.value for c in at.caption if c.value.startswith("Drawn at the rate each arm did best")]
+    assert len(notes) == 1 and "other half" in notes[0]
+    assert "ce/sigmoid " in notes[0] and "mse/sigmoid " in notes[0]
