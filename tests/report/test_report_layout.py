@@ -117,3 +117,31 @@ def test_the_html_summary_table_fits_its_column_at_1280_px(reports, tmp_path):
     assert box["width"] <= frame["width"] + 0.5, (box, frame)
     table_scroll, column, page_scroll, viewport = widths
     assert table_scroll <= column and page_scroll <= viewport, widths
+
+
+def test_long_settings_and_paths_in_the_summary_wrap_inside_their_columns(tmp_path):
+    """The template itself, fed a summary whose settings hold words that cannot break and a CSV
+    file's absolute path (the 8-column table of old printed "dataset=neuron," over "0.982;")."""
+    import json
+    from importlib import resources
+
+    import typst
+
+    path = "/home/someone/projects/experiments/data/2026/a/long/folder/name/mydata.csv"
+    row = ["vanishing-gradient", "supported", "28.3× (deterministic)", "1", "output gradient |∂C/∂z| at the start",
+           "saturation: dataset=neuron@mydata_with_a_long_name, w=2, b=2, lr fixed (0.15 vs 0.075)",
+           "ce/sigmoid 0.982; mse/sigmoid 0.0347", f"measured on {path} and more words " * 3]
+    head = ["claim", "verdict", "effect [CI]", "n", "measured by", "tested in", "arms and values", "finding"]
+    data = {"title": "t", "subtitle": "s", "date": "d", "abstract": "a", "summary": {"head": head, "rows": [row] * 4},
+            "not_run": "", "sections": [], "provenance": [["a", "b"]]}
+    (tmp_path / "data.json").write_text(json.dumps(data))
+    template = resources.files("lossdb.core.report").joinpath("report.typ").read_text(encoding="utf-8")
+    (tmp_path / "report.typ").write_text(template)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(typst.compile(str(tmp_path / "report.typ"), root=str(tmp_path), ignore_system_fonts=True,
+                                  format="pdf"))
+    page_pngs(pdf, tmp_path)
+    pages = words(pdf)
+    assert all(overprinted(page) == [] for page in pages)
+    a4_width = 595.3
+    assert max(w[2] for page in pages for w in page) < a4_width - 17 / 25.4 * 72 + 3  # inside the right margin
