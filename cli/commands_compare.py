@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from lossdb.cli import tables
-from lossdb.cli.options import DbOption, format_option
+from lossdb.cli.options import DbOption, choice, format_option
 
 FORMATS = ("table", "markdown", "csv", "json")
 COLOURS = {"supported": "green", "contradicted": "red", "equivalent": "blue", "inconclusive": "yellow",
@@ -40,7 +40,9 @@ def compare(
     Example: lossdb compare --all-conditions --claim convergence --verdict inconclusive
     """
     from lossdb.core.judging.judge import judge
+    from lossdb.core.judging.outcomes import VERDICTS
 
+    verdict = [choice(v, tuple(VERDICTS), "verdict") for v in verdict] if verdict else verdict
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
                  dataset=dataset)
     if all_conditions:

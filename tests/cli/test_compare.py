@@ -203,3 +203,11 @@ def test_compare_all_conditions_names_each_rows_condition_and_puts_the_headline_
         assert gists and gists[0].startswith("  ★ headline")
         assert sum("★ headline" in g for g in gists) == 1
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_verdict_words_are_matched_without_regard_to_case_and_near_misses_suggested(runner, small_db):
+    ok = runner.invoke(app, ["compare", "--verdict", "Not Run", "--format", "json", "--db", small_db])
+    assert ok.exit_code == 0, ok.output
+    assert {r["verdict"] for r in json.loads(ok.stdout)} == {"not run"}
+    near = runner.invoke(app, ["compare", "--verdict", "suported", "--db", small_db])
+    assert near.exit_code == 1 and "did you mean supported?" in near.output
