@@ -79,7 +79,6 @@ def experiment_option(help_text: str) -> Any:
     return typer.Option("--experiment", "-e", metavar="NAME", help=help_text)
 
 
-
 # One vocabulary of output formats for every command: the canonical names, and the other spellings
 # a reader may type for them. Each command accepts a subset (compare writes no PDF, show no CSV).
 FORMAT_NAMES = ("table", "markdown", "csv", "json", "jsonl", "html", "pdf")
@@ -100,8 +99,7 @@ def format_name(value: str, accepted: tuple[str, ...]) -> str:
 
 def format_list(accepted: tuple[str, ...]) -> str:
     """The formats as a reader reads them: "table, markdown (md), csv or json"."""
-    shown = [name + "".join(f" ({a})" for a, to in FORMAT_ALIASES.items() if to == name and a == "md")
-             for name in accepted]
+    shown = [name + (" (md)" if name == "markdown" else "") for name in accepted]
     return ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
 
 
