@@ -96,7 +96,7 @@ def _table(shown: Listing, hidden: int) -> None:
     from lossdb.core.present.numbers import plural
 
     numeric = ("id", "lr", "seed", *shown.metrics, "wall_seconds")
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
     for c in shown.columns:
         table.add_column(HEADERS.get(c, c), no_wrap=c in numeric, overflow="fold",
                          justify="right" if c in numeric else "left")
