@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from lossdb.core.present.safetext import terminal as escape
 
@@ -223,18 +225,26 @@ def experiments(
     from lossdb.core.present.safetext import terminal
 
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
-    table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
+    # Names and claims whole at any width (the claims under the name); the description wraps.
+    table = Table(title="catalogue", box=box.SIMPLE_HEAD, show_edge=False, show_lines=True)
+    table.add_column("experiment\n  claims", no_wrap=True)
+    table.add_column("runs\nquick/full", justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
     for e in ex.catalogue().values():
-        table.add_row(e.name, ", ".join(e.claims), str(len(ex.expand(e, "quick"))),
-                      str(len(ex.expand(e, "full"))), terminal(e.description))
+        table.add_row(Text(terminal(e.name, markup=False) + "".join(f"\n  {c}" for c in e.claims)),
+                      f"{len(ex.expand(e, 'quick'))}/{len(ex.expand(e, 'full'))}", Text(terminal(e.description, markup=False)))
     Console().print(table)
     if stored is None:
         return
     url, rows = stored
-    table = Table("experiment", "tests", "runs", "description", title=f"stored in {terminal(url)}")
+    table = Table(title=f"stored in {terminal(url)}", box=box.SIMPLE_HEAD, show_edge=False, show_lines=True)
+    table.add_column("experiment\n  tests", no_wrap=True)
+    table.add_column("runs", justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
     for e in rows:
-        table.add_row(terminal(e["name"]), terminal(_tests(e["spec"]), newlines=True), str(e["n_runs"]),
-                      terminal(e["description"]))
+        tests = terminal(_tests(e["spec"]), markup=False).replace(", ", "\n").splitlines()
+        table.add_row(Text(terminal(e["name"], markup=False) + "".join(f"\n  {t}" for t in tests)), str(e["n_runs"]),
+                      Text(terminal(e["description"], markup=False)))
     Console().print(table if rows else f"No experiments stored in {terminal(url)} yet.")
 
 
@@ -242,7 +252,7 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
     """The stored experiments and the masked URL; None when no --db is given and the default
     database does not exist."""
     from lossdb.core.errors import StoreError
-    from lossdb.core.store import mask_url, open_store
+    from lossdb.core.store import describe, open_store
 
     try:
         store = open_store(db, create=False, read_only=True)
@@ -251,7 +261,7 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
             return None
         raise
     with store:
-        return mask_url(store.url), store.experiments()
+        return describe(store.url), store.experiments()
 
 
 def _tests(spec: dict) -> str:

@@ -10,7 +10,8 @@ import streamlit as st
 from lossdb.core.errors import LossdbError
 from lossdb.dashboard import loaders
 
-st.set_page_config(page_title="lossdb", page_icon=":material/show_chart:", layout="wide")
+# An emoji favicon is drawn in the page (a data: URL); a :material: one is fetched from fonts.gstatic.com.
+st.set_page_config(page_title="lossdb", page_icon="📈", layout="wide")
 
 try:
     source = loaders.source()

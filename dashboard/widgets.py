@@ -105,7 +105,20 @@ def chart_options(key: str, *, log: bool = False) -> ChartOptions:
 
 
 def caption_runs(selection: Selection) -> None:
-    """A caption with how many runs, arms and seeds a chart shows."""
+    """A caption with how many runs, arms and seeds a chart shows; at each arm's best rate, which
+    rates those are and how they differ from the rates a verdict uses."""
     r = selection.runs
     st.caption(f"{len(r)} runs · {r['label'].nunique()} arms · {r['seed'].nunique()} seeds · "
                f"{selection.experiment}, {selection.condition}, lr {selection.lr}")
+    if selection.lr == TUNED and not r.empty:
+        st.caption(rates_note(r))
+
+
+def rates_note(runs: pd.DataFrame) -> str:
+    """Which rate each arm is drawn at (chosen on validation over all its seeds) and why a verdict's
+    "tuned (a vs b|c)" rates may differ (each half of the seeds' rate is chosen on the other half)."""
+    rates = ", ".join(f"{label} {lr:g}" for label, lr in
+                      runs.drop_duplicates("label").sort_values("label")[["label", "lr"]].itertuples(index=False))
+    return (f"Drawn at the rate each arm did best at on validation over all its seeds: {rates}. A verdict's "
+            "rates (\"tuned (a vs b|c)\") are chosen for each half of the seeds on the other half, so that "
+            "no seed is measured at a rate it chose; they can differ from these.")

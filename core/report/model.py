@@ -28,7 +28,7 @@ from lossdb.core.provenance import versions
 from lossdb.core.report.figures import Chart, convergence, plain, slug
 from lossdb.core.report.prose import abstract, network_text, optimiser_text, protocol, scale
 from lossdb.core.status import DONE_STATUSES
-from lossdb.core.store import mask_url
+from lossdb.core.store import describe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -251,18 +251,33 @@ def _epochs(runs: pd.DataFrame) -> list[int]:
     return sorted({int(e) for e in (analysis.flat_config(c).get("epochs") for c in runs["config"]) if e is not None})
 
 
-def preset_of(exp: Any, epochs: list[int], seeds: int) -> str | None:
-    """The catalogue preset whose epochs and seed count the stored runs of `exp` match ("full" when
-    both presets are the same), else None."""
+def presets_matching(exp: Any, epochs: list[int], seeds: int) -> tuple[str, ...]:
+    """The catalogue presets whose epochs and seed count the stored runs of `exp` match (both
+    when an experiment's quick and full presets are the same)."""
     if exp is None:
-        return None
+        return ()
     train = exp.raw.get("train", {})
     matches = []
     for name, preset in exp.raw.get("presets", {}).items():
         wanted = {**train, **preset.get("train", {})}
         if epochs == [int(wanted.get("epochs", -1))] and seeds == int(wanted.get("seeds", -1)):
             matches.append(str(name))
+    return tuple(matches)
+
+
+def preset_of(exp: Any, epochs: list[int], seeds: int) -> str | None:
+    """The catalogue preset whose epochs and seed count the stored runs of `exp` match ("full" when
+    both presets are the same), else None."""
+    matches = presets_matching(exp, epochs, seeds)
     return "full" if "full" in matches else (matches[0] if matches else None)
+
+
+def one_preset_each(matches: dict[str, tuple[str, ...]]) -> dict[str, str | None]:
+    """Each experiment's preset, preferring one that every experiment matches (a quick-preset
+    database whose experiment has equal quick and full presets is the quick preset's), then full."""
+    common = set.intersection(*(set(m) for m in matches.values())) if matches else set()
+    shared = "full" if "full" in common else next(iter(sorted(common)), None)
+    return {name: shared or ("full" if "full" in m else (m[0] if m else None)) for name, m in matches.items()}
 
 
 def _source(frame: pd.DataFrame, cat: dict[str, Any]) -> str:
@@ -270,12 +285,12 @@ def _source(frame: pd.DataFrame, cat: dict[str, Any]) -> str:
     if frame.empty:
         return ""
     used = frame[frame["status"].isin(DONE_STATUSES)]
-    presets, seeds, epochs = {}, {}, {}
+    matches, seeds, epochs = {}, {}, {}
     for name, runs in used.groupby("experiment", sort=False):
         epochs[str(name)] = _epochs(runs)
         seeds[str(name)] = int(runs["seed"].nunique())
-        presets[str(name)] = preset_of(cat.get(str(name)), epochs[str(name)], seeds[str(name)])
-    return scale(presets, seeds, epochs)
+        matches[str(name)] = presets_matching(cat.get(str(name)), epochs[str(name)], seeds[str(name)])
+    return scale(one_preset_each(matches), seeds, epochs)
 
 
 def _chart_metrics(name: str, runs: pd.DataFrame) -> list[str]:
@@ -354,7 +369,7 @@ def _provenance(store: Store, records: list[RunRecord], command: str) -> Provena
     made_with = Counter(f"lossdb {r.lossdb_version}" + (f" at commit {r.git_commit[:12]}" if r.git_commit else "")
                         for r in records)
     return Provenance(v["lossdb_version"] or "", v["numpy_version"] or "", v["python_version"] or "",
-                      v["git_commit"], mask_url(store.url), len({r.experiment for r in records}), len(records),
+                      v["git_commit"], describe(store.url), len({r.experiment for r in records}), len(records),
                       by_status, _when(min(starts)) if starts else None, _when(max(ends)) if ends else None,
                       tuple(f"{k} ({n} runs)" for k, n in made_with.most_common()), command,
                       _digests(records))
