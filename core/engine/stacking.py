@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from lossdb.core.engine.backend import Backend
 from lossdb.core.data.prepare import Prepared, TargetScaler, fit_target_scaler
 from lossdb.core.errors import ConfigError
 
@@ -71,6 +72,19 @@ def stack_data(models: Sequence[ModelLike], prepared: Sequence[Prepared], dtype:
     splits = [_split(models, prepared, part, scalers, dtype) for part in PARTS]
     return StackData(task, n_classes, *splits, scalers=scalers,
                      weights=class_weights(models, prepared, task, n_classes, dtype))
+
+
+def on_backend(data: StackData, backend: Backend) -> StackData:
+    """The stack's arrays moved to the backend's device (numpy: the data itself); scalers stay on the host."""
+    if backend.is_numpy:
+        return data
+
+    def move(s: Split) -> Split:
+        return Split(backend.asarray(s.X), backend.asarray(s.y),
+                     None if s.target is None else backend.asarray(s.target))
+
+    return StackData(data.task, data.n_classes, move(data.train), move(data.val), move(data.test),
+                     scalers=data.scalers, weights=None if data.weights is None else backend.asarray(data.weights))
 
 
 def target_scalers(models: Sequence[ModelLike], prepared: Sequence[Prepared],
