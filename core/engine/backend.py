@@ -43,6 +43,19 @@ class Backend:
             return a
         return self.xp.asarray(a, device=self.device) if self.device is not None else self.xp.asarray(a)
 
+    def describe(self) -> dict[str, str]:
+        """Provenance of runs computed here: backend, library version and device name."""
+        module = getattr(self.xp, "__name__", "")
+        lib = __import__(module.split(".")[-1] if module.startswith("array_api_compat.") else module.split(".")[0])
+        out = {"backend": self.name, "library": lib.__name__, "version": str(getattr(lib, "__version__", "?"))}
+        if self.name == "torch-cuda":
+            out["device"] = lib.cuda.get_device_name(self.device)
+        elif self.name == "cupy-cuda":
+            out["device"] = lib.cuda.runtime.getDeviceProperties(0)["name"].decode()
+        else:
+            out["device"] = "cpu"
+        return out
+
     def engine_version(self) -> str:
         """The engine version runs of this backend are stored under: ENGINE_VERSION for numpy,
         ENGINE_VERSION+name otherwise (same numbers only to rounding, so never the same run)."""
