@@ -14,7 +14,6 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import pairwise
 from typing import Any
 
 import lossdb.core as core
@@ -24,6 +23,7 @@ from lossdb.core.judging.adaptive import KEY as DESIGN_KEY
 from lossdb.core.data.prepare import prepare
 from lossdb.core.errors import ConfigError, LossdbError
 from lossdb.core.runner.executors import InlineExecutor
+from lossdb.core.runner.schedule import schedule
 from lossdb.core.experiments.spec import Experiment, RunPlan
 from lossdb.core.provenance import versions
 from lossdb.core.store import NewRun, Store
@@ -73,25 +73,12 @@ def plan(exps: Iterable[Experiment], preset: str = "quick", seeds: int | None = 
 
 
 def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
-    """Group runs that train as one stack (same data, shape, schedule) in a stable order.
-
-    With more workers than stacks, each stack is cut into contiguous seed ranges so every worker
-    has work; a model's numbers depend only on its own seed, never on its stack-mates.
-    """
+    """Group runs that train as one stack (same data, shape, schedule); with several workers, the
+    units longest first and large stacks cut so that no worker idles at the end (core.runner.schedule)."""
     groups: dict[tuple[str, str], list[RunPlan]] = {}
     for p in plans:
         groups.setdefault((p.experiment, p.stack_key), []).append(p)
-    out = list(groups.values())
-    if workers <= 1 or not out or len(out) >= workers:
-        return out
-    parts_each = -(-workers // len(out))
-    split: list[list[RunPlan]] = []
-    for group in out:
-        seeds = sorted({p.seed for p in group})
-        n = min(parts_each, len(seeds))
-        bounds = [seeds[len(seeds) * i // n] for i in range(n)] + [seeds[-1] + 1]
-        split += [[p for p in group if lo <= p.seed < hi] for lo, hi in pairwise(bounds)]
-    return split
+    return schedule(list(groups.values()), workers)
 
 
 def stack_spec(plans: list[RunPlan], backend: str = "numpy") -> StackSpec:

@@ -205,15 +205,38 @@ def test_a_stack_that_raises_stores_its_runs_as_failed_and_the_others_go_on(
     assert {r.status for r in runs if r not in failed} == {"finished"}
 
 
-def test_stacks_split_by_seed_cover_every_run_once_when_workers_outnumber_stacks(
+def test_units_for_several_workers_cover_every_run_once_longest_first_and_none_too_large(
     small_toml: Path,
 ) -> None:
+    from lossdb.core.runner.schedule import UNIT_OVERHEAD, cost
+
     plans = runner.plan([ex.load_file(small_toml)], seeds=5)
+    whole = runner.stacks(plans)
     split = runner.stacks(plans, workers=6)
-    assert len(split) == 6
+    assert len(split) >= 2
     assert sorted((p.arm_hash, p.seed) for g in split for p in g) == sorted(
         (p.arm_hash, p.seed) for p in plans)
     assert all(len({p.stack_key for p in g}) == 1 for g in split)
+    costs = [cost(g) for g in split]
+    assert costs == sorted(costs, reverse=True)
+    assert max(costs) <= max(sum(cost(g) for g in whole) / 6, 2 * UNIT_OVERHEAD)
+
+
+def test_longest_processing_time_first_fills_workers_within_a_tenth_of_ideal() -> None:
+    from lossdb.core.runner.schedule import UNIT_OVERHEAD, schedule
+
+    arms = [{"data": {"dataset": "digits"}, "train": {"epochs": e, "dtype": "float32"}, "model": {"hidden": h}}
+            for e, h in [(50, [64, 64]), (5, [8]), (20, [32]), (50, [64, 64]), (2, [])]]
+    groups = [[ex.RunPlan("x", arm, f"a{i}", s) for s in range(n)]
+              for i, (arm, n) in enumerate(zip(arms, (400, 30, 120, 400, 20), strict=True))]
+    units = schedule(groups, 16)
+    from lossdb.core.runner.schedule import cost
+    loads = [0.0] * 16
+    for u in units:  # greedy: each unit to the worker that is free first, as the executor does
+        loads[loads.index(min(loads))] += cost(u)
+    ideal = sum(cost(g) for g in groups) / 16
+    assert max(loads) <= 1.1 * ideal
+    assert sum(cost(u) for u in units) <= 1.05 * sum(cost(g) for g in groups)  # cutting costs little
 
 
 def test_jobs_must_be_at_least_one(small_toml: Path, db_path: Path) -> None:
