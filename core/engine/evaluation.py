@@ -72,7 +72,7 @@ class Evaluator:
         finite = None
         for part in PARTS:
             split = self.data.part(part)
-            z = forward(self.net, params, split.X)[0]
+            z = forward(self.net, params, xp.take(split.X, self._seed_of, axis=0))[0]
             ok = xp.all(xp.isfinite(z), axis=(1, 2))
             finite = ok if finite is None else finite & ok
             L, G = self.objective.loss_and_grad(z, split.y)
@@ -112,6 +112,11 @@ class Evaluator:
             row["dloss_dz"] = G[:, 0, 0]
 
     @property
+    def _seed_of(self):
+        K = len(self.objective.linear)
+        return self._device_constant("seed_of", lambda: np.arange(K) if self.data.seed_of is None else self.data.seed_of)
+
+    @property
     def _linear(self):
         return self._device_constant("linear", lambda: self.objective.linear)
 
@@ -128,20 +133,21 @@ class Evaluator:
         cache = self.__dict__.setdefault("_constants", {})
         if name not in cache:
             X = self.data.train.X
-            value = make() if name == "linear" else np.asarray(make(), dtype=np.float64)
+            value = make() if name in ("linear", "seed_of") else np.asarray(make(), dtype=np.float64)
             cache[name] = namespace(X).asarray(value, device=device_of(X))
         return cache[name]
 
     def _forward(self, params: list[np.ndarray], X: np.ndarray) -> np.ndarray:
         """z (K, n, c) computed a few models at a time, so that each chunk's hidden activations stay
         in cache (a model's numbers do not depend on its chunk: every product is per model)."""
-        K, n = X.shape[:2]
+        K, n = params[0].shape[0], X.shape[1]
         step = max(1, CHUNK_FLOATS // (n * max(self.net.widths)))
         if step >= K:
-            return forward(self.net, params, X)[0]
+            return forward(self.net, params, self.data.features(X))[0]
         z = np.empty((K, n, self.net.n_outputs), dtype=X.dtype)
         for k in range(0, K, step):
-            z[k:k + step] = forward(self.net, [p[k:k + step] for p in params], X[k:k + step])[0]
+            chunk = slice(k, k + step)
+            z[chunk] = forward(self.net, [p[chunk] for p in params], self.data.features(X, chunk))[0]
         return z
 
     def _train_extras(self, z: np.ndarray, G: np.ndarray, row: dict[str, np.ndarray]) -> None:

@@ -118,8 +118,14 @@ class _Trainer:
         # Models of one seed share their batch order: one permutation per seed and epoch.
         seeds = list(self.batch_rngs)
         self.seed_of = np.array([seeds.index(m.seed) for m in models])
+        # The features are held once per seed (core.engine.stacking): slot s holds seed slot_seed[s]'s.
+        K = len(models)
+        self.data = data
+        self.slot = np.arange(K) if data.seed_of is None else data.seed_of
+        self.slot_seed = [seeds.index(models[int(np.flatnonzero(self.slot == s)[0])].seed)
+                          for s in range(int(self.slot.max()) + 1)]
         if not backend.is_numpy:
-            self.seed_of_device = backend.asarray(self.seed_of)
+            self.slot_device = backend.asarray(self.slot)
             return
         # Each epoch's shuffled copy of the training split, written into the same buffers every time.
         self.X, self.y = np.empty_like(data.train.X), np.empty_like(data.train.y)
@@ -133,13 +139,14 @@ class _Trainer:
             self._epoch_array_api(np.stack(perms))
             return
         X, y = self.X, self.y
-        for k, seed in enumerate(self.seed_of):
+        for s, seed in enumerate(self.slot_seed):
             # mode="clip" (the indices are a permutation): numpy buffers `out` in its default mode
-            np.take(tr.X[k], perms[seed], axis=0, out=X[k], mode="clip")
+            np.take(tr.X[s], perms[seed], axis=0, out=X[s], mode="clip")
+        for k, seed in enumerate(self.seed_of):
             np.take(tr.y[k], perms[seed], axis=0, out=y[k], mode="clip")
         B = self.batch_size or n
         for s in range(0, n, B):
-            z, cache = forward(self.net, self.params, X[:, s:s + B])
+            z, cache = forward(self.net, self.params, self.data.features(X[:, s:s + B]))
             _, gz = self.objective.loss_and_grad(z, y[:, s:s + B])
             gz *= 1.0 / z.shape[1]
             self.optim.step(self.params, backward(self.net, self.params, cache, gz))
@@ -147,15 +154,18 @@ class _Trainer:
     def _epoch_array_api(self, perms: np.ndarray) -> None:
         """epoch() on the device: one gather shuffles every model's split, then the mini-batches."""
         xp, tr = namespace(self.params[0]), self.train
-        K, n = tr.X.shape[:2]
-        rows = xp.take(self.backend.asarray(perms), self.seed_of_device, axis=0)  # (K, n)
-        rows = rows + xp.arange(K, dtype=rows.dtype, device=self.backend.device)[:, None] * n
-        flat = xp.reshape(rows, (-1,))
-        X = xp.reshape(xp.take(xp.reshape(tr.X, (K * n, -1)), flat, axis=0), tr.X.shape)
-        y = xp.reshape(xp.take(xp.reshape(tr.y, (K * n, -1)), flat, axis=0), tr.y.shape)
+        K, n = tr.y.shape[:2]
+        S = tr.X.shape[0]
+        seeds = self.backend.asarray(perms)  # (seeds, n)
+        offsets = xp.arange(K, dtype=seeds.dtype, device=self.backend.device)[:, None] * n
+        model_rows = xp.reshape(xp.take(seeds, self.backend.asarray(np.asarray(self.seed_of)), axis=0) + offsets, (-1,))
+        slot_rows = xp.take(seeds, self.backend.asarray(np.asarray(self.slot_seed)), axis=0)
+        slot_rows = xp.reshape(slot_rows + xp.arange(S, dtype=seeds.dtype, device=self.backend.device)[:, None] * n, (-1,))
+        X = xp.reshape(xp.take(xp.reshape(tr.X, (S * n, -1)), slot_rows, axis=0), tr.X.shape)
+        y = xp.reshape(xp.take(xp.reshape(tr.y, (K * n, -1)), model_rows, axis=0), tr.y.shape)
         B = self.batch_size or n
         for s in range(0, n, B):
-            z, cache = forward(self.net, self.params, X[:, s:min(s + B, n), ...])
+            z, cache = forward(self.net, self.params, xp.take(X[:, s:min(s + B, n), ...], self.slot_device, axis=0))
             _, gz = self.objective.loss_and_grad(z, y[:, s:min(s + B, n), ...])
             self.optim.step(self.params, backward(self.net, self.params, cache, gz * (1.0 / z.shape[1])))
 
