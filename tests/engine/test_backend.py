@@ -73,3 +73,14 @@ def test_device_cuda_without_a_gpu_is_one_sentence():
     assert backend.resolve("auto") is backend.NUMPY
     with pytest.raises(ConfigError, match="--device must be one of"):
         backend.resolve("tpu")
+
+
+def test_torch_engine_matches_numpy_where_torch_is_installed():
+    pytest.importorskip("torch")  # lossdb[cuda]; CI has none, the GPU benchmark runs the cuda side
+    spec = stacks()["iris_everything"]
+    want, got = train_stack(spec), train_stack(replace(spec, backend="torch-cpu"))
+    for a, b in zip(want, got, strict=True):
+        assert (a.status, a.epochs) == (b.status, b.epochs)
+        for metric in ("train_loss", "test_accuracy", "test_nll", "grad_norm"):
+            # torch's own float32 kernels and reductions: agreement to 1e-3 after 4 epochs of momentum
+            np.testing.assert_allclose(b.metrics[metric], a.metrics[metric], rtol=1e-3, atol=1e-5, err_msg=metric)
