@@ -19,19 +19,30 @@ from lossdb.core.experiments.spec import RunPlan
 # Units per worker the cap may aim at: enough that the last units are short, few enough that each
 # stack is still large enough for its array operations to amortise the per-call cost.
 UNIT_CHOICES = (2, 3, 4, 6, 8, 12, 16)
-# Fixed cost of a unit, in the cost model's units (model·epoch·sample·parameter): preparing its
-# data, starting its arrays, shipping its results (≈ 20 ms on one core of the reference machine).
-UNIT_OVERHEAD = 2e7
-PER_SAMPLE = 60  # loss, head and metrics per sample and epoch, in parameter-equivalents
+TAIL_HALVINGS = 3  # how many times the last units may be cut again
+# The cost model, in seconds of one core of the (shared, loaded) 2-core development machine, fitted
+# by hand to the quick preset's stacks to within 2x for most; only its ratios matter here: a fixed cost per unit (preparing its data, shipping
+# its results), per optimiser step (numpy's per-call cost, ~40 calls) and per model and step, the
+# arithmetic (6 multiply-adds per parameter and training sample), and each epoch's evaluation.
+UNIT_OVERHEAD = 0.05
+PER_STEP = 2e-4
+PER_MODEL_STEP = 1e-5
+PER_FLOP = 2.2e-10
+PER_EVAL = 2e-3
+PER_EVAL_SAMPLE = 5e-8  # per model and sample: losses and metrics on train, validation and test
+TRAIN_SHARE = 0.6  # the default split: 20% test, 20% validation
 
 
 def cost(group: Sequence[RunPlan]) -> float:
-    """Estimated time of training these runs as one stack (arbitrary units, proportional to work)."""
+    """Estimated seconds of training these runs as one stack on one core."""
     arm = group[0].arm
-    samples = _samples(arm)
-    epochs = int(arm["train"]["epochs"]) + 1  # every epoch evaluates; epoch 0 only evaluates
-    per_model = epochs * samples * (_params(arm) + PER_SAMPLE)
-    return UNIT_OVERHEAD + len(group) * per_model
+    K, samples, params = len(group), _samples(arm), _params(arm)
+    n_train = max(1, round(samples * TRAIN_SHARE))
+    batch = arm["train"]["batch_size"]
+    epochs = int(arm["train"]["epochs"])
+    steps = epochs * -(-n_train // (n_train if batch == "full" else int(batch)))
+    return (UNIT_OVERHEAD + steps * (PER_STEP + PER_MODEL_STEP * K) + PER_FLOP * 6 * K * epochs * n_train * params
+            + (epochs + 1) * (PER_EVAL + PER_EVAL_SAMPLE * K * samples))
 
 
 def schedule(groups: list[list[RunPlan]], workers: int) -> list[list[RunPlan]]:
@@ -44,10 +55,20 @@ def schedule(groups: list[list[RunPlan]], workers: int) -> list[list[RunPlan]]:
     best: tuple[float, list[list[RunPlan]]] | None = None
     for u in UNIT_CHOICES:
         units = sorted(_cut_all(groups, total / (workers * u)), key=cost, reverse=True)
-        finish = makespan([cost(x) for x in units], workers)
-        if best is None or finish < 0.99 * best[0]:
-            best = (finish, units)
+        for halvings in range(TAIL_HALVINGS + 1):
+            if halvings:
+                units = _halve_tail(units, workers)
+            finish = makespan([cost(x) for x in units], workers)
+            if best is None or finish < 0.99 * best[0]:
+                best = (finish, units)
     return best[1]
+
+
+def _halve_tail(units: list[list[RunPlan]], workers: int) -> list[list[RunPlan]]:
+    """The last `workers` units (the smallest) each cut in two: shorter work at the end, when
+    workers finish at different times (the cost model errs too)."""
+    head, tail = units[:-workers], units[-workers:]
+    return sorted(head + [piece for unit in tail for piece in _cut(unit, min(2, len(unit)))], key=cost, reverse=True)
 
 
 def makespan(costs: Sequence[float], workers: int) -> float:
