@@ -72,13 +72,14 @@ def plan(exps: Iterable[Experiment], preset: str = "quick", seeds: int | None = 
     return plans
 
 
-def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
+def stacks(plans: list[RunPlan], workers: int = 1, cut: bool = True) -> list[list[RunPlan]]:
     """Group runs that train as one stack (same data, shape, schedule); with several workers, the
-    units longest first and large stacks cut so that no worker idles at the end (core.runner.schedule)."""
+    units longest first and (cut) large stacks cut so that no worker idles at the end
+    (core.runner.schedule)."""
     groups: dict[tuple[str, str], list[RunPlan]] = {}
     for p in plans:
         groups.setdefault((p.experiment, p.stack_key), []).append(p)
-    return schedule(list(groups.values()), workers)
+    return schedule(list(groups.values()), workers, cut)
 
 
 def stack_spec(plans: list[RunPlan], backend: str = "numpy") -> StackSpec:
@@ -232,7 +233,7 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
     for e in exps:
         store.upsert_experiment(e.name, e.description, _keep_design(store, e))
     executor = executor or InlineExecutor()
-    queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers if backend == NUMPY.name else 1))
+    queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers, cut=backend == NUMPY.name))
     in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}
     marked: dict[int, list[NewRun]] = {}  # id(group) → its `running` rows, until saved
     try:

@@ -45,12 +45,15 @@ def cost(group: Sequence[RunPlan]) -> float:
             + (epochs + 1) * (PER_EVAL + PER_EVAL_SAMPLE * K * samples))
 
 
-def schedule(groups: list[list[RunPlan]], workers: int) -> list[list[RunPlan]]:
+def schedule(groups: list[list[RunPlan]], workers: int, cut: bool = True) -> list[list[RunPlan]]:
     """The units to submit, longest first; with several workers, each stack cut into pieces of at
     most total/(workers·u) of the work, u the smallest of UNIT_CHOICES whose simulated finish
-    (each unit to the worker free first, as the executor hands them out) is the earliest."""
+    (each unit to the worker free first, as the executor hands them out) is the earliest.
+    cut=False keeps every stack whole (an accelerator wants them as large as they come)."""
     if workers <= 1 or not groups:
         return groups
+    if not cut:
+        return sorted(groups, key=cost, reverse=True)
     total = sum(cost(g) for g in groups)
     best: tuple[float, list[list[RunPlan]]] | None = None
     for u in UNIT_CHOICES:
