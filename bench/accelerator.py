@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 STEPS = ("sweep", "cpu-full", "gpu-full", "verdicts", "gpu-until", "csv-cpu", "csv-gpu")
-BUDGET_S = {"sweep": 100, "cpu-full": 110, "gpu-full": 60, "verdicts": 40, "gpu-until": 60, "csv-cpu": 130,
-            "csv-gpu": 70}
+# The most each step may take (s); typical runs take far less. Together at most ~9 minutes.
+BUDGET_S = {"sweep": 90, "cpu-full": 100, "gpu-full": 90, "verdicts": 30, "gpu-until": 60, "csv-cpu": 120,
+            "csv-gpu": 60}
 SIZES = (15, 1_500, 15_000)
 SMOKE_SIZES = (3, 12)
 ARMS = (("ce", "softmax"), ("mse", "softmax"), ("mse", "linear"))
@@ -74,9 +75,15 @@ def sweep_one(n_runs: int, backend: str, epochs: int) -> dict[str, Any]:
     results = train_stack(spec)
     wall = time.perf_counter() - start
     acc = float(np.mean([r.metrics["test_accuracy"][-1] for r in results if r.status == "finished"]))
-    return {"runs": len(spec.models), "backend": backend, "epochs": epochs, "seconds": round(wall, 3),
-            "runs_per_s": round(len(spec.models) / wall, 1), "mean_test_accuracy": round(acc, 4),
-            "diverged": sum(r.status == "diverged" for r in results)}
+    out = {"runs": len(spec.models), "backend": backend, "epochs": epochs, "seconds": round(wall, 3),
+           "runs_per_s": round(len(spec.models) / wall, 1), "mean_test_accuracy": round(acc, 4),
+           "diverged": sum(r.status == "diverged" for r in results)}
+    if backend == "torch-cuda":
+        import torch
+
+        out["gpu_peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+        out["gpu"] = torch.cuda.get_device_name(0)
+    return out
 
 
 class Bench:
@@ -117,7 +124,10 @@ class Bench:
         epochs = 2 if self.args.smoke else 50
         backends = self.args.backends.split(",")
         rows, deadline = [], time.perf_counter() + self.budget("sweep")
-        plan = [(sizes[0], "numpy")] + [(n, b) for b in backends for n in sizes if b != "numpy"]
+        # numpy at the smallest size for scale; the first GPU library at every size, the others at the
+        # middle one (enough to choose between them; CuPy compiles its kernels on first use)
+        plan = [(sizes[0], "numpy")] + [(n, b) for i, b in enumerate(backends) if b != "numpy"
+                                        for n in (sizes if i == 0 else sizes[1:2])]
         for n, backend in plan:
             left = deadline - time.perf_counter()
             if left < 5:
@@ -256,7 +266,8 @@ def main() -> None:
     parser.add_argument("--backends", default=None,
                         help="array backends the sweep measures [cuda: torch-cuda,cupy-cuda; cpu: array-api-strict]")
     parser.add_argument("--jobs", type=int, default=None, help="processes of the CPU steps [all cores]")
-    parser.add_argument("--gpu-jobs", type=int, default=4, help="processes feeding the GPU in the GPU steps")
+    parser.add_argument("--gpu-jobs", type=int, default=8,
+                        help="processes feeding the GPU in the GPU steps (each launches its own stacks' kernels)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: a check that every step works")
     parser.add_argument("--budget-scale", type=float, default=1.0, help="multiply every step's time budget")
     parser.add_argument("--work", default=None, help="folder for databases and the CSV [a new temporary one]")
