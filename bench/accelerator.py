@@ -46,7 +46,6 @@ def sweep_spec(n_runs: int, epochs: int = 50):
     """The reference sweep widened to n_runs: 3 arms × seeds × learning rates around 0.5 (at most
     50 seeds, so the data is prepared 50 times, not thousands)."""
     import numpy as np
-
     from lossdb.core.data.prepare import DataSpec
     from lossdb.core.engine.nets import NetSpec
     from lossdb.core.engine.optim import OptimSpec
@@ -66,7 +65,6 @@ def sweep_one(n_runs: int, backend: str, epochs: int) -> dict[str, Any]:
     from dataclasses import replace
 
     import numpy as np
-
     from lossdb.core.engine.train import train_stack
 
     spec = replace(sweep_spec(n_runs, epochs), backend=backend)

@@ -14,10 +14,9 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+import lossdb.core as core
 import numpy as np
 from array_api_compat import array_namespace, is_numpy_namespace
-
-import lossdb.core as core
 from lossdb.core.errors import ConfigError
 
 DEVICES = ("cpu", "cuda", "auto")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from lossdb.cli.main import app
+from typer.testing import CliRunner
 
 
 def _has_gpu() -> bool:

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from lossdb.core.data.prepare import DataSpec
 from lossdb.core.engine.nets import NetSpec
 from lossdb.core.engine.optim import OptimSpec
@@ -35,7 +34,7 @@ def stacks() -> dict[str, StackSpec]:
     neuron = NetSpec(0, 0, init="explicit", w=((2.0,),), b=(2.0,))
     return {
         "digits_reference": StackSpec(DataSpec("digits"), NetSpec(0, 0, hidden=(64, 64)), OptimSpec("sgd"), 3,
-                                      None, tuple(ModelSpec(l, "softmax", lr, s) for l in ("ce", "mse")
+                                      None, tuple(ModelSpec(loss, "softmax", lr, s) for loss in ("ce", "mse")
                                                   for lr in (0.3, 3.0) for s in (0, 1))),
         "iris_everything": StackSpec(DataSpec("iris", imbalance=3.0), NetSpec(0, 0, hidden=(8,), activation="tanh"),
                                      OptimSpec("momentum"), 4, 16, tuple(cls)),

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from lossdb.core.engine import backend
 from lossdb.core.engine.train import train_stack
 from lossdb.core.errors import ConfigError
+
 from tests.engine.golden_stacks import GOLDEN, fingerprint, stacks
 
 # array-api-strict computes the same formulas out of place, with its own reductions (no BLAS

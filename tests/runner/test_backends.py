@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from lossdb.core.analysis.frame import runs_frame
 from lossdb.core.experiments import spec as ex
 from lossdb.core.runner import execute as runner
