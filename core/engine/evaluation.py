@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from array_api_compat import device as device_of
-
 from lossdb.core.engine import metrics as M
 from lossdb.core.engine.backend import namespace, to_numpy
 from lossdb.core.engine.nets import NetSpec, forward
@@ -134,7 +132,7 @@ class Evaluator:
         if name not in cache:
             X = self.data.train.X
             value = make() if name in ("linear", "seed_of") else np.asarray(make(), dtype=np.float64)
-            cache[name] = namespace(X).asarray(value, device=device_of(X))
+            cache[name] = namespace(X).asarray(value, device=X.device)
         return cache[name]
 
     def _forward(self, params: list[np.ndarray], X: np.ndarray) -> np.ndarray:

@@ -7,7 +7,6 @@ numpy arrays take numpy's own routines (bincount, in-place division); any other 
 from __future__ import annotations
 
 import numpy as np
-from array_api_compat import device as device_of
 
 from lossdb.core.engine.backend import namespace
 
@@ -37,13 +36,13 @@ def confusion(pred: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
 def _one_hot(labels, n: int, dtype):
     """(…, n) indicator of integer labels (…) in dtype, on the labels' device."""
     xp = namespace(labels)
-    return xp.astype(labels[..., None] == xp.arange(n, dtype=labels.dtype, device=device_of(labels)), dtype)
+    return xp.astype(labels[..., None] == xp.arange(n, dtype=labels.dtype, device=labels.device), dtype)
 
 
 def _diagonal(cm):
     """The diagonal (K, c) of square matrices (K, c, c)."""
     xp = namespace(cm)
-    return xp.sum(cm * xp.eye(cm.shape[-1], dtype=cm.dtype, device=device_of(cm)), axis=2)
+    return xp.sum(cm * xp.eye(cm.shape[-1], dtype=cm.dtype, device=cm.device), axis=2)
 
 
 def balanced_accuracy(pred: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -102,7 +101,7 @@ def _true_class_prob(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     if not isinstance(p, np.ndarray):
         xp = namespace(p)
         K, n, c = p.shape
-        flat = xp.arange(K * n, dtype=y.dtype, device=device_of(y)) * c + xp.reshape(y, (-1,))
+        flat = xp.arange(K * n, dtype=y.dtype, device=y.device) * c + xp.reshape(y, (-1,))
         return xp.reshape(xp.take(xp.reshape(p, (-1,)), flat), (K, n))
     return np.take_along_axis(p, y[..., None], axis=-1)[..., 0]
 

@@ -13,8 +13,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from array_api_compat import device as device_of
-
 from lossdb.core.engine import heads, losses
 from lossdb.core.engine.backend import namespace
 
@@ -89,7 +87,7 @@ class Objective:
         L, G = (Ls[0], Gs[0]) if len(Ls) == 1 else (xp.concat(Ls), xp.concat(Gs))
         if self.weights is not None:
             C = self.weights.shape[1]
-            at = xp.arange(K, dtype=y.dtype, device=device_of(y))[:, None] * C + y
+            at = xp.arange(K, dtype=y.dtype, device=y.device)[:, None] * C + y
             w = xp.reshape(xp.take(xp.reshape(self.weights, (-1,)), xp.reshape(at, (-1,))), (K, n))
             L, G = L * w, G * w[..., None]
         return L, G
