@@ -92,7 +92,7 @@ _CLASSES: dict[tuple, Any] = {}  # (c, dtype, device) → arange(c) on that devi
 
 def _is_true(y, c: int):
     """The one-hot mask (n, c) of labels y (n,), for array libraries without scatter."""
-    key = (c, y.dtype, y.device)
+    key = (c, str(y.dtype), str(y.device))  # str: not every library's device is hashable
     classes = _CLASSES.get(key)
     if classes is None:
         classes = _CLASSES[key] = namespace(y).arange(c, dtype=y.dtype, device=y.device)
