@@ -236,19 +236,26 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
     queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers, cut=backend == NUMPY.name))
     in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}
     marked: dict[int, list[NewRun]] = {}  # id(group) → its `running` rows, until saved
+    inline = isinstance(executor, InlineExecutor)  # submit trains at once: store first, then go on
+
+    def hand_out() -> None:
+        while len(in_flight) < max(1, workers) and (group := next(queue, None)) is not None:
+            started = datetime.now(UTC)
+            markers = [describe(p, status="running", started=started, backend=backend) for p in group]
+            store.mark_running(markers)
+            marked[id(group)] = markers
+            in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
+
     try:
         while True:
-            while len(in_flight) < max(1, workers) and (group := next(queue, None)) is not None:
-                started = datetime.now(UTC)
-                markers = [describe(p, status="running", started=started, backend=backend) for p in group]
-                store.mark_running(markers)
-                marked[id(group)] = markers
-                in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
+            hand_out()
             if not in_flight:
                 return summary
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                group, started = in_flight.pop(future)
+            finished = [(future, *in_flight.pop(future)) for future in done]
+            if not inline:
+                hand_out()  # free workers get their next stack before the parent spends time storing
+            for future, group, started in finished:
                 runs = _outcome(future, group, started, backend)
                 store.save_runs(runs, replace=force, skip_done=not force)
                 del marked[id(group)]
