@@ -242,9 +242,12 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
         while len(in_flight) < max(1, workers) and (group := next(queue, None)) is not None:
             started = datetime.now(UTC)
             markers = [describe(p, status="running", started=started, backend=backend) for p in group]
+            if not inline:  # a worker starts at once; its rows are marked while it begins
+                in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
             store.mark_running(markers)
             marked[id(group)] = markers
-            in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
+            if inline:
+                in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
 
     try:
         while True:
