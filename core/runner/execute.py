@@ -244,8 +244,8 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
             markers = [describe(p, status="running", started=started, backend=backend) for p in group]
             if not inline:  # a worker starts at once; its rows are marked while it begins
                 in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
+            marked[id(group)] = markers  # first: a Ctrl-C during the marking still finds them
             store.mark_running(markers)
-            marked[id(group)] = markers
             if inline:
                 in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
 
