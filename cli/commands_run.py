@@ -57,6 +57,9 @@ def run(
         "--round", metavar="K", help="With --until-decided: K seeds added per round [default: as many again, at least 3].")] = None,
     all_conditions: Annotated[bool, typer.Option(
         "--all-conditions", help="With --until-decided: wait for every comparison, not only the headlines.")] = False,
+    device: Annotated[str, typer.Option(
+        metavar="DEVICE", help="cpu (numpy), cuda (PyTorch on an NVIDIA GPU; needs lossdb[cuda]) or auto "
+                               "(cuda when there is one). Runs of each are stored and judged apart.")] = "cpu",
     db: DbOption = None,
 ) -> None:
     """Train the experiments' runs and store them.
@@ -79,9 +82,12 @@ def run(
     from lossdb.core.experiments.validate import LIMITS, NO_LIMITS
 
 
+    from lossdb.core.engine.backend import resolve
+
     err = Console(stderr=True)
     started = time.perf_counter()
     max_seeds = sequential_options(until_decided, max_seeds, round_size, all_conditions)
+    backend = resolve(device).name
     exps = retarget.experiments_to_run(experiments or [], config or [], dataset, target, task, drop_missing)
     runner.check_names(exps, force)
     plans = runner.plan(exps, preset, seeds, epochs, NO_LIMITS if no_limits else LIMITS)
@@ -93,11 +99,11 @@ def run(
     if until_decided:
         with sigterm_as_interrupt():
             _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size,
-                           all_conditions, db, started)
+                           all_conditions, db, started, backend)
         return
     with sigterm_as_interrupt(), open_executor(jobs, scheduler) as (executor, workers), open_store(db) as store:
         runner.check_specs(store, exps, force)
-        todo = runner.pending(store, plans, force)
+        todo = runner.pending(store, plans, force, backend)
         skipped = len(plans) - len(todo)
         err.print(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
                   f"{len(todo)} to run on {workers} worker(s) → {escape(describe(store.url), markup=False)}", markup=False)
@@ -105,7 +111,7 @@ def run(
                       console=err, transient=False, disable=not todo) as bar:
             task = bar.add_task("runs", total=len(todo))
             summary = runner.execute(store, exps, todo, force=force, executor=executor, workers=workers,
-                                     on_stack=lambda n: bar.advance(task, n))
+                                     on_stack=lambda n: bar.advance(task, n), backend=backend)
         if summary.finished:
             _warm(store, err)
     summary.skipped = skipped
@@ -167,7 +173,7 @@ def _warm(store, err) -> None:
 
 
 def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seeds, round_size, all_conditions,
-                   db, started) -> None:
+                   db, started, backend="numpy") -> None:
     """`lossdb run --until-decided`: rounds of seeds through core.judging.adaptive, a progress bar per round."""
     from lossdb.core.experiments import spec as ex
     from lossdb.core.runner import execute as runner
@@ -186,12 +192,12 @@ def _until_decided(exps, plans, preset, epochs, force, jobs, scheduler, max_seed
         def train(todo_exps, seeds_of) -> None:
             todo_plans = focus([p for e in todo_exps for p in ex.expand(e, preset, seeds_of[e.name], epochs)],
                                claims_of(store), start, all_conditions)
-            todo = runner.pending(store, todo_plans, force)
+            todo = runner.pending(store, todo_plans, force, backend)
             with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err, transient=False, disable=not todo) as bar:
                 task = bar.add_task("runs", total=len(todo))
                 done = runner.execute(store, todo_exps, todo, force=force, executor=executor, workers=workers,
-                                      on_stack=lambda n: bar.advance(task, n))
+                                      on_stack=lambda n: bar.advance(task, n), backend=backend)
             for k in totals:
                 totals[k] += getattr(done, k)
 

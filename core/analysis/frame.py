@@ -129,6 +129,7 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
         of_arm = dict(zip(first, conditions([configs[i] for i in first.values()]), strict=True))
         for i in idx:
             keys_of[i] = of_arm[hashes[i]]
+    _split_backends(records, frame, keys_of)
     frame["condition_keys"] = pd.Series(keys_of, index=frame.index, dtype=object)
     from lossdb.core.experiments.retarget import data_names
 
@@ -136,6 +137,16 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
     frame["condition"] = [condition_label(k, names) if k else "" for k in keys_of]
     metric_cols = sorted(c for c in frame.columns if c not in RUN_COLUMNS)
     return frame[list(RUN_COLUMNS) + metric_cols].reset_index(drop=True)
+
+
+def _split_backends(records: list[RunRecord], frame: pd.DataFrame, keys_of: list[Any]) -> None:
+    """Where an experiment holds runs of several array backends (engine versions "2", "2+torch-cuda"),
+    the backend becomes part of each run's condition, so no verdict pairs runs of different backends."""
+    backends = [(getattr(r, "engine_version", "") or "").partition("+")[2] or "numpy" for r in records]
+    for _, idx in frame.groupby("experiment").indices.items():
+        if len({backends[i] for i in idx}) > 1:
+            for i in idx:
+                keys_of[i] = (*keys_of[i], ("backend", backends[i]))
 
 
 def kept_runs_frame(store: Store, fingerprint: str | None = None) -> pd.DataFrame:
