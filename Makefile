@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= lossdb.db
 JOBS ?= 2
 
-.PHONY: run test test-fast bench clean lint
+.PHONY: run test test-fast test-oldest bench clean lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,21 @@ test: $(VENV)/.installed-test  ## install the test extras into .venv and run the
 test-fast: $(VENV)/.installed-test  ## the inner loop: the suite without slow, browser and PostgreSQL tests
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres"
 
+OLDEST ?= .venv-oldest
+# The lower bounds of pyproject.toml, tested: the direct dependencies at their lowest declared versions
+# (.ci/lowest.py writes the pins) in a venv of their own, and a small real subset of the suite: Typer's
+# parsing of the command line (with one real `lossdb run --preset quick saturation`), the store, compare.
+test-oldest: $(OLDEST)/.installed  ## the parsing, store and compare tests under the lowest declared versions
+	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider -m "not slow and not browser and not postgres" \
+	  tests/cli/test_typer_parsing.py tests/store/test_store.py tests/cli/test_compare.py
+
+$(OLDEST)/.installed: pyproject.toml .ci/lowest.py
+	rm -rf $(OLDEST)
+	$(PYTHON) -m venv $(OLDEST)
+	$(PYTHON) .ci/lowest.py pyproject.toml postgres > $(OLDEST)/lowest.txt
+	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/lowest.txt -e '.[postgres]' 'pytest>=8'
+	touch $@
+
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.store
@@ -48,4 +63,4 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check core cli dashboard tests bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(OLDEST) build *.egg-info

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import textwrap
 from typing import Annotated
 
 import typer
 
-from lossdb.cli.options import DbOption
+from lossdb.cli import tables
+from lossdb.cli.options import DbOption, choice, format_option
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -25,11 +25,12 @@ def compare(
     verdict: Annotated[list[str] | None, typer.Option(
         "--verdict", help="Only rows with this verdict (repeatable): supported, contradicted, equivalent, "
                           "inconclusive, not measurable, not run.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown, csv or json.")] = "table",
+    fmt: Annotated[str, format_option(FORMATS)] = "table",
     all_conditions: Annotated[bool, typer.Option(
         "--all-conditions", help="Every condition, learning rate and pair of arms, grouped by claim.")] = False,
     wide: Annotated[bool, typer.Option(
-        "--wide", help="The table with every column and the whole finding, however wide.")] = False,
+        "--wide", help="The table with every column, the finding wrapped, as wide as the terminal "
+                       "(200 columns when piped).")] = False,
     estimator: Annotated[str, typer.Option(
         "--estimator", help="Continuous paired measures: t (Student-t on the per-seed differences) or robust "
                             "(t, or a Hodges–Lehmann signed-rank interval when the differences are skewed, "
@@ -40,14 +41,21 @@ def compare(
 
     Example: lossdb compare --all-conditions --claim convergence --verdict inconclusive
     """
-    from lossdb.core.errors import ConfigError
+    from lossdb.core.judging import VERDICTS
     from lossdb.core.judging import judge_db as judge
     from lossdb.core.present import terminal
 
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    verdict = [choice(v, tuple(VERDICTS), "verdict") for v in verdict] if verdict else verdict
     rows = judge(db, experiments=experiment, claims=claim, verdicts=verdict, all_conditions=all_conditions,
                  dataset=dataset, estimator=estimator)
+    if all_conditions:
+        rows = tables.headline_first(rows)
+    if dataset is not None and fmt == "table":
+        from lossdb.core.present import card_of, card_text
+
+        plain = not (experiment or claim or verdict or all_conditions)
+        width = tables.columns(80)
+        typer.echo(card_text(card_of(db, dataset, rows if plain else None), width) + "\n")
     if fmt == "json":
         from lossdb.core.jsontext import dumps
         from lossdb.core.present import as_json
@@ -60,8 +68,19 @@ def compare(
     elif wide:
         _wide(rows)
     else:
-        typer.echo(terminal(compact(rows, shutil.get_terminal_size((80, 24)).columns, grouped=all_conditions),
+        typer.echo(terminal(compact(rows, tables.columns(80), grouped=all_conditions),
                             markup=False, newlines=True))
+    if fmt == "table" and not (wide or all_conditions) and dataset is None:
+        from lossdb.core.judging import catalogue_hidden_in, stored_experiments
+        from lossdb.core.present import CATALOGUE_HINT
+        from lossdb.core.present import until_decided_hint
+
+        width = max(tables.columns(80), 60)
+        hint = until_decided_hint(rows, stored_experiments(db), db)
+        if hint:
+            typer.echo("\n" + terminal(textwrap.fill(hint, width, break_on_hyphens=False), markup=False, newlines=True))
+        if catalogue_hidden_in(db):
+            typer.echo("\n" + textwrap.fill(CATALOGUE_HINT, width))
 
 
 def markdown(rows: list) -> str:
@@ -98,7 +117,7 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
     w_claim = max([len("claim"), *(len(c[0]) for c in cells)])
     w_verdict = max([len("verdict"), *(len(c[1]) for c in cells)])
     w_n = max([1, *(len(c[3]) for c in cells)])
-    w_effect = max(10, width - w_claim - w_verdict - w_n - 6)
+    w_effect = max(10, min(width - w_claim - w_verdict - w_n - 6, max([0, *(len(c[2]) for c in cells)])))
     head = f"{'claim':<{w_claim}}  {'verdict':<{w_verdict}}  {'effect [CI]':<{w_effect}}  {'n':>{w_n}}"
     lines = [head.rstrip(), "-" * min(width, len(head))]
     last = None
@@ -109,14 +128,22 @@ def compact(rows: list, width: int = 80, *, grouped: bool = False) -> str:
         last = c
         effect = effect if len(effect) <= w_effect else effect[: w_effect - 1] + "…"
         lines.append(f"{shown:<{w_claim}}  {verdict:<{w_verdict}}  {effect:<{w_effect}}  {n:>{w_n}}".rstrip())
-        gist = one_line(v) if grouped else f"{v.metric}; {v.condition or v.experiment}"
+        where = v.condition or v.experiment
+        gist = (("★ headline · " if v.headline else "") + f"{where}: {one_line(v)}") if grouped \
+            else f"{v.metric}; {where}"
         if not grouped and v.lr:
             gist += f"; lr {v.lr}"
-        lines.append("  " + (gist if len(gist) + 2 <= width else gist[: width - 3] + "…"))
+        if grouped:  # the condition names the row: wrapped, never cut
+            lines.extend(textwrap.wrap(gist, width, initial_indent="  ", subsequent_indent="    "))
+        else:
+            lines.append("  " + (gist if len(gist) + 2 <= width else gist[: width - 3] + "…"))
     lines.append("")
     footer = ["Effects are in the claim's direction (> 0, or > 1×, favours the claim). "
               "--wide or --format markdown shows every finding.", level_text(rows)]
     return "\n".join([*lines, *(textwrap.fill(f, width) for f in footer if f)])
+
+
+WIDE_TABLE = 120  # narrower terminals get --wide as one block per row: eight columns would not read
 
 
 def _wide(rows: list) -> None:
@@ -126,15 +153,20 @@ def _wide(rows: list) -> None:
     from lossdb.core.present import SUMMARY_COLUMNS, VERDICT_COLORS, level_text, summary_row
     from lossdb.core.present import terminal as escape
 
+    width = tables.columns(200)
+    if width < WIDE_TABLE:
+        typer.echo(tables.records([summary_row(v) for v in rows], width, ("claim", "verdict", "effect [CI]", "n")))
+        return
     table = Table(title="lossdb: the claims, measured", show_lines=True)
     for col in SUMMARY_COLUMNS:
-        table.add_column(col, no_wrap=col in ("claim", "verdict"), overflow="fold")
+        table.add_column(col, no_wrap=col in ("claim", "verdict"), overflow="fold",
+                         ratio=3 if col == "finding" else None)
     for v in rows:
         r = summary_row(v)
         table.add_row(*(f"[{VERDICT_COLORS.get(v.verdict, 'white')}]{escape(r[c])}[/]" if c == "verdict"
                         else escape(r[c]) for c in SUMMARY_COLUMNS))
     table.caption = escape(level_text(rows))
-    Console(width=max(shutil.get_terminal_size((200, 24)).columns, 200)).print(table)
+    Console(width=width).print(table)
 
 
 def register(app: typer.Typer) -> None:

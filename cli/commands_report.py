@@ -8,21 +8,26 @@ from typing import Annotated
 
 import typer
 
-from lossdb.cli.options import DbOption
+from lossdb.cli.options import DbOption, format_option
 from lossdb.cli.progress import steps
+
+FORMATS = ("html", "markdown", "pdf", "json")  # the report's own keys are core.report.FORMATS (md for markdown)
 
 
 def report(
     experiment: Annotated[list[str] | None, typer.Option(
         "--experiment", "-e", metavar="NAME",
         help="Only this experiment and the claims it tests (repeatable).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="html, md, pdf or json.")] = "html",
+    fmt: Annotated[str, format_option(FORMATS)] = "html",
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="PATH", help="The file to write, or a folder [default: ./lossdb-report.EXT].")] = None,
     interactive: Annotated[bool, typer.Option(
         "--interactive", help="HTML only: embed the Vega runtime once so charts zoom and show tooltips.")] = False,
     title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="The report's title.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", "-d", metavar="NAME",
+        help="Only the experiments run on this data of yours (its name, e.g. grain, or csv:PATH).")] = None,
     db: DbOption = None,
 ) -> None:
     """Write the comparison report to a file.
@@ -35,20 +40,23 @@ def report(
     Example: lossdb run --preset quick && lossdb report --format pdf --out report.pdf
     """
     from lossdb.core import report as reports  # imported on use: Altair and Typst would slow every command
-    from lossdb.core.errors import ConfigError
     from lossdb.core.judging import check_experiments
     from lossdb.core.outfiles import check_target
     from lossdb.core.present import terminal
     from lossdb.core.store import open_store, resolve_url, sqlite_path
 
-    if fmt not in reports.FORMATS:
-        raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(reports.FORMATS)}")
+    command = command_line(experiment or [], fmt, out, interactive, title, resolve_url(db))
+    fmt = "md" if fmt == "markdown" else fmt
     protected = (sqlite_path(resolve_url(db)),)
     check_target(reports.target(fmt, out), force=force, protected=protected)
     store = open_store(db, create=False, read_only=True)
     try:
         check_experiments(store, experiment)
-        command = command_line(experiment or [], fmt, out, interactive, title, resolve_url(db))
+        if dataset is not None:
+            from lossdb.core.judging import dataset_experiments
+
+            experiment = [*(experiment or []), *dataset_experiments(store, dataset)]
+            command = command_line(experiment, fmt, out, interactive, title, resolve_url(db))
         with steps("reading the runs and computing the verdicts") as shown:
             data = reports.build(store, experiment or None, title=title, command=command)
             shown.step(f"drawing {len(data.charts)} charts and writing the {fmt.upper()} file")
@@ -67,7 +75,7 @@ def command_line(experiments: list[str], fmt: str, out: Path | None, interactive
     args = ["lossdb", "report"]
     for name in experiments:
         args += ["--experiment", name]
-    args += ["--format", fmt, "--out", str(reports.target(fmt, out))]
+    args += ["--format", fmt, "--out", str(reports.target("md" if fmt == "markdown" else fmt, out))]
     if interactive:
         args.append("--interactive")
     if title:

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from lossdb.cli.options import DbOption, PlainCommand
 from lossdb.core.present import terminal as escape
@@ -55,6 +57,9 @@ def run(
         "--round", metavar="K", help="With --until-decided: K seeds added per round [default: as many again, at least 3].")] = None,
     all_conditions: Annotated[bool, typer.Option(
         "--all-conditions", help="With --until-decided: wait for every comparison, not only the headlines.")] = False,
+    device: Annotated[str, typer.Option(
+        metavar="DEVICE", help="cpu (numpy), cuda (PyTorch on an NVIDIA GPU; needs lossdb[cuda]) or auto "
+                               "(cuda when there is one). Runs of each are stored and judged apart.")] = "cpu",
     db: DbOption = None,
 ) -> None:
     """Train the experiments' runs and store them.
@@ -72,7 +77,7 @@ def run(
     max_seeds = sequential_options(until_decided, max_seeds, round_size, all_conditions)
     options = RunOptions(tuple(experiments or ()), tuple(config or ()), dataset, target, task, drop_missing, preset,
                          seeds, epochs, force, no_limits, jobs, scheduler, until_decided, max_seeds, round_size,
-                         all_conditions, db)
+                         all_conditions, db, device)
     report = Session(options, say=_say, training=_training).run()
     s = report.summary
     if report.rounds is not None:
@@ -85,6 +90,8 @@ def run(
                    f"{s.skipped} skipped (already stored), in {report.seconds:.1f} s.")
         for e in s.errors:
             err.print(f"[red]failed:[/red] {escape(e)}")
+        if dataset is not None:
+            _next_steps(report.experiments, report.runs_per_experiment, dataset, db)
     if s.failed:
         raise typer.Exit(code=1)
 
@@ -117,6 +124,17 @@ def sequential_options(until_decided: bool, max_seeds: int | None, round_size: i
     return DEFAULT_MAX_SEEDS if max_seeds is None else max_seeds
 
 
+def _next_steps(names, runs_per_experiment, dataset: str, db: str | None) -> None:
+    """After `run --dataset`: the experiments it planned and the command that shows their card."""
+    from collections import Counter
+
+    from lossdb.core.experiments import dataset_key
+    from lossdb.core.present import compare_command, planned_text
+
+    typer.echo(planned_text(list(names), Counter(runs_per_experiment)))
+    typer.echo(compare_command(dataset_key(dataset), db))
+
+
 def experiments(
     db: DbOption = None,
 ) -> None:
@@ -130,18 +148,26 @@ def experiments(
     from lossdb.core.present import terminal
 
     stored = _stored(db)  # first, so that a bad --db is refused before anything is printed
-    table = Table("experiment", "claims", "runs (quick)", "runs (full)", "description", title="catalogue")
+    # Names and claims whole at any width (the claims under the name); the description wraps.
+    table = Table(title="catalogue", box=box.SIMPLE_HEAD, show_edge=False, show_lines=True)
+    table.add_column("experiment\n  claims", no_wrap=True)
+    table.add_column("runs\nquick/full", justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
     for e in catalogue().values():
-        table.add_row(e.name, ", ".join(e.claims), str(len(expand(e, "quick"))),
-                      str(len(expand(e, "full"))), terminal(e.description))
+        table.add_row(Text(terminal(e.name, markup=False) + "".join(f"\n  {c}" for c in e.claims)),
+                      f"{len(expand(e, 'quick'))}/{len(expand(e, 'full'))}", Text(terminal(e.description, markup=False)))
     Console().print(table)
     if stored is None:
         return
     url, rows = stored
-    table = Table("experiment", "tests", "runs", "description", title=f"stored in {terminal(url)}")
+    table = Table(title=f"stored in {terminal(url)}", box=box.SIMPLE_HEAD, show_edge=False, show_lines=True)
+    table.add_column("experiment\n  tests", no_wrap=True)
+    table.add_column("runs", justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
     for e in rows:
-        table.add_row(terminal(e["name"]), terminal(_tests(e["spec"]), newlines=True), str(e["n_runs"]),
-                      terminal(e["description"]))
+        tests = terminal(_tests(e["spec"]), markup=False).replace(", ", "\n").splitlines()
+        table.add_row(Text(terminal(e["name"], markup=False) + "".join(f"\n  {t}" for t in tests)), str(e["n_runs"]),
+                      Text(terminal(e["description"], markup=False)))
     Console().print(table if rows else f"No experiments stored in {terminal(url)} yet.")
 
 
@@ -149,7 +175,7 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
     """The stored experiments and the masked URL; None when no --db is given and the default
     database does not exist."""
     from lossdb.core.errors import StoreError
-    from lossdb.core.store import mask_url, open_store
+    from lossdb.core.store import describe, open_store
 
     try:
         store = open_store(db, create=False, read_only=True)
@@ -158,7 +184,7 @@ def _stored(db: str | None) -> tuple[str, list[dict]] | None:
             return None
         raise
     with store:
-        return mask_url(store.url), store.experiments()
+        return describe(store.url), store.experiments()
 
 
 def _tests(spec: dict) -> str:

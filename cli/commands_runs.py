@@ -12,26 +12,27 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lossdb.cli.options import DbOption, PlainCommand, experiment_option, format_option
+from lossdb.cli.options import DbOption, PlainCommand, choice, experiment_option, format_option
 
 if TYPE_CHECKING:
     from lossdb.core.analysis import Listing
 
-FORMATS = ("table", "json", "csv")
-HEADERS = {"wall_seconds": "wall s", "test_accuracy": "test acc", "test_rmse": "test rmse"}
+FORMATS = ("table", "csv", "json", "jsonl")
+NEWEST = 50  # the table's default --limit: the newest runs
 
 
 def runs(
     experiment: Annotated[str | None, experiment_option("Only this experiment.")] = None,
     loss: Annotated[str | None, typer.Option(metavar="LOSS", help="Only this loss.")] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="NAME", help="Only this dataset.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="NAME", help="Only this dataset: its name (iris, or a CSV's stem such as grain) or csv:PATH.")] = None,
     status: Annotated[str | None, typer.Option(
         metavar="STATUS", help="Only this status: running, finished, diverged, failed or interrupted.")] = None,
     sort: Annotated[str | None, typer.Option(
         metavar="COLUMN", help="Sort by a column, a setting or a final metric (test_accuracy); "
                                "-COLUMN sorts in descending order [default: id].")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, metavar="N",
-                                              help="At most N runs (after sorting).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, metavar="N",
+                                              help=f"At most N runs (after sorting); 0 for all [default: the "
+                                                   f"newest {NEWEST} in the table, all in the other formats].")] = None,
     columns: Annotated[str | None, typer.Option(
         metavar="A,B,...", help="The columns of the table or CSV, comma-separated (id,arm,seed,"
                                 "test_accuracy) [default: what tells the runs apart].")] = None,
@@ -46,35 +47,43 @@ def runs(
     Example: lossdb runs -e label-noise --sort -test_accuracy --limit 10
     """
     from lossdb.core import jsontext
-    from lossdb.core.errors import ConfigError
     from lossdb.core.analysis import list_runs
     from lossdb.core.engine import LOSSES
-    from lossdb.core.store import STATUSES, mask_url, open_store, run_as_dict
+    from lossdb.core.store import STATUSES, describe, open_store, run_as_dict
 
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    if status is not None and status not in STATUSES:
-        raise ConfigError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}")
-    if loss is not None and loss not in LOSSES:
-        raise ConfigError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
+    status = choice(status, tuple(STATUSES), "status")
+    loss = choice(loss, tuple(LOSSES), "loss")
     chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
     if chosen == []:
+        from lossdb.core.errors import ConfigError
+
         raise ConfigError("--columns names no column: list them separated by commas, e.g. --columns id,arm,seed")
     with open_store(db, create=False, read_only=True) as store:
         if experiment is not None:
             stored = [e["name"] for e in store.experiments()]
-            if experiment not in stored:
-                raise ConfigError(f"no experiment named {experiment!r} in {mask_url(store.url)}; "
-                                  f"stored: {', '.join(stored) or 'none'}")
+            experiment = choice(experiment, tuple(stored), "experiment",
+                                f"no experiment named {experiment!r} in {describe(store.url)}; "
+                                f"stored: {', '.join(stored) or 'none'}")
+        if dataset is not None:
+            from lossdb.core.experiments import resolve_dataset
+
+            dataset = resolve_dataset(dataset, store.datasets())
         records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
-    shown = list_runs(records, sort=sort, limit=limit, columns=chosen)
-    if fmt == "json":
+    total = len(records)
+    if limit is None and fmt == "table":
+        limit = NEWEST
+        if sort is None:  # the newest runs, in the order they were made
+            records = sorted(records, key=lambda r: r.id)[-NEWEST:]
+    shown = list_runs(records, sort=sort, limit=limit or None, columns=chosen)
+    if fmt in ("json", "jsonl"):
         by_id = {r.id: r for r in records}
-        typer.echo(jsontext.dumps([run_as_dict(by_id[row["id"]]) for row in shown.rows], indent=2))
+        picked = [run_as_dict(by_id[row["id"]]) for row in shown.rows]
+        typer.echo(jsontext.dumps(picked, indent=2) if fmt == "json"
+                   else "\n".join(jsontext.dumps(r) for r in picked))
     elif fmt == "csv":
         _csv(shown, chosen is not None)
     else:
-        _table(shown)
+        _table(shown, total - len(shown.rows))
 
 
 def _csv(shown: Listing, chosen: bool) -> None:
@@ -90,25 +99,28 @@ def _csv(shown: Listing, chosen: bool) -> None:
         w.writerow(["" if r.get(c) is None else csv_cell(r.get(c)) for c in cols])
 
 
-def _table(shown: Listing) -> None:
-    from lossdb.core.analysis import cell
-    from lossdb.core.present import terminal
+def _table(shown: Listing, hidden: int) -> None:
+    """The listing as a table that fits the terminal (long text folds, numbers stay whole); piped,
+    at the width it needs; then on stderr how many runs, how many more, and what they share."""
+    from lossdb.core.analysis import HEADERS, cell
+    from lossdb.core.present import plural, terminal
 
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    numeric = ("id", "lr", "seed", *shown.metrics, "wall_seconds")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
     for c in shown.columns:
-        table.add_column(Text(terminal(HEADERS.get(c, c), markup=False)), no_wrap=True,
-                         justify="right" if c in ("id", "lr", "seed", *shown.metrics, "wall_seconds") else "left")
+        table.add_column(HEADERS.get(c, c), no_wrap=c in numeric, overflow="fold",
+                         justify="right" if c in numeric else "left")
     for r in shown.rows:
         table.add_row(*(Text(terminal(cell(r.get(c)), markup=False)) for c in shown.columns))  # never markup
     out, err = Console(), Console(stderr=True)
     needed = Console(width=100_000).measure(table).maximum
-    if needed > out.width:  # never cut a value: a wide table is printed whole and said so
-        err.print(f"The table is {needed} columns wide: --columns picks fewer, --format csv keeps all.",
-                  highlight=False)
-        out = Console(width=needed)
+    if not out.is_terminal:  # piped: every row on one line, however wide
+        out = Console(width=max(needed, 20))
     out.print(table)
     same = terminal(", ".join(f"{k} {cell(v)}" for k, v in shown.constant.items()), markup=False)
-    err.print(f"{len(shown.rows)} runs" + (f"; all with {same}" if same else ""), highlight=False, markup=False)
+    more = f"; … {hidden:,} more (--limit 0 for all)" if hidden > 0 else ""
+    err.print(plural(len(shown.rows), "run") + more + (f"; all with {same}" if same else ""),
+              highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ from lossdb.core.present import terminal as escape
 from lossdb.cli.options import DbOption, PlainCommand, experiment_option, format_option
 from lossdb.cli.progress import steps
 
-SHOW_FORMATS = ("text", "json")
+SHOW_FORMATS = ("table", "json")
 EXPORT_FORMATS = ("csv", "jsonl")  # core.store.EXPORT_FORMATS, named here so that --help imports no store
 SHOWN_ABOVE = {"dataset", "lr", "epochs", "loss", "head", "label", "experiment", "seed"}
 PROVENANCE = ("engine_version", "lossdb_version", "numpy_version", "python_version", "git_commit")
@@ -25,7 +25,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Show or upgrade the database's 
 
 def show(
     run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="The run's id, as `lossdb runs` lists it.")],
-    fmt: Annotated[str, format_option(SHOW_FORMATS)] = "text",
+    fmt: Annotated[str, format_option(SHOW_FORMATS)] = "table",
     db: DbOption = None,
 ) -> None:
     """Show one run: settings, metrics, provenance.
@@ -36,17 +36,13 @@ def show(
     Example: lossdb show 12 --format json
     """
     from lossdb.core import jsontext
-    from lossdb.core.analysis import flat_config
-    from lossdb.core.errors import ConfigError
-    from lossdb.core.analysis import cell, flat_row, short
+    from lossdb.core.analysis import cell, flat_config, flat_row, short
     from lossdb.core.store import (
         open_store,
         run_as_dict,
     )
     from lossdb.core.experiments import check_run_ids
 
-    if fmt not in SHOW_FORMATS:
-        raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(SHOW_FORMATS)}")
     check_run_ids([run_id])
     with open_store(db, create=False, read_only=True) as store:
         record = store.get_run(run_id)
@@ -82,6 +78,7 @@ def _facts(data: dict) -> list[tuple[str, str]]:
         if data[key]:
             rows.append((key.replace("_", " "), data[key][:19].replace("T", " ") + " UTC"))
     rows.append(("arm hash", data["arm_hash"]))
+    rows.append(("data digest", data["data_digest"] or "unknown (stored before lossdb kept data digests)"))
     rows += [(key.replace("_", " "), str(data[key])) for key in PROVENANCE if data[key] is not None]
     return rows
 
@@ -120,18 +117,16 @@ def export_runs(
 
     Example: lossdb export --format jsonl --out exported/
     """
-    from lossdb.core.errors import ConfigError
+    from lossdb.core.present import plural
     from lossdb.core.store import (
         export,
         open_store,
     )
 
-    if fmt not in EXPORT_FORMATS:
-        raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
     with open_store(db, create=False, read_only=True) as store, steps(f"exporting runs and metrics to {out}"):
         result = export(store, out, fmt, experiment)
-    typer.echo(escape(f"wrote {result.runs} runs to {result.runs_path} and "
-                      f"{result.metric_rows} metric rows to {result.metrics_path}", markup=False))
+    typer.echo(escape(f"wrote {plural(result.runs, 'run')} to {result.runs_path} and "
+                      f"{plural(result.metric_rows, 'metric row')} to {result.metrics_path}", markup=False))
 
 
 def delete(
@@ -147,8 +142,9 @@ def delete(
     Example: lossdb delete 3 4 5 --yes   or   lossdb delete --experiment convergence
     """
     from lossdb.core.errors import ConfigError
+    from lossdb.core.present import plural
     from lossdb.core.store import (
-        mask_url,
+        describe,
         open_store,
     )
     from lossdb.core.experiments import check_run_ids
@@ -159,14 +155,14 @@ def delete(
                           "(lossdb delete --experiment NAME), not both or neither")
     check_run_ids(run_ids or [])
     with open_store(db, create=False) as store:
-        where = mask_url(store.url)
+        where = describe(store.url)
         if experiment is not None:
             stored = {e["name"]: e["n_runs"] for e in store.experiments()}
             if experiment not in stored:
                 raise ConfigError(f"no experiment named {experiment!r} in {where}; stored: "
                                   f"{', '.join(stored) or 'none'}")
             if not yes:
-                typer.confirm(f"Delete experiment {experiment} and its {stored[experiment]} run(s) "
+                typer.confirm(f"Delete experiment {experiment} and its {plural(stored[experiment], 'run')} "
                               f"from {where}?", abort=True, err=True)
             n = store.delete_experiment(experiment)
         else:
@@ -177,9 +173,9 @@ def delete(
                 raise ConfigError(f"no run with id {', '.join(missing)} in {where}: "
                                   "`lossdb runs` lists the stored runs (nothing was deleted)")
             if not yes:
-                typer.confirm(f"Delete {len(wanted)} run(s) from {where}?", abort=True, err=True)
+                typer.confirm(f"Delete {plural(len(wanted), 'run')} from {where}?", abort=True, err=True)
             n = store.delete_runs(wanted)
-    typer.echo(f"deleted {n} run(s)")
+    typer.echo(f"deleted {plural(n, 'run')}")
 
 
 @db_app.command("upgrade")

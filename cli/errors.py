@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -16,7 +15,7 @@ from lossdb.core.runner import Terminated
 class LossdbGroup(TyperGroup):
     """Runs a command and turns any LossdbError into `Error: …` on stderr and exit 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             _check_utf8([*getattr(ctx, "_protected_args", []), *ctx.args])
             return super().invoke(ctx)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperCommand
 
@@ -31,11 +30,11 @@ class PlainCommand(TyperCommand):
                 longest = max(param.opts, key=len).lstrip("-") if param.opts else param.name
                 param.metavar = longest.replace("-", "_").upper()
 
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
         """Usage pieces with "{RUN_ID}" written "RUN_ID"."""
         return [re.sub(r"^\{(.*)\}$", r"\1", piece) for piece in super().collect_usage_pieces(ctx)]
 
-    def get_help(self, ctx: click.Context) -> str:
+    def get_help(self, ctx: typer.Context) -> str:
         """The help text with "RUN_ID <int>" in the arguments written "RUN_ID"."""
         return re.sub(r"^(  [A-Z_]+(?:\.\.\.)?) <[^>\s]+>", r"\1", super().get_help(ctx), flags=re.M)
 
@@ -50,6 +49,24 @@ def plain_help(app: typer.Typer) -> None:
             plain_help(group.typer_instance)
 
 
+def choice(value: str | None, valid: tuple[str, ...], what: str, problem: str | None = None) -> str | None:
+    """`value` as one of `valid`, matched without regard to case; else a ConfigError saying
+    `problem` [default: "unknown WHAT 'x'; valid: …"] and, for a near miss, "did you mean …?".
+    None stays None."""
+    import difflib
+
+    from lossdb.core.errors import ConfigError
+
+    if value is None:
+        return None
+    by_key = {v.casefold(): v for v in valid}
+    if value.casefold() in by_key:
+        return by_key[value.casefold()]
+    near = difflib.get_close_matches(value.casefold(), list(by_key), n=3, cutoff=0.6)
+    problem = problem or f"unknown {what} {value!r}; valid: {', '.join(valid)}"
+    raise ConfigError(problem + (f"; did you mean {' or '.join(by_key[n] for n in near)}?" if near else ""))
+
+
 DbOption = Annotated[
     str | None,
     typer.Option("--db", envvar="LOSSDB_DB", show_envvar=True, metavar="URL",
@@ -62,7 +79,39 @@ def experiment_option(help_text: str) -> Any:
     return typer.Option("--experiment", "-e", metavar="NAME", help=help_text)
 
 
+# One vocabulary of output formats for every command: the canonical names, and the other spellings
+# a reader may type for them. Each command accepts a subset (compare writes no PDF, show no CSV).
+FORMAT_NAMES = ("table", "markdown", "csv", "json", "jsonl", "html", "pdf")
+FORMAT_ALIASES = {"md": "markdown", "text": "table", "txt": "table", "ndjson": "jsonl", "htm": "html"}
+
+
+def format_name(value: str, accepted: tuple[str, ...]) -> str:
+    """The canonical format name for `value` (any case, aliases such as md for markdown), or a
+    ConfigError naming the formats this command writes."""
+    from lossdb.core.errors import ConfigError
+
+    key = value.strip().lower()
+    key = FORMAT_ALIASES.get(key, key)
+    if key in accepted:
+        return key
+    raise ConfigError(f"unknown format {value!r}; valid: {format_list(accepted)}")
+
+
+def format_list(accepted: tuple[str, ...]) -> str:
+    """The formats as a reader reads them: "table, markdown (md), csv or json"."""
+    shown = [name + (" (md)" if name == "markdown" else "") for name in accepted]
+    return ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
+
+
 def format_option(choices: tuple[str, ...]) -> Any:
-    """The -f/--format option listing its valid values."""
-    return typer.Option("--format", "-f", metavar="FORMAT",
-                        help=", ".join(choices[:-1]) + f" or {choices[-1]}.")
+    """The -f/--format option: one of `choices` (canonical names from FORMAT_NAMES), aliases and
+    any case accepted and turned into the canonical name, an unknown name refused in one sentence
+    before the command runs."""
+    unknown = [f for f in choices if f not in FORMAT_NAMES]
+    assert not unknown, f"formats outside the vocabulary: {unknown}"
+
+    def canonical(value: str) -> str:
+        return format_name(value, choices)
+
+    return typer.Option("--format", "-f", metavar="FORMAT", callback=canonical,
+                        help=format_list(choices) + ".")

@@ -10,7 +10,8 @@ import streamlit as st
 from lossdb.core.errors import LossdbError
 from lossdb.dashboard import loaders
 
-st.set_page_config(page_title="lossdb", page_icon=":material/show_chart:", layout="wide")
+# An emoji favicon is drawn in the page (a data: URL); a :material: one is fetched from fonts.gstatic.com.
+st.set_page_config(page_title="lossdb", page_icon="📈", layout="wide")
 
 try:
     source = loaders.source()
@@ -24,8 +25,11 @@ if source.runs == 0:
     st.code(loaders.command("lossdb run --preset quick", source.url), language="bash")
     st.stop()
 
+# A database holding only the user's data opens on its recommendation card.
+yours = bool(loaders.user_datasets(source.url, source.token)) and not loaders.holds_catalogue(source.url, source.token)
 pages = [
-    st.Page("app_pages/summary.py", title="Summary", icon=":material/table_chart:", default=True),
+    st.Page("app_pages/summary.py", title="Summary", icon=":material/table_chart:", default=not yours),
+    st.Page("app_pages/card.py", title="Your data", icon=":material/lightbulb:", default=yours),
     st.Page("app_pages/convergence.py", title="Convergence", icon=":material/show_chart:"),
     st.Page("app_pages/gradients.py", title="Gradients", icon=":material/trending_down:"),
     st.Page("app_pages/calibration.py", title="Calibration", icon=":material/target:"),

@@ -4,7 +4,8 @@ link reopens the same experiment, condition, rate and metric.
 A page declares its parameters once, calls `restore` before drawing its widgets (a value from the
 URL seeds a widget the session has not set yet; one that is no longer valid falls back to the
 widget's default, a number outside its widget's range is clamped to it with a notice) and
-`publish` after them (the URL then names the current selections).
+`publish` after them (the URL then names the current selections, and a notice names any value of
+the link that the page could not show).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lossdb.core.present import BANDS
 
 TRUE = ("1", "true", "yes", "on")
 SMOOTHING = (1, 25)  # the smoothing slider's range (widgets.chart_options)
+ASKED = "_links_asked"  # session key: what the link asked for, until `publish` compares it with what is shown
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,14 @@ def restore(params: Iterable[Param], allowed: dict[str, Sequence[Any]] | None = 
     """Seed each widget the session has not set from the URL; a list keeps only `allowed` values,
     a number is clamped to its widget's range (with a notice saying so)."""
     allowed = {**{p.key: p.choices for p in params if p.choices}, **(allowed or {})}
+    asked = st.session_state.setdefault(ASKED, {})
     for p in params:
         if p.key in st.session_state or p.name not in st.query_params:
             continue
+        raw = st.query_params.get_all(p.name)
+        asked[p.name] = (p, raw)
         try:
-            value = _parse(p, st.query_params.get_all(p.name))
+            value = _parse(p, raw)
         except (ValueError, IndexError, OverflowError):
             continue  # a hand-edited link with a malformed value: the widget keeps its default
         if p.bounds is not None:
@@ -86,8 +91,36 @@ def restore(params: Iterable[Param], allowed: dict[str, Sequence[Any]] | None = 
         st.session_state[p.key] = value
 
 
+def unshown(params: Iterable[Param]) -> list[str]:
+    """The link's values (name=value) that the widgets of `params` do not show, forgotten once told."""
+    asked = st.session_state.get(ASKED, {})
+    missing = []
+    for p in params:
+        if p.name not in asked:
+            continue
+        _, raw = asked.pop(p.name)
+        shown = _text(st.session_state.get(p.key))
+        shown = set(shown if isinstance(shown, list) else [shown] if shown is not None else [])
+        values = [v for item in raw for v in item.split(",") if v] if p.kind == "list" else raw[-1:]
+        try:
+            wanted = [_text(_parse(p, [v])) for v in values]
+        except (ValueError, IndexError):
+            wanted = [None] * len(values)
+        missing += [f"{p.name}={v}" for v, w in zip(values, wanted, strict=True)
+                    if (w[0] if isinstance(w, list) and w else w) not in shown]
+    return missing
+
+
 def publish(params: Iterable[Param]) -> None:
-    """Write the widgets' current values into the URL (an empty selection removes its parameter)."""
+    """Write the widgets' current values into the URL (an empty selection removes its parameter);
+    first say which of the link's values the page could not show (gone from the database, or
+    mistyped), so that a stale link never silently shows something else."""
+    params = list(params)
+    missing = unshown(params)
+    if missing:
+        st.info(f"This link names {', '.join(missing)}, which this database does not hold (or which no "
+                "longer applies here): the page shows the defaults for "
+                f"{'it' if len(missing) == 1 else 'them'} instead.", icon=":material/link_off:")
     for p in params:
         text = _text(st.session_state.get(p.key))
         if text is None:

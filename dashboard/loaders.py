@@ -115,7 +115,8 @@ def runs(url: str, token: Token) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=4)  # a resource: claims hold functions, not picklable data
 def declared(url: str, token: Token) -> dict[str, Any]:
     """The claims the stored experiments are judged by (core.judging.judge.claims_of), until the database changes."""
-    return judging.claims_of(store(url))
+    stored = store(url).experiments()
+    return judging.asked(judging.claims_from(stored), stored)
 
 
 @st.cache_data(show_spinner="Computing verdicts…")
@@ -253,3 +254,28 @@ def _report_model(s: Store, request: ReportRequest) -> tuple[Any, Callable[[], d
     data = reports.build(s, list(request.experiments) or None, title=request.title or None,
                          command=report_command(request))
     return data, lru_cache(maxsize=1)(lambda: svgs(data.charts))
+
+
+@st.cache_data(show_spinner=False)
+def user_datasets(url: str, token: Token) -> list[str]:
+    """The names of the user's data the catalogue ran on (`lossdb run --dataset csv:PATH`), sorted."""
+    from lossdb.core.experiments import stored_datasets
+
+    return stored_datasets([e["name"] for e in store(url).experiments()])
+
+
+@st.cache_data(show_spinner="Writing the card…")
+def card(url: str, token: Token, dataset: str) -> Any:
+    """The recommendation card of one of the user's datasets (core.present.card)."""
+    from lossdb.core.present import build_card
+
+    s = store(url)
+    return build_card(judging.judge_store(s, dataset=dataset), dataset, s.experiments())
+
+
+@st.cache_data(show_spinner=False)
+def holds_catalogue(url: str, token: Token) -> bool:
+    """Whether any catalogue experiment (on the catalogue's own data) is stored."""
+    from lossdb.core.experiments import catalogue_names
+
+    return bool(set(catalogue_names()) & {e["name"] for e in store(url).experiments()})

@@ -28,16 +28,17 @@ def comparison_label(v: Verdict) -> str:
 
 
 def evidence_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:
-    """One claim test's verdicts for the evidence chart: comparison, effect, ci_low, ci_high, verdict, n."""
+    """One claim test's verdicts for the evidence chart: comparison, effect, ci_low, ci_high, verdict, n,
+    and level, the confidence of each interval in % (a headline's is adjusted over the family)."""
     return pd.DataFrame(
         [{"comparison": comparison_label(v), "experiment": v.experiment, "condition": v.condition,
           "lr": v.lr, "values": present.values(v), "effect": v.effect, "ci_low": v.ci_low,
           "ci_high": v.ci_high, "effect [CI]": present.effect_ci(v), "verdict": v.verdict, "n": v.n,
-          "finding": finding(v)}
+          "finding": finding(v), "level": None if v.deterministic else round(100 * (1 - v.alpha), 3)}
          for v in verdicts],
         columns=["comparison", "experiment", "condition", "lr", "values", "effect", "ci_low",
-                 "ci_high", "effect [CI]", "verdict", "n", "finding"],
-    ).astype({"effect": "float64", "ci_low": "float64", "ci_high": "float64"})
+                 "ci_high", "effect [CI]", "verdict", "n", "finding", "level"],
+    ).astype({"effect": "float64", "ci_low": "float64", "ci_high": "float64", "level": "float64"})
 
 
 def verdict_style(value: object) -> str:

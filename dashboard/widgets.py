@@ -39,6 +39,16 @@ def _default(options: list[str], preferred: list[str | None]) -> int:
     return 0
 
 
+def _own(names: list[str]) -> list[str]:
+    """The user's own experiments among `names` (neither the catalogue's nor re-targeted ones), then
+    the catalogue's on the user's data: what a page opens on before the catalogue's own."""
+    from lossdb.core.experiments import catalogue_names
+
+    catalogue = set(catalogue_names())
+    return ([n for n in names if "@" not in n and n not in catalogue]
+            + [n for n in names if "@" in n])
+
+
 def pick_runs(runs: pd.DataFrame, key: str, *, experiments: list[str] | None = None,
               prefer: tuple[str, ...] = ()) -> Selection | None:
     """Experiment, condition and learning-rate selectors in one row; None when nothing matches."""
@@ -49,7 +59,7 @@ def pick_runs(runs: pd.DataFrame, key: str, *, experiments: list[str] | None = N
     cols = st.columns(3)
     focus = st.session_state.get(FOCUS)
     experiment = cols[0].selectbox("Experiment", names, key=f"{key}_experiment",
-                                   index=_default(names, [focus, *prefer]))
+                                   index=_default(names, [focus, *_own(names), *prefer]))
     sub = frame[frame["experiment"] == experiment]
     conditions = sorted(set(sub["condition"]))
     condition = cols[1].selectbox("Condition", conditions, key=f"{key}_condition")
@@ -95,7 +105,20 @@ def chart_options(key: str, *, log: bool = False) -> ChartOptions:
 
 
 def caption_runs(selection: Selection) -> None:
-    """A caption with how many runs, arms and seeds a chart shows."""
+    """A caption with how many runs, arms and seeds a chart shows; at each arm's best rate, which
+    rates those are and how they differ from the rates a verdict uses."""
     r = selection.runs
     st.caption(f"{len(r)} runs · {r['label'].nunique()} arms · {r['seed'].nunique()} seeds · "
                f"{selection.experiment}, {selection.condition}, lr {selection.lr}")
+    if selection.lr == TUNED and not r.empty:
+        st.caption(rates_note(r))
+
+
+def rates_note(runs: pd.DataFrame) -> str:
+    """Which rate each arm is drawn at (chosen on validation over all its seeds) and why a verdict's
+    "tuned (a vs b|c)" rates may differ (each half of the seeds' rate is chosen on the other half)."""
+    rates = ", ".join(f"{label} {lr:g}" for label, lr in
+                      runs.drop_duplicates("label").sort_values("label")[["label", "lr"]].itertuples(index=False))
+    return (f"Drawn at the rate each arm did best at on validation over all its seeds: {rates}. A verdict's "
+            "rates (\"tuned (a vs b|c)\") are chosen for each half of the seeds on the other half, so that "
+            "no seed is measured at a rate it chose; they can differ from these.")

@@ -17,6 +17,7 @@ __all__, __getattr__, __dir__ = face(__name__, {
     "kept_runs_frame": "frame",
     "records": "frame",
     "runs_frame": "frame",
+    "HEADERS": "listing",
     "Listing": "listing",
     "cell": "listing",
     "flat_row": "listing",

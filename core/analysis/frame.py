@@ -65,13 +65,33 @@ def conditions(configs: Sequence[dict[str, Any]]) -> list[tuple[tuple[str, Any],
             for flat in flats]
 
 
-def condition_label(keys: Sequence[tuple[str, Any]]) -> str:
-    """"dataset=digits, init=glorot": how a condition is shown (never parsed back)."""
-    return ", ".join(f"{k}={_short(v)}" for k, v in keys)
+def condition_label(keys: Sequence[tuple[str, Any]], names: dict[str, str] | None = None) -> str:
+    """"dataset=digits, init=glorot": how a condition is shown (never parsed back); a CSV is shown by
+    its one name (`names`, core.experiments.retarget.data_names), never by its path."""
+    from lossdb.core.experiments.retarget import data_name
+
+    def shown(k: str, v: Any) -> str:
+        if k == "dataset" and isinstance(v, str):
+            return (names or {}).get(v) or data_name(v)
+        return _short(v)
+
+    return ", ".join(f"{k}={shown(k, v)}" for k, v in keys)
 
 
 def _tuple(value: Any) -> Any:
     return tuple(_tuple(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+def _distinguish_labels(rows: list[dict[str, Any]]) -> None:
+    """Arms of one experiment that share loss and head but carry different labels (ce at its own
+    rate as "fast" and as "slow") are different arms: their `arm` becomes the label, so judging
+    pairs them by seed instead of taking them for one arm at two rates."""
+    labels: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        labels.setdefault((row["experiment"], row["arm"]), set()).add(row["label"])
+    for row in rows:
+        if len(labels[(row["experiment"], row["arm"])]) > 1:
+            row["arm"] = row["label"]
 
 
 def runs_frame(store: Store, experiments: list[str] | None = None,
@@ -94,6 +114,7 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
                      "lr": float(r.lr), "seed": int(r.seed), "status": r.status, "condition": "",
                      "condition_keys": (), "epochs": int(r.epochs), "diverged_epoch": r.diverged_epoch,
                      "wall_seconds": r.wall_seconds, "config": cfg, **r.summary})
+    _distinguish_labels(rows)
     frame = pd.DataFrame(rows, columns=None if rows else list(RUN_COLUMNS))
     for col in RUN_COLUMNS:
         if col not in frame:
@@ -109,10 +130,24 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
         of_arm = dict(zip(first, conditions([configs[i] for i in first.values()]), strict=True))
         for i in idx:
             keys_of[i] = of_arm[hashes[i]]
+    _split_backends(records, frame, keys_of)
     frame["condition_keys"] = pd.Series(keys_of, index=frame.index, dtype=object)
-    frame["condition"] = [condition_label(k) if k else "" for k in keys_of]
+    from lossdb.core.experiments.retarget import data_names
+
+    names = data_names({r.dataset for r in records})
+    frame["condition"] = [condition_label(k, names) if k else "" for k in keys_of]
     metric_cols = sorted(c for c in frame.columns if c not in RUN_COLUMNS)
     return frame[list(RUN_COLUMNS) + metric_cols].reset_index(drop=True)
+
+
+def _split_backends(records: list[RunRecord], frame: pd.DataFrame, keys_of: list[Any]) -> None:
+    """Where an experiment holds runs of several array backends (engine versions "2", "2+torch-cuda"),
+    the backend becomes part of each run's condition, so no verdict pairs runs of different backends."""
+    backends = [(getattr(r, "engine_version", "") or "").partition("+")[2] or "numpy" for r in records]
+    for _, idx in frame.groupby("experiment").indices.items():
+        if len({backends[i] for i in idx}) > 1:
+            for i in idx:
+                keys_of[i] = (*keys_of[i], ("backend", backends[i]))
 
 
 def kept_runs_frame(store: Store, fingerprint: str | None = None) -> pd.DataFrame:

@@ -7,6 +7,7 @@ that hold one value for every run (and says which), sorts, limits and picks colu
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ IDENTITY = ("id", "experiment", "dataset", "arm", "lr", "seed", "status")
 SCORES = ("test_accuracy", "test_rmse")
 FIXED = (*IDENTITY, "loss", "head", "epochs", "wall_seconds")
 NOT_SETTINGS = {"loss", "head", "label", "experiment", "seed", "lr", "dataset"}
+HEADERS = {"wall_seconds": "wall s", "test_accuracy": "test acc", "test_rmse": "test rmse"}  # as the table shows them
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,10 @@ def short(value: Any) -> Any:
 def flat_row(r: RunRecord) -> dict[str, Any]:
     """One run as a flat row: identity, the run's settings from its config, and its final metrics."""
     settings = {k: short(v) for k, v in flat_config(r.config or {}).items() if k not in NOT_SETTINGS}
+    from lossdb.core.experiments.retarget import data_name
+
     label = (r.config or {}).get("label") or f"{r.loss}/{r.head}"
-    return {**settings, **r.summary, "id": r.id, "experiment": r.experiment, "dataset": r.dataset,
+    return {**settings, **r.summary, "id": r.id, "experiment": r.experiment, "dataset": data_name(r.dataset),
             "arm": label, "loss": r.loss, "head": r.head, "lr": r.lr, "seed": r.seed,
             "status": r.status, "epochs": r.epochs, "wall_seconds": r.wall_seconds}
 
@@ -81,23 +85,36 @@ def listing(records: Sequence[RunRecord], *, sort: str | None = None, limit: int
     settings_seen = list(dict.fromkeys(k for r in rows for k in r if k not in FIXED and k not in metrics))
     known = list(dict.fromkeys([*FIXED, *settings_seen, *metrics]))
     if sort is not None:
-        name = sort.lstrip("-")
-        if name not in known:
-            raise ConfigError(f"cannot sort by {name!r}: not a column of these runs; valid: {', '.join(known)}")
+        name = column_name(sort.lstrip("-"), known, "cannot sort by")
         rows = sort_rows(rows, name, descending=sort.startswith("-"))
-    if limit is not None:
+    if limit:
         rows = rows[:limit]
     settings = varying(rows, settings_seen)
     if columns:
-        unknown = [c for c in columns if c not in known]
-        if unknown:
-            raise ConfigError(f"unknown column {unknown[0]!r}; valid: {', '.join(known)}")
+        columns = [column_name(c, known, "unknown column") for c in columns]
         return Listing(tuple(rows), tuple(columns), {}, tuple(settings), tuple(metrics))
     constant = {c: rows[0].get(c) for c in ("experiment", "dataset", "lr", "status")
                 if len(rows) > 1 and len({repr(r.get(c)) for r in rows}) == 1}
     shown = [c for c in IDENTITY if c not in constant] + settings
     shown += [m for m in SCORES if any(r.get(m) is not None for r in rows)]
     return Listing(tuple(rows), tuple(shown), constant, tuple(settings), tuple(metrics))
+
+
+def _key(name: str) -> str:
+    return " ".join(name.replace("_", " ").split()).casefold()
+
+
+def column_name(name: str, known: Sequence[str], problem: str) -> str:
+    """The stored column `name` means, written as stored (test_accuracy) or as the table heads it
+    (test acc, Test Acc); else a ConfigError with the nearest names ("did you mean …?")."""
+    spellings = {_key(k): k for k in known}
+    spellings.update({_key(shown): k for k, shown in HEADERS.items() if k in known})
+    if _key(name) in spellings:
+        return spellings[_key(name)]
+    near = difflib.get_close_matches(_key(name), list(spellings), n=3, cutoff=0.6)
+    hint = (f"did you mean {' or '.join(dict.fromkeys(spellings[n] for n in near))}?" if near
+            else f"valid: {', '.join(known)}")
+    raise ConfigError(f"{problem} {name!r}: not a column of these runs; {hint}")
 
 
 def cell(value: Any) -> str:

@@ -1,5 +1,9 @@
 """Output heads: the map from pre-activations z (..., c) to outputs ŷ, its backward pass, and the
-class probabilities every arm is judged by whatever its head."""
+class probabilities every arm is judged by whatever its head.
+
+Every function takes numpy arrays (the engine's default, computed in place where that is faster)
+or any array-API array (core.engine.backend), and returns arrays of the same library.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from lossdb.core.engine.backend import namespace
 from lossdb.core.errors import LossError
 
 HEADS: tuple[str, ...] = ("softmax", "sigmoid", "linear")
@@ -20,12 +25,17 @@ def check_head(head: str) -> None:
 
 def _as_float(z: np.ndarray) -> np.ndarray:
     """z as a floating array (float32 and float64 kept as they are, anything else float64)."""
+    if not isinstance(z, np.ndarray | np.generic | list | tuple | float | int):
+        xp = namespace(z)
+        return z if z.dtype in (xp.float32, xp.float64) else xp.astype(z, xp.float64)
     z = np.asarray(z)
     return z if z.dtype in (np.float32, np.float64) else z.astype(np.float64)
 
 
 def row_max(a: np.ndarray) -> np.ndarray:
     """max over the last axis, kept as a length-1 axis: (..., c) → (..., 1); NaN propagates."""
+    if not isinstance(a, np.ndarray):
+        return namespace(a).max(a, axis=-1, keepdims=True)
     c = a.shape[-1]
     if c > 64:
         return a.max(axis=-1, keepdims=True)
@@ -40,6 +50,8 @@ def row_max(a: np.ndarray) -> np.ndarray:
 
 def row_sum(a: np.ndarray) -> np.ndarray:
     """Σ over the last axis, kept as a length-1 axis: (..., c) → (..., 1)."""
+    if not isinstance(a, np.ndarray):
+        return namespace(a).sum(a, axis=-1, keepdims=True)
     # A matrix-vector product runs in BLAS; np.sum over a short last axis is ~7x slower.
     return (a @ _ones(a.shape[-1], a.dtype))[..., None]
 
@@ -55,6 +67,9 @@ def _ones(c: int, dtype: np.dtype) -> np.ndarray:
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = e^min(z,0) / (1 + e^−|z|), exact to rounding at any z and free of overflow."""
     z = _as_float(z)
+    if not isinstance(z, np.ndarray):
+        xp = namespace(z)
+        return xp.exp(xp.minimum(z, 0.0)) / (xp.exp(-xp.abs(z)) + 1)
     # Both exponents are ≤ 0, so nothing overflows; the form is also ~2x faster than scipy's expit.
     num = np.minimum(z, 0)
     np.exp(num, out=num)
@@ -69,6 +84,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 def log_sigmoid(z: np.ndarray) -> np.ndarray:
     """log σ(z) = min(z, 0) − log(1 + e^−|z|), finite for every finite z."""
     z = _as_float(z)
+    if not isinstance(z, np.ndarray):
+        xp = namespace(z)
+        return xp.minimum(z, 0.0) - xp.log1p(xp.exp(-xp.abs(z)))
     out = np.abs(z)
     np.negative(out, out=out)
     np.exp(out, out=out)
@@ -82,6 +100,9 @@ def softmax(z: np.ndarray) -> np.ndarray:
     z = _as_float(z)
     # Subtracting the row maximum keeps every exponent ≤ 0: no overflow at any logit size.
     e = z - row_max(z)
+    if not isinstance(z, np.ndarray):
+        e = namespace(z).exp(e)
+        return e / row_sum(e)
     np.exp(e, out=e)
     e /= row_sum(e)
     return e
@@ -91,8 +112,11 @@ def softmax_with_log(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(softmax(z), log_softmax(z)) along the last axis, with log_softmax = z − logsumexp(z)."""
     z = _as_float(z)
     logp = z - row_max(z)
-    p = np.exp(logp)
+    xp = np if isinstance(z, np.ndarray) else namespace(z)
+    p = xp.exp(logp)
     total = row_sum(p)  # ≥ 1: the maximum contributes exp(0) = 1
+    if xp is not np:
+        return p / total, logp - xp.log(total)
     p /= total
     logp -= np.log(total)
     return p, logp
@@ -113,6 +137,8 @@ def vjp(head: str, yhat: np.ndarray, g: np.ndarray) -> np.ndarray:
     check_head(head)
     if head == "softmax":
         gz = g * yhat
+        if not isinstance(gz, np.ndarray):
+            return gz - yhat * row_sum(gz)
         gz -= yhat * row_sum(gz)
         return gz
     if head == "sigmoid":
@@ -133,7 +159,10 @@ def probabilities(head: str, z: np.ndarray) -> np.ndarray:
     if head == "sigmoid":
         # σ(z)/Σσ(z) = softmax(log σ(z)); the log form survives σ underflowing to 0 at z ≪ 0.
         return softmax(log_sigmoid(z))
-    p = np.clip(z, 0, 1)
+    xp = np if isinstance(z, np.ndarray) else namespace(z)
+    p = xp.clip(z, 0, 1)
     total = row_sum(p)
     empty = total == 0  # NaN rows stay NaN: divergence must stay visible
+    if xp is not np:
+        return xp.where(empty, 1 / z.shape[-1], p / xp.where(empty, 1.0, total))
     return np.where(empty, z.dtype.type(1 / z.shape[-1]), p / np.where(empty, 1, total))

@@ -5,6 +5,9 @@ mse = mean_c (ŷ−t)², mae = mean_c |ŷ−t|, huber = mean_c huber_loss(ŷ, t,
 (softmax) or binary_cross_entropy_with_logits (sigmoid), hinge = multi_margin_loss (margin 1),
 focal = −α_y (1−p_y)^γ log p_y, gce = (1 − p_y^q)/q.  The names are stored in the database: never
 rename them.
+
+The losses take numpy arrays (computed in place where that is faster) or any array-API array
+(core.engine.backend: the same formulas out of place); validation always runs on numpy.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lossdb.core.engine import heads
+from lossdb.core.engine.backend import namespace, to_numpy
 from lossdb.core.errors import LossError
 
 
@@ -55,6 +59,9 @@ class Loss(abc.ABC):
 
 def _flat_index(y: np.ndarray, c: int) -> np.ndarray:
     """Positions i·c + y_i of the true classes in a C-contiguous (n, c) array raveled."""
+    if not isinstance(y, np.ndarray):
+        xp = namespace(y)
+        return xp.arange(y.shape[0], dtype=y.dtype, device=y.device) * c + y
     # Flat take/assign is 3-5x faster than a[np.arange(n), y] fancy indexing.
     return _row_starts(len(y), c) + y
 
@@ -69,12 +76,34 @@ def _row_starts(n: int, c: int) -> np.ndarray:
 
 def _true(a: np.ndarray, y: np.ndarray) -> np.ndarray:
     """a[i, y_i] (n,) for labels y (n,)."""
+    if not isinstance(a, np.ndarray):
+        xp = namespace(a)
+        return xp.take(xp.reshape(a, (-1,)), _flat_index(y, a.shape[1]))
     return a.reshape(-1).take(_flat_index(y, a.shape[1]))
 
 
 def _subtract_true(a: np.ndarray, y: np.ndarray, v: np.ndarray | float) -> None:
     """a[i, y_i] −= v_i in place; a must be C-contiguous (evaluate makes z so, and so its results)."""
     a.reshape(-1)[_flat_index(y, a.shape[1])] -= v
+
+
+_CLASSES: dict[tuple, Any] = {}  # (c, dtype, device) → arange(c) on that device, made once
+
+
+def _is_true(y, c: int):
+    """The one-hot mask (n, c) of labels y (n,), for array libraries without scatter."""
+    key = (c, str(y.dtype), str(y.device))  # str: not every library's device is hashable
+    classes = _CLASSES.get(key)
+    if classes is None:
+        classes = _CLASSES[key] = namespace(y).arange(c, dtype=y.dtype, device=y.device)
+    return y[:, None] == classes
+
+
+def _minus_true(a, y, v):
+    """a with a[i, y_i] − v_i, a new array (the array-API form of _subtract_true)."""
+    xp = namespace(a)
+    v = v[:, None] if not isinstance(v, float | int) else v
+    return xp.where(_is_true(y, a.shape[1]), a - v, a)
 
 
 def _row_mean(a: np.ndarray) -> np.ndarray:
@@ -86,6 +115,8 @@ def _residual(yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
     """d = ŷ − t (n, c), a new array, with t one-hot when y holds labels (n,)."""
     if y.ndim == 2:
         return yhat - y
+    if not isinstance(yhat, np.ndarray):
+        return _minus_true(yhat, y, 1.0)
     d = yhat.copy()
     _subtract_true(d, y, 1)
     return d
@@ -116,6 +147,8 @@ class MeanSquaredError(_ResidualLoss):
 
     def on_residual(self, d: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray]:
         c = d.shape[1]
+        if not isinstance(d, np.ndarray):
+            return namespace(d).sum(d * d, axis=1) / c, d * (2 / c)
         value = np.einsum("ij,ij->i", d, d) / c
         d *= 2 / c
         return value, d
@@ -127,7 +160,10 @@ class MeanAbsoluteError(_ResidualLoss):
     name = "mae"
 
     def on_residual(self, d: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray]:
-        g = np.sign(d)  # not in place: numpy's in-place sign is ~10x slower
+        xp = np if isinstance(d, np.ndarray) else namespace(d)
+        g = xp.sign(d)  # not in place: numpy's in-place sign is ~10x slower
+        if xp is not np:
+            return _row_mean(xp.abs(d)), g / d.shape[1]
         g /= d.shape[1]
         return _row_mean(np.abs(d)), g
 
@@ -140,6 +176,11 @@ class Huber(_ResidualLoss):
 
     def on_residual(self, d: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray]:
         # h = m(|d| − m/2) with m = min(|d|, δ): both branches without a slow masked np.where.
+        if not isinstance(d, np.ndarray):
+            xp = namespace(d)
+            a = xp.abs(d)
+            m = xp.minimum(a, p.delta)
+            return _row_mean((a - 0.5 * m) * m), xp.clip(d, -p.delta, p.delta) / d.shape[1]
         a = np.abs(d)
         m = np.minimum(a, p.delta)
         a -= 0.5 * m
@@ -158,6 +199,9 @@ class _TrueClassLoss(Loss):
         self, head: str, z: np.ndarray, y: np.ndarray, p: Params
     ) -> tuple[np.ndarray, np.ndarray]:
         probs, logp = heads.softmax_with_log(z)
+        if not isinstance(z, np.ndarray):
+            value, scale = self.on_log_p_true(namespace(z).minimum(_true(logp, y), 0.0), y, p)
+            return value, _minus_true(probs * scale[:, None], y, scale)
         # ℓ ≤ 0 mathematically; the clamp only guards against a rounding step above 0.
         value, scale = self.on_log_p_true(np.minimum(_true(logp, y), 0), y, p)
         probs *= scale[:, None]  # grad = −f'(ℓ)·(p − onehot), built in place in probs
@@ -189,12 +233,20 @@ class CrossEntropy(_TrueClassLoss):
     def on_log_p_true(
         self, ell: np.ndarray, y: np.ndarray, p: Params
     ) -> tuple[np.ndarray, np.ndarray]:
-        return 0.0 - ell, np.ones_like(ell)  # 0 − ℓ, not −ℓ: a certain answer gives +0, not −0
+        return 0.0 - ell, (np if isinstance(ell, np.ndarray) else namespace(ell)).ones_like(ell)  # 0 − ℓ, not −ℓ: a certain answer gives +0, not −0
 
 
 def _binary_cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mean_c [max(z,0) − z t + log1p(e^−|z|)] (n,), (σ(z) − t)/c (n, c)), t one-hot for labels."""
     c = z.shape[1]
+    if not isinstance(z, np.ndarray):
+        loss, grad = -heads.log_sigmoid(-z), heads.sigmoid(z)
+        if y.ndim == 2:
+            loss, grad = loss - z * y, grad - y
+        else:
+            loss = namespace(z).where(_is_true(y, c), -heads.log_sigmoid(z), loss)
+            grad = _minus_true(grad, y, 1.0)
+        return _row_mean(loss), grad / c
     # max(z, 0) + log1p(e^−|z|) = −log σ(−z): the exponent is never positive, so no overflow.
     loss = heads.log_sigmoid(-z)
     np.negative(loss, out=loss)
@@ -220,6 +272,12 @@ class MultiMargin(Loss):
         self, head: str, z: np.ndarray, y: np.ndarray, p: Params
     ) -> tuple[np.ndarray, np.ndarray]:
         c = z.shape[1]
+        if not isinstance(z, np.ndarray):
+            xp = namespace(z)
+            margin = xp.where(_is_true(y, c), 0.0, (z - _true(z, y)[:, None]) + 1)
+            grad = xp.astype(margin > 0, z.dtype)
+            grad = _minus_true(grad, y, heads.row_sum(grad)[:, 0])
+            return _row_mean(xp.maximum(margin, 0.0)), grad / c
         margin = z - _true(z, y)[:, None]
         margin += 1
         margin.reshape(-1)[_flat_index(y, c)] = 0
@@ -241,6 +299,17 @@ class Focal(_TrueClassLoss):
         self, ell: np.ndarray, y: np.ndarray, p: Params
     ) -> tuple[np.ndarray, np.ndarray]:
         gamma = p.gamma
+        if not isinstance(ell, np.ndarray):
+            xp = namespace(ell)
+            u = -xp.expm1(ell)
+            ratio = xp.where(u > 0, ell / xp.where(u > 0, u, 1.0), -1.0)
+            weight = u**gamma
+            scale = weight * (1 - gamma * xp.exp(ell) * ratio)
+            value = weight * (0.0 - ell)
+            if p.alpha is not None:
+                a = xp.take(p.alpha, y)
+                value, scale = value * a, scale * a
+            return value, scale
         u = -np.expm1(ell)  # 1 − p_y without cancellation as p_y → 1
         # −f'(ℓ) = u^γ (1 − γ p_y ℓ/u); ℓ/u → −1 as u → 0, set explicitly to avoid 0/0.
         ratio = np.divide(ell, u, out=np.full_like(ell, -1), where=u > 0)
@@ -263,8 +332,9 @@ class GeneralizedCrossEntropy(_TrueClassLoss):
         self, ell: np.ndarray, y: np.ndarray, p: Params
     ) -> tuple[np.ndarray, np.ndarray]:
         q = p.q
+        xp = np if isinstance(ell, np.ndarray) else namespace(ell)
         # p_y^q = e^{qℓ}; expm1 keeps the loss accurate near p_y = 1.
-        return (0.0 - np.expm1(q * ell)) / q, np.exp(q * ell)
+        return (0.0 - xp.expm1(q * ell)) / q, xp.exp(q * ell)
 
 
 _ORDER = (MeanSquaredError, CrossEntropy, MeanAbsoluteError, Huber, MultiMargin, Focal)
@@ -413,8 +483,11 @@ def evaluate(
 def bind(loss: str, head: str, z: np.ndarray, y: np.ndarray, **params: Any):
     """A validated `(z, y) -> (loss, grad)` for repeated calls on batches like z and y (the training loop).
 
-    Validates names, pair, shapes and parameters once on the sample batch; later calls skip the checks.
+    Validates names, pair, shapes and parameters once on the sample batch (on the host for other
+    array libraries than numpy); later calls skip the checks.
     """
+    if not isinstance(z, np.ndarray):
+        return _bind_array_api(loss, head, z, y, **params)
     evaluate(loss, head, z, y, **params)
     found = get(loss, head)
     given = {"gamma": 2.0, "alpha": None, "q": 0.7, "delta": 1.0, **params}
@@ -422,6 +495,23 @@ def bind(loss: str, head: str, z: np.ndarray, y: np.ndarray, **params: Any):
 
     def call(zb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return found.value_and_grad(head, np.ascontiguousarray(zb), yb, checked)
+
+    return call
+
+
+def _bind_array_api(loss: str, head: str, z, y, **params: Any):
+    """`bind` for any array-API library: checked on host copies, then computed on the arrays' device."""
+    zh, yh = to_numpy(z), to_numpy(y)
+    evaluate(loss, head, zh, yh, **params)
+    found = get(loss, head)
+    given = {"gamma": 2.0, "alpha": None, "q": 0.7, "delta": 1.0, **params}
+    checked = _check_params(found, _check_z(zh), _check_y(found, head, _check_z(zh), yh), **given)
+    if checked.alpha is not None:
+        xp = namespace(z)
+        checked = Params(checked.gamma, xp.asarray(checked.alpha, device=z.device), checked.q, checked.delta)
+
+    def call(zb, yb):
+        return found.value_and_grad(head, zb, yb, checked)
 
     return call
 

@@ -1,4 +1,8 @@
-"""Stacked multilayer perceptrons: K independent models of one shape trained as 3-D arrays."""
+"""Stacked multilayer perceptrons: K independent models of one shape trained as 3-D arrays.
+
+forward and backward take numpy arrays (activations computed in place) or any array-API array
+(core.engine.backend); initial parameters are always drawn in numpy, then moved to the device.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossdb.core import realnumber
+from lossdb.core.engine.backend import namespace
 from lossdb.core.errors import ConfigError
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -87,6 +92,13 @@ def _init_layer(spec: NetSpec, rng: np.random.Generator, fan_in: int, fan_out: i
 
 
 def _activate(name: str, a: np.ndarray) -> np.ndarray:
+    if not isinstance(a, np.ndarray):
+        xp = namespace(a)
+        if name == "relu":
+            return xp.maximum(a, 0.0)
+        if name == "tanh":
+            return xp.tanh(a)
+        return (xp.tanh(a * 0.5) + 1) * 0.5
     if name == "relu":
         return np.maximum(a, 0, out=a)
     if name == "tanh":
@@ -100,7 +112,11 @@ def _activate(name: str, a: np.ndarray) -> np.ndarray:
 
 
 def _activation_grad(name: str, h: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """dL/da from dL/dh, given the activation's output h (in place on g)."""
+    """dL/da from dL/dh, given the activation's output h (in place on g for numpy)."""
+    if not isinstance(g, np.ndarray):
+        if name == "relu":
+            return g * namespace(g).astype(h > 0, g.dtype)
+        return g * (1 - h * h) if name == "tanh" else g * (h * (1 - h))
     if name == "relu":
         g *= h > 0
     elif name == "tanh":
@@ -115,9 +131,13 @@ def forward(spec: NetSpec, params: list[np.ndarray], X: np.ndarray) -> tuple[np.
     h = X
     cache = [X]
     n_layers = len(params) // 2
+    numpy = isinstance(X, np.ndarray)
     for i in range(n_layers):
-        a = np.matmul(h, params[2 * i])
-        a += params[2 * i + 1][:, None, :]
+        if numpy:
+            a = np.matmul(h, params[2 * i])
+            a += params[2 * i + 1][:, None, :]
+        else:
+            a = h @ params[2 * i] + params[2 * i + 1][:, None, :]
         if i == n_layers - 1:
             return a, cache
         h = _activate(spec.activation, a)
@@ -129,6 +149,15 @@ def backward(spec: NetSpec, params: list[np.ndarray], cache: list[np.ndarray], g
     """Gradients of the summed loss wrt every parameter, given dL/dz (K,n,c) and forward's cache."""
     grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
     g = gz
+    if not isinstance(gz, np.ndarray):
+        xp = namespace(gz)
+        for i in range(len(params) // 2 - 1, -1, -1):
+            h = cache[i]
+            grads[2 * i] = xp.matrix_transpose(h) @ g
+            grads[2 * i + 1] = xp.sum(g, axis=1)
+            if i > 0:
+                g = _activation_grad(spec.activation, h, g @ xp.matrix_transpose(params[2 * i]))
+        return grads
     for i in range(len(params) // 2 - 1, -1, -1):
         h = cache[i]
         grads[2 * i] = np.matmul(h.transpose(0, 2, 1), g)

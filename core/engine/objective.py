@@ -2,6 +2,7 @@
 
 The models of a stack are sorted so that those sharing a loss, head and loss parameters are
 contiguous; every call then runs once per group, on a (k·n, c) slab, never once per model.
+Arrays are numpy's or any array-API library's (core.engine.backend).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lossdb.core.engine import heads, losses
+from lossdb.core.engine.backend import namespace
 
 
 class ModelLike(Protocol):
@@ -51,6 +53,8 @@ class Objective:
     def loss_and_grad(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-sample losses (K, n) and ∂loss/∂z (K, n, c) of every model under its own loss and head."""
         K, n, c = z.shape
+        if not isinstance(z, np.ndarray):
+            return self._loss_and_grad_array_api(z, y)
         L = np.empty((K, n), dtype=z.dtype)
         G = np.empty_like(z)
         for i, (sl, m) in enumerate(self.groups):
@@ -67,8 +71,37 @@ class Objective:
             G *= w[..., None]
         return L, G
 
+    def _loss_and_grad_array_api(self, z, y):
+        """loss_and_grad for any array-API library: the groups' slabs concatenated."""
+        xp = namespace(z)
+        K, n, c = z.shape
+        Ls, Gs = [], []
+        for i, (sl, m) in enumerate(self.groups):
+            zg = xp.reshape(z[sl, ...], (-1, c))
+            yg = xp.reshape(y[sl, ...], (-1,) if y.ndim == 2 else (-1, c))
+            if self._bound[i] is None:
+                self._bound[i] = losses.bind(m.loss, m.head, zg, yg, **dict(m.loss_params))
+            lo, gr = self._bound[i](zg, yg)
+            Ls.append(xp.reshape(lo, (-1, n)))
+            Gs.append(xp.reshape(gr, (-1, n, c)))
+        L, G = (Ls[0], Gs[0]) if len(Ls) == 1 else (xp.concat(Ls), xp.concat(Gs))
+        if self.weights is not None:
+            C = self.weights.shape[1]
+            at = xp.arange(K, dtype=y.dtype, device=y.device)[:, None] * C + y
+            w = xp.reshape(xp.take(xp.reshape(self.weights, (-1,)), xp.reshape(at, (-1,))), (K, n))
+            L, G = L * w, G * w[..., None]
+        return L, G
+
+    def _per_group(self, z, fn):
+        """fn(head, z of the group in float64) for each group, concatenated (array-API arrays)."""
+        xp = namespace(z)
+        parts = [fn(m.head, xp.astype(z[sl, ...], xp.float64)) for sl, m in self.groups]
+        return parts[0] if len(parts) == 1 else xp.concat(parts)
+
     def outputs(self, z: np.ndarray) -> np.ndarray:
         """ŷ (K, n, c) in float64: each model's head applied to its z."""
+        if not isinstance(z, np.ndarray):
+            return self._per_group(z, heads.apply)
         out = np.empty(z.shape, dtype=np.float64)
         for sl, m in self.groups:
             out[sl] = heads.apply(m.head, z[sl].astype(np.float64))
@@ -76,6 +109,8 @@ class Objective:
 
     def probabilities(self, z: np.ndarray) -> np.ndarray:
         """Class probabilities (K, n, c) in float64, by each model's head (heads.probabilities)."""
+        if not isinstance(z, np.ndarray):
+            return self._per_group(z, heads.probabilities)
         p = np.empty(z.shape, dtype=np.float64)
         for sl, m in self.groups:
             p[sl] = heads.probabilities(m.head, z[sl].astype(np.float64))

@@ -1,7 +1,8 @@
 """The data of a stack of K models as arrays: each model's splits, target scaler and class weights.
 
-Every model trains on the data of its own seed (`core.data.prepare`); the stack holds them side by
-side, (K, n, …), so that one array operation serves all K models.
+Every model trains on the data of its own seed (`core.data.prepare`). The features are held once
+per seed, (S, n, d), however many models share that seed (a large table is never copied per run);
+labels and scaled targets, which depend on a model's head, once per model, (K, n, …).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from lossdb.core.engine.backend import Backend
 from lossdb.core.data.prepare import Prepared, TargetScaler, fit_target_scaler
 from lossdb.core.errors import ConfigError
 
@@ -30,7 +32,8 @@ class ModelLike(Protocol):
 
 @dataclass(frozen=True, eq=False)
 class Split:
-    """One split of every model: X (K, n, d); y labels (K, n) or scaled targets (K, n, c)."""
+    """One split of every model: X (S, n, d) per seed (model k's is X[seed_of[k]]); y labels (K, n)
+    or scaled targets (K, n, c) per model."""
 
     X: np.ndarray
     y: np.ndarray
@@ -53,6 +56,16 @@ class StackData:
     test: Split
     scalers: list[TargetScaler] | None  # regression: one per model
     weights: np.ndarray | None  # classification with class weights: (K, n_classes)
+    seed_of: np.ndarray | None = None  # (K,) int: model k's features are X[seed_of[k]] (None: X is per model)
+
+    def features(self, X: np.ndarray, models: slice | None = None) -> np.ndarray:
+        """The (k, n, d) features of the models in `models` (all by default) from per-seed X."""
+        if self.seed_of is None:
+            return X if models is None else X[models]
+        rows = self.seed_of if models is None else self.seed_of[models]
+        if len(rows) == X.shape[0] and (rows == np.arange(len(rows))).all():
+            return X  # one model per seed, in order: the array itself
+        return X[rows]
 
     def part(self, name: str) -> Split:
         """The split called "train", "val" or "test"."""
@@ -68,9 +81,26 @@ def stack_data(models: Sequence[ModelLike], prepared: Sequence[Prepared], dtype:
     """
     task, n_classes = prepared[0].task, prepared[0].n_classes
     scalers = target_scalers(models, prepared, unscaled_targets) if task == "regression" else None
-    splits = [_split(models, prepared, part, scalers, dtype) for part in PARTS]
+    slot: dict[int, int] = {}  # one features slot per distinct prepared set, in order of first use
+    seed_of = np.array([slot.setdefault(id(p), len(slot)) for p in prepared], dtype=np.intp)
+    per_seed = list({id(p): p for p in prepared}.values())
+    splits = [_split(models, prepared, per_seed, part, scalers, dtype) for part in PARTS]
     return StackData(task, n_classes, *splits, scalers=scalers,
-                     weights=class_weights(models, prepared, task, n_classes, dtype))
+                     weights=class_weights(models, prepared, task, n_classes, dtype), seed_of=seed_of)
+
+
+def on_backend(data: StackData, backend: Backend) -> StackData:
+    """The stack's arrays moved to the backend's device (numpy: the data itself); scalers stay on the host."""
+    if backend.is_numpy:
+        return data
+
+    def move(s: Split) -> Split:
+        return Split(backend.asarray(s.X), backend.asarray(s.y),
+                     None if s.target is None else backend.asarray(s.target))
+
+    return StackData(data.task, data.n_classes, move(data.train), move(data.val), move(data.test),
+                     scalers=data.scalers, weights=None if data.weights is None else backend.asarray(data.weights),
+                     seed_of=data.seed_of)
 
 
 def target_scalers(models: Sequence[ModelLike], prepared: Sequence[Prepared],
@@ -86,9 +116,9 @@ def target_scalers(models: Sequence[ModelLike], prepared: Sequence[Prepared],
             for m, p in zip(models, prepared, strict=True)]
 
 
-def _split(models: Sequence[ModelLike], prepared: Sequence[Prepared], part: str,
+def _split(models: Sequence[ModelLike], prepared: Sequence[Prepared], per_seed: Sequence[Prepared], part: str,
            scalers: list[TargetScaler] | None, dtype: np.dtype) -> Split:
-    X = np.stack([getattr(p, f"X_{part}") for p in prepared]).astype(dtype, copy=False)
+    X = np.stack([getattr(p, f"X_{part}") for p in per_seed]).astype(dtype, copy=False)
     y = [getattr(p, f"y_{part}") for p in prepared]
     if scalers is None:
         return Split(X, np.stack(y).astype(np.int64), None)

@@ -3,7 +3,8 @@
 The jobs live apart: the stacked data (core.engine.stacking), each model's loss and head
 (core.engine.objective), the per-epoch yardsticks (core.engine.evaluation) and when a model has diverged
 (core.engine.divergence); this module holds the specs, the parameters with one epoch of training, and
-the loop that ties them together.
+the loop that ties them together. A stack trains on the array library its spec names
+(core.engine.backend): numpy by default, or e.g. PyTorch on a GPU, data and parameters on the device.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from threadpoolctl import threadpool_limits
 from lossdb.core import jsontext
 from lossdb.core.data.prepare import DataSpec, prepare
 from lossdb.core.data.datasets import is_deterministic
+from lossdb.core.engine.backend import Backend, by_name, namespace
 from lossdb.core.engine.divergence import Divergence
 from lossdb.core.engine.evaluation import CONFIDENT_WRONG, Evaluator
 from lossdb.core.engine.nets import NetSpec, backward, forward, init_params
 from lossdb.core.engine.objective import Objective, group_key
 from lossdb.core.engine.optim import Optimizer, OptimSpec
-from lossdb.core.engine.stacking import StackData, stack_data
+from lossdb.core.engine.stacking import StackData, on_backend, stack_data
 from lossdb.core.engine.steps import SERIES as STEP_SERIES, StepLog
 
 __all__ = ["CONFIDENT_WRONG", "STREAM_BATCHES", "STREAM_INIT", "ModelSpec", "RunResult", "StackSpec",
@@ -58,6 +60,7 @@ class StackSpec:
     models: tuple[ModelSpec, ...]
     dtype: str = "float32"
     record_steps: bool = False  # also record training progress between epochs (core.engine.steps)
+    backend: str = "numpy"  # core.engine.backend: "numpy", "torch-cuda", "array-api-strict", …
 
 
 @dataclass
@@ -75,18 +78,21 @@ class RunResult:
 def train_stack(spec: StackSpec, progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
     """Train every model of the stack; results in the order of spec.models."""
     dtype = np.dtype(spec.dtype)
+    backend = by_name(spec.backend)
     order = sorted(range(len(spec.models)), key=lambda k: group_key(spec.models[k]))
     models = [spec.models[k] for k in order]
     prepared = {s: prepare(spec.data, s, dtype) for s in sorted({m.seed for m in models})}
     first = next(iter(prepared.values()))
     net = replace(spec.net, n_inputs=first.n_features, n_outputs=first.n_outputs)
     deterministic = is_deterministic(spec.data.dataset)
-    data = stack_data(models, [prepared[m.seed] for m in models], dtype, unscaled_targets=deterministic)
+    data = on_backend(stack_data(models, [prepared[m.seed] for m in models], dtype, unscaled_targets=deterministic),
+                      backend)
     objective = Objective(models, data.weights)
     evaluator = Evaluator(net, data, objective, record_output=deterministic,
                           minority=_minority(spec.data, data.n_classes))
-    trainer = _Trainer(spec, net, models, data, objective, dtype)
-    if spec.record_steps and data.task == "classification" and not deterministic:  # neuron: an epoch is a step
+    trainer = _Trainer(spec, net, models, data, objective, dtype, backend)
+    if spec.record_steps and data.task == "classification" and not deterministic and backend.is_numpy:
+        # the neuron: an epoch is a step; other backends do not record between epochs yet
         trainer.log, trainer.record = StepLog(spec.epochs * trainer.steps_per_epoch), evaluator.progress
     # Tiny matrices: BLAS threads cost more than they give; parallelism comes from processes (--jobs).
     with threadpool_limits(limits=1, user_api="blas"):
@@ -108,34 +114,49 @@ class _Trainer:
     """The parameters and optimiser of K models and one epoch of mini-batch training."""
 
     def __init__(self, spec: StackSpec, net: NetSpec, models: list[ModelSpec], data: StackData,
-                 objective: Objective, dtype: np.dtype):
+                 objective: Objective, dtype: np.dtype, backend: Backend):
         self.net, self.batch_size, self.objective = net, spec.batch_size, objective
-        self.train = data.train
-        self.params = init_params(net, [_rng(m.seed, STREAM_INIT) for m in models], dtype)
+        self.train, self.backend = data.train, backend
+        self.params = [backend.asarray(p) for p in
+                       init_params(net, [_rng(m.seed, STREAM_INIT) for m in models], dtype)]
         self.optim = Optimizer(spec.optim, self.params, np.array([m.lr for m in models], dtype=np.float64))
         self.batch_rngs = {s: _rng(s, STREAM_BATCHES) for s in sorted({m.seed for m in models})}
         # Models of one seed share their batch order: one permutation per seed and epoch.
         seeds = list(self.batch_rngs)
         self.seed_of = np.array([seeds.index(m.seed) for m in models])
-        # Each epoch's shuffled copy of the training split, written into the same buffers every time.
-        self.X, self.y = np.empty_like(data.train.X), np.empty_like(data.train.y)
+        # The features are held once per seed (core.engine.stacking): slot s holds seed slot_seed[s]'s.
+        K = len(models)
+        self.data = data
+        self.slot = np.arange(K) if data.seed_of is None else data.seed_of
+        self.slot_seed = [seeds.index(models[int(np.flatnonzero(self.slot == s)[0])].seed)
+                          for s in range(int(self.slot.max()) + 1)]
         self.steps_per_epoch = -(-data.train.n // (spec.batch_size or data.train.n))
         self.step = 0
         self.log: StepLog | None = None  # progress between epochs (core.engine.steps), when recorded
         self.record: Callable[[list[np.ndarray]], dict[str, np.ndarray]] | None = None
+        if not backend.is_numpy:
+            self.slot_device = backend.asarray(self.slot)
+            return
+        # Each epoch's shuffled copy of the training split, written into the same buffers every time.
+        self.X, self.y = np.empty_like(data.train.X), np.empty_like(data.train.y)
 
     def epoch(self) -> None:
         """One pass over the training split in mini-batches, each seed in its own order."""
-        tr, X, y = self.train, self.X, self.y
+        tr = self.train
         n = tr.n
         perms = [rng.permutation(n) for rng in self.batch_rngs.values()]
-        for k, seed in enumerate(self.seed_of):
+        if not self.backend.is_numpy:
+            self._epoch_array_api(np.stack(perms))
+            return
+        X, y = self.X, self.y
+        for s, seed in enumerate(self.slot_seed):
             # mode="clip" (the indices are a permutation): numpy buffers `out` in its default mode
-            np.take(tr.X[k], perms[seed], axis=0, out=X[k], mode="clip")
+            np.take(tr.X[s], perms[seed], axis=0, out=X[s], mode="clip")
+        for k, seed in enumerate(self.seed_of):
             np.take(tr.y[k], perms[seed], axis=0, out=y[k], mode="clip")
         B = self.batch_size or n
         for s in range(0, n, B):
-            z, cache = forward(self.net, self.params, X[:, s:s + B])
+            z, cache = forward(self.net, self.params, self.data.features(X[:, s:s + B]))
             _, gz = self.objective.loss_and_grad(z, y[:, s:s + B])
             gz *= 1.0 / z.shape[1]
             self.optim.step(self.params, backward(self.net, self.params, cache, gz))
@@ -143,11 +164,29 @@ class _Trainer:
             if self.log is not None and self.step in self.log.at:
                 self.log.add(self.step, self.record(self.params))
 
+    def _epoch_array_api(self, perms: np.ndarray) -> None:
+        """epoch() on the device: one gather shuffles every model's split, then the mini-batches."""
+        xp, tr = namespace(self.params[0]), self.train
+        K, n = tr.y.shape[:2]
+        S = tr.X.shape[0]
+        seeds = self.backend.asarray(perms)  # (seeds, n)
+        offsets = xp.arange(K, dtype=seeds.dtype, device=self.backend.device)[:, None] * n
+        model_rows = xp.reshape(xp.take(seeds, self.backend.asarray(np.asarray(self.seed_of)), axis=0) + offsets, (-1,))
+        slot_rows = xp.take(seeds, self.backend.asarray(np.asarray(self.slot_seed)), axis=0)
+        slot_rows = xp.reshape(slot_rows + xp.arange(S, dtype=seeds.dtype, device=self.backend.device)[:, None] * n, (-1,))
+        X = xp.reshape(xp.take(xp.reshape(tr.X, (S * n, -1)), slot_rows, axis=0), tr.X.shape)
+        y = xp.reshape(xp.take(xp.reshape(tr.y, (K * n, -1)), model_rows, axis=0), tr.y.shape)
+        B = self.batch_size or n
+        for s in range(0, n, B):
+            z, cache = forward(self.net, self.params, xp.take(X[:, s:min(s + B, n), ...], self.slot_device, axis=0))
+            _, gz = self.objective.loss_and_grad(z, y[:, s:min(s + B, n), ...])
+            self.optim.step(self.params, backward(self.net, self.params, cache, gz * (1.0 / z.shape[1])))
+
     def stop(self, k: int) -> None:
         """Freeze model k and zero its parameters (it diverged), so it no longer affects anything."""
         self.optim.freeze(k)
         for p in self.params:
-            p[k] = 0
+            p[k, ...] = 0
 
 
 def _run(epochs: int, trainer: _Trainer, evaluator: Evaluator,

@@ -7,6 +7,8 @@ Its face: the names other wings, the CLI and the dashboard use, each imported on
 from lossdb.core.faces import face
 
 __all__, __getattr__, __dir__ = face(__name__, {
+    "resolve_dataset": "retarget",
+    "stored_datasets": "retarget",
     "Arm": "arms",
     "by_label": "arms",
     "select": "arms",

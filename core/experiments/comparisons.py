@@ -1,7 +1,8 @@
 """A user's comparisons: which arm an experiment file claims does better than which, on what.
 
 An experiment file declares them as `[[comparisons]]` tables (see `KEYS`); without any, every arm
-is compared with the first arm on the task's main metric (test accuracy for classification, test
+is compared with the first arm on the task's main metric, and with some, each arm that none of them
+names is compared with the first the same way (`uncovered`), so no arm goes unjudged (test accuracy for classification, test
 RMSE for regression, a ratio). They are checked against the experiment's arms and the metrics the
 runs store before anything is trained, and kept in the stored spec (`"comparisons"`, the form of
 `Comparison.as_dict`) so that the judging reads them back with `comparisons_of(spec)`.
@@ -101,15 +102,18 @@ def parse_at(value: object) -> At:
     raise ValueError(value)
 
 
-def default(labels: Sequence[str], task: str) -> tuple[Comparison, ...]:
-    """Every other arm against the first on the task's main metric (accuracy, or RMSE as a ratio)."""
+def default(labels: Sequence[str], task: str,
+            metrics: Mapping[str, frozenset[str]] | None = None) -> tuple[Comparison, ...]:
+    """Every other arm against the first on the task's main metric (accuracy, or RMSE as a ratio);
+    an arm whose runs do not store that metric (`metrics`, when given) is left out."""
     metric = series.MAIN[task]
     better = series.direction(metric)
     ratio = metric in series.POSITIVE_SCALE
     first = labels[0] if labels else ""
     out = []
     for label in dict.fromkeys(labels[1:]):
-        if label == first:
+        if label == first or (metrics is not None and metric not in metrics.get(label, frozenset())
+                              & metrics.get(first, frozenset())):
             continue
         out.append(Comparison(f"{label}-vs-{first}", _sentence(label, first, metric, "final", better),
                               label, first, metric, "final", better,
@@ -123,7 +127,7 @@ def resolve(tables: object, metrics: Mapping[str, frozenset[str]], task: str, so
 
     `metrics` maps each arm label (in declaration order) to the metrics its runs store."""
     if tables is None:
-        return default(list(metrics), task)
+        return default(list(metrics), task, metrics)
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"{source}: comparisons must be [[comparisons]] tables with favoured, other "
                           f"and metric keys.")
@@ -134,6 +138,32 @@ def resolve(tables: object, metrics: Mapping[str, frozenset[str]], task: str, so
             raise _Where(source, text, i).fail("name", f"two [[comparisons]] are named {c.name!r}; "
                                                        f"give each a different name")
         seen.add(c.name)
+    return tuple(out) + uncovered(out, metrics, task)
+
+
+def uncovered(declared: Sequence[Comparison], metrics: Mapping[str, frozenset[str]],
+              task: str) -> tuple[Comparison, ...]:
+    """Default comparisons for the arms that no declared comparison names: each against the first
+    arm (the first arm, when it is the one left out, against the second), so every arm is judged."""
+    labels = list(metrics)
+    named = {c.favoured for c in declared} | {c.other for c in declared}
+    pairs = {frozenset((c.favoured, c.other)) for c in declared}
+    names = {c.name for c in declared}
+    out = []
+    for label in labels:
+        if label in named or len(labels) < 2:
+            continue
+        base = labels[0] if label != labels[0] else labels[1]
+        if frozenset((label, base)) in pairs:
+            continue
+        for c in default([base, label], task, metrics):
+            name = c.name
+            while name in names:
+                name += "-default"
+            names.add(name)
+            pairs.add(frozenset((label, base)))
+            out.append(Comparison(name, c.claim, c.favoured, c.other, c.metric, c.at, c.better,
+                                  c.min_effect, c.ratio, declared=False))
     return tuple(out)
 
 

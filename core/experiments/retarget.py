@@ -18,6 +18,7 @@ Which experiments apply (APPLIES) and why the others do not (NOT_DATA_DRIVEN):
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,51 @@ def dataset_key(dataset: str | Path) -> str:
     return key if key[0].isalnum() else "d" + key
 
 
+def data_name(dataset: str) -> str:
+    """The one name people see for a run's data: the CSV file's stem (csv:PATH → "mydata"), a
+    built-in set's own name otherwise."""
+    return dataset_key(dataset) if str(dataset).startswith(CSV_PREFIX) else str(dataset)
+
+
+def data_names(datasets: Iterable[str]) -> dict[str, str]:
+    """The one name of each stored dataset value: a built-in set's own name, a CSV's stem; two files
+    that share a stem are told apart by their folder ("a-grain", "b-grain"), then by a number."""
+    values = sorted(set(map(str, datasets)))
+    out = {d: data_name(d) for d in values}
+    taken: dict[str, list[str]] = {}
+    for d, name in out.items():
+        taken.setdefault(name, []).append(d)
+    for name, same in taken.items():
+        if len(same) < 2 or not all(d.startswith(CSV_PREFIX) for d in same):
+            continue
+        for d in same:
+            parent = dataset_key(Path(d[len(CSV_PREFIX):]).parent.name or "data")
+            out[d] = f"{parent}-{name}"
+        if len({out[d] for d in same}) < len(same):
+            out.update({d: f"{name}-{i + 1}" for i, d in enumerate(same)})
+    return out
+
+
+def resolve_dataset(given: str, stored: Iterable[str]) -> str:
+    """The stored dataset value that `given` names: its one name (grain), its file name
+    (grain.csv), csv:PATH or the stored value itself; refuses a name that matches none, listing
+    the valid ones."""
+    names = data_names(stored)
+    if given in names:
+        return given
+    by_name = {n: d for d, n in names.items()}
+    if given in by_name:
+        return by_name[given]
+    key = dataset_key(given) if given.startswith(CSV_PREFIX) or given.lower().endswith(".csv") else None
+    if given.startswith(CSV_PREFIX):
+        path = os.path.abspath(os.path.expanduser(given[len(CSV_PREFIX):].strip()))
+        if CSV_PREFIX + path in names:
+            return CSV_PREFIX + path
+    if key is not None and key in by_name:
+        return by_name[key]
+    raise ConfigError(f"no stored runs on the data {given!r}; valid: {', '.join(sorted(by_name)) or 'none'}")
+
+
 def retargeted_name(experiment: str, dataset: str | Path) -> str:
     """The stored name of a catalogue experiment on a user's data: convergence@mydata."""
     return f"{experiment}{SEPARATOR}{dataset_key(dataset)}"
@@ -105,6 +151,11 @@ def experiments_of_dataset(names: Iterable[str], dataset: str) -> list[str]:
     order = {n: i for i, n in enumerate(APPLIES)}
     mine = [n for n in names if SEPARATOR in n and n.split(SEPARATOR, 1)[1] == key]
     return sorted(mine, key=lambda n: (order.get(base_experiment(n), len(order)), n))
+
+
+def stored_datasets(names: Iterable[str]) -> list[str]:
+    """The names (keys) of the user's data among stored experiment `names`, sorted."""
+    return sorted({n.split(SEPARATOR, 1)[1] for n in names if SEPARATOR in n})
 
 
 def applicable(task: str, n_classes: int) -> list[str]:
@@ -159,7 +210,7 @@ def _retargeted(exp: Experiment, spec: DataSpec, task: str, csv: dict[str, Any])
     file = Path(spec.dataset[len(CSV_PREFIX):]).name
     description = f"{APPLIES[exp.name].question} On {file}, target column {spec.target!r}."
     protocol = (f"The catalogue's {exp.name} experiment with the datasets replaced by "
-                f"{spec.dataset[len(CSV_PREFIX):]}, target column {spec.target!r} ({task}); splits, "
+                f"{file}, target column {spec.target!r} ({task}); splits, "
                 f"corruptions of the training split, arms, network and learning rates as follows.\n\n"
                 + raw["experiment"].get("protocol", ""))
     raw["experiment"].update(name=name, description=description, protocol=protocol)

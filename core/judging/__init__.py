@@ -7,6 +7,9 @@ Its face: the names other wings, the CLI and the dashboard use, each imported on
 from lossdb.core.faces import face
 
 __all__, __getattr__, __dir__ = face(__name__, {
+    "catalogue_hidden_in": "judge",
+    "stored_experiments": "judge",
+    "dataset_experiments": "judge",
     "CLAIMS": "claims",
     "Claim": "claims",
     "Test": "claims",

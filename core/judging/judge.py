@@ -17,6 +17,7 @@ from lossdb.core.judging.claims import CLAIMS, Claim, Measure, Test
 from lossdb.core.experiments.comparisons import Comparison, comparisons_of
 from lossdb.core.errors import ConfigError
 from lossdb.core.judging.headlines import summary
+from lossdb.core.judging.injected import mark_injected
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.experiments.retarget import SEPARATOR, dataset_key, experiments_of_dataset
 from lossdb.core.engine.series import REGRESSION, UNIT_INTERVAL
@@ -64,13 +65,48 @@ def claims_from(stored: Sequence[dict]) -> dict[str, Claim]:
     return out
 
 
+def holds_catalogue(stored: Sequence[dict]) -> bool:
+    """Whether any catalogue experiment (on the catalogue's own data) is among `stored`."""
+    from lossdb.core.experiments.spec import catalogue_names
+
+    return bool(set(catalogue_names()) & {e["name"] for e in stored})
+
+
+def catalogue_hidden(stored: Sequence[dict]) -> bool:
+    """True when the database holds experiments but none of the catalogue's: its claims were not
+    asked, so no view shows their "not run" rows (only a line on how to run them)."""
+    return bool(stored) and not holds_catalogue(stored)
+
+
+def asked(declared: dict[str, Claim], stored: Sequence[dict]) -> dict[str, Claim]:
+    """The claims a view shows: all of them, less the catalogue's own when `catalogue_hidden`."""
+    if not catalogue_hidden(stored):
+        return declared
+    return {k: c for k, c in declared.items() if k not in CLAIMS}
+
+
+# Claims about what a head does to a loss's gradient: on a user's data their network test compares
+# arms on the same head only (ce/softmax with mse/softmax), never a softmax arm with a sigmoid one.
+SAME_HEAD_ON_USER_DATA = frozenset({"vanishing-gradient"})
+
+
+def _like_with_like(claim: Claim, test: Test) -> Test:
+    """A re-targeted test of a SAME_HEAD_ON_USER_DATA claim with its other arms cut to the favoured
+    arms' heads (unchanged when none would be left, or for other claims)."""
+    if claim.id not in SAME_HEAD_ON_USER_DATA:
+        return test
+    heads = {a.head for a in test.favoured}
+    others = tuple(o for o in test.others if o.head in heads)
+    return replace(test, others=others) if others else test
+
+
 def retargeted_claims(key: str, names: Sequence[str]) -> dict[str, Claim]:
     """The catalogue's claims judged on the experiments re-targeted to the user's data `key`."""
     mine = set(experiments_of_dataset(names, key))
     out = {}
     for claim in CLAIMS.values():
-        tests = tuple(replace(t, experiment=f"{t.experiment}{SEPARATOR}{key}") for t in claim.tests
-                      if f"{t.experiment}{SEPARATOR}{key}" in mine)
+        tests = tuple(_like_with_like(claim, replace(t, experiment=f"{t.experiment}{SEPARATOR}{key}"))
+                      for t in claim.tests if f"{t.experiment}{SEPARATOR}{key}" in mine)
         if tests:
             main = next((t for t in tests if t.primary), tests[0])
             tests = tuple(replace(t, primary=t is main) for t in tests)
@@ -101,6 +137,28 @@ def dataset_claims(declared: dict[str, Claim], dataset: str) -> list[str]:
     """The claim ids judged on a user's data (`lossdb compare --dataset mydata`)."""
     key = dataset_key(dataset)
     return [k for k in declared if k.endswith(f"{SEPARATOR}{key}")]
+
+
+def dataset_experiments(store: Store, dataset: str) -> list[str]:
+    """The stored experiments run on the user's data `dataset` (its name, file name or csv:PATH):
+    the catalogue's re-targeted ones and any experiment file on it; refuses an unknown name with
+    the valid ones."""
+    from lossdb.core.experiments.retarget import data_names, resolve_dataset, stored_datasets
+
+    stored = store.experiments()
+    names = [e["name"] for e in stored]
+    mine = experiments_of_dataset(names, dataset)
+    try:
+        value = resolve_dataset(dataset, store.datasets())
+    except ConfigError:
+        value = None
+    if value is not None:
+        mine += [r.experiment for r in store.list_runs(dataset=value, extras=False)
+                 if r.experiment not in mine and SEPARATOR not in r.experiment]
+    if not mine:
+        valid = sorted({*stored_datasets(names), *(n for n in data_names(store.datasets()).values())})
+        raise ConfigError(f"no experiment ran on the data {dataset!r}; valid: {', '.join(valid) or 'none'}")
+    return list(dict.fromkeys(mine))
 
 
 def designs_of(stored: Sequence[dict]) -> dict[str, Design]:
@@ -139,7 +197,7 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
     kept when it was measured in one of them. `estimator`: "t" or "robust" (core.judging.verdicts.evaluate).
     `fingerprint`: the store state that `frame` was read at (core.cache files the verdicts under it)."""
     stored = store.experiments()  # read once: names, comparisons and designs all come from it
-    declared = claims_from(stored)
+    declared = asked(claims_from(stored), stored)
     known = known_experiments(stored, declared)
     if dataset is not None:
         on_data = dataset_claims(declared, dataset)
@@ -159,6 +217,7 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
         rows = [v for v in rows if not experiments or v.experiment in experiments]
     else:
         rows = summary(rows, chosen)
+    rows = mark_injected(rows)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
 
 
@@ -183,6 +242,19 @@ def _evaluate(store: Store, *args) -> list[Verdict]:
     )
 
     return evaluate(store, *args)
+
+
+def stored_experiments(db: str | None) -> list[dict]:
+    """The stored experiments of database `db` (opened read-only): name, description, spec, n_runs."""
+    from lossdb.core.store import open_store
+
+    with open_store(db, create=False, read_only=True) as store:
+        return store.experiments()
+
+
+def catalogue_hidden_in(db: str | None) -> bool:
+    """`catalogue_hidden` for the database `db` (opened read-only)."""
+    return catalogue_hidden(stored_experiments(db))
 
 
 def judge(db: str | None, **filters) -> list[Verdict]:

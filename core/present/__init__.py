@@ -7,6 +7,11 @@ Its face: the names other wings, the CLI and the dashboard use, each imported on
 from lossdb.core.faces import face
 
 __all__, __getattr__, __dir__ = face(__name__, {
+    "card_of": "card",
+    "card_text": "card",
+    "CATALOGUE_HINT": "card",
+    "build_card": "card",
+    "until_decided_hint": "nextsteps",
     "MISSING": "numbers",
     "join_words": "numbers",
     "lr_text": "numbers",
@@ -37,6 +42,8 @@ __all__, __getattr__, __dir__ = face(__name__, {
     "csv_row": "safetext",
     "shell": "safetext",
     "terminal": "safetext",
+    "compare_command": "nextsteps",
+    "planned_text": "nextsteps",
     "charts": "charts:",
     "display": "display:",
 })

@@ -19,6 +19,8 @@ from lossdb.core.present.display import BANDS, VERDICT_COLORS
 
 MAX_POINTS = 200
 SERIES = "series"
+ROW_PX = 28  # one comparison's row in the evidence (forest) chart
+AXIS_PX = 100  # the effect axis, its title and the "favours" texts (Streamlit fits all of it in the height)
 PALETTE = alt.Scale(scheme="tableau10")
 EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)
 # The theme: everything a chart colours itself must read on a white page and on Streamlit's dark
@@ -167,7 +169,8 @@ def convergence_chart(
 def convergence_data(agg: pd.DataFrame, keys: Sequence[str] = ("label", "lr"), *,
                      band: str | None = "ci", log: bool = False, window: int = 1) -> pd.DataFrame:
     """What convergence_chart draws: columns series, epoch, mean, lo, hi (the band's limits), n;
-    non-finite values as NaN, smoothed over `window`, thinned, positive only for a log axis."""
+    non-finite values as NaN, smoothed over `window`, thinned, positive only for a log axis; a
+    series with fewer than two finite means draws no line, so it is left out (and off the legend)."""
     keys = list(keys)
     data = band_limits(agg, band or "ci")
     data = _finite(data, ["mean", "lo", "hi"])
@@ -176,7 +179,8 @@ def convergence_data(agg: pd.DataFrame, keys: Sequence[str] = ("label", "lr"), *
     data[SERIES] = series_names(data, keys)
     if log:
         data = _positive(data, ["mean", "lo", "hi"])
-    return data[[SERIES, "epoch", "mean", "lo", "hi", "n"]]
+    drawn = data.groupby(SERIES)["mean"].transform(lambda s: s.notna().sum() >= 2).astype(bool)
+    return data[drawn][[SERIES, "epoch", "mean", "lo", "hi", "n"]]
 
 
 def _seed_lines(seeds: pd.DataFrame, agg: pd.DataFrame, keys: list[str], metric: str,
@@ -227,25 +231,31 @@ def evidence_chart(verdicts: pd.DataFrame, *, label: str = "condition", ratio: b
     "favours `favoured`" right of it (effects point the claim's way: beyond no effect favours the
     claimed arm).
 
-    verdicts: columns `label`, effect, ci_low, ci_high, verdict, n (one row per comparison).
+    verdicts: columns `label`, effect, ci_low, ci_high, verdict, n (one row per comparison), and
+    optionally level (the interval's confidence in %, which the axis names: 95, or 97.5 for a
+    headline adjusted over two). The chart is as tall as its rows need (axis, texts and legend
+    included, as Streamlit fits the whole chart into its height); its legend lists the verdicts drawn.
     """
-    data = _finite(verdicts[[label, "effect", "ci_low", "ci_high", "verdict", "n"]],
-                   ["effect", "ci_low", "ci_high"])
+    levels = sorted({float(x) for x in verdicts["level"] if x == x}) if "level" in verdicts else [95.0]
+    data = _finite(verdicts[[label, "effect", "ci_low", "ci_high", "verdict", "n",
+                             *(["level"] if "level" in verdicts else [])]], ["effect", "ci_low", "ci_high"])
     if ratio:
         for col in ("effect", "ci_low", "ci_high"):
             data[col] = data[col].where(data[col] > 0)
     scale = alt.Scale(type="log") if ratio else alt.Scale(zero=False)
-    color = alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLORS),
-                                                   range=list(VERDICT_COLORS.values())))
+    shown = [v for v in VERDICT_COLORS if v in set(data["verdict"])]
+    color = alt.Color("verdict:N", scale=alt.Scale(domain=shown, range=[VERDICT_COLORS[v] for v in shown]))
     y = alt.Y(f"{label}:N", title=None, sort=None, axis=alt.Axis(labelLimit=420, labelOverlap=False))
-    x_title = "effect, ratio (95% CI)" if ratio else "effect, difference (95% CI)"
+    level = f"{' or '.join(f'{x:.3g}%' for x in levels)} CI" if levels else "exact: deterministic"
+    x_title = f"effect, {'ratio' if ratio else 'difference'} ({level})"
     base = alt.Chart(data)
     rule = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", title=x_title, scale=scale), x2="ci_high:Q", y=y, color=color)
     point = base.mark_point(filled=True, size=70).encode(
         x=alt.X("effect:Q", scale=scale), y=y, color=color,
         tooltip=[label, "verdict", alt.Tooltip("effect:Q", format=".4g"),
-                 alt.Tooltip("ci_low:Q", format=".4g"), alt.Tooltip("ci_high:Q", format=".4g"), "n"],
+                 alt.Tooltip("ci_low:Q", format=".4g"), alt.Tooltip("ci_high:Q", format=".4g"), "n",
+                 *([alt.Tooltip("level:Q", title="CI level (%)")] if "level" in data else [])],
     )
     no_effect = 1.0 if ratio else 0.0
     null = alt.Chart(pd.DataFrame({"null": [no_effect]})).mark_rule(
@@ -257,7 +267,8 @@ def evidence_chart(verdicts: pd.DataFrame, *, label: str = "condition", ratio: b
                                                     color=MUTED, fontSize=11).encode(
         x=alt.X("null:Q", scale=scale), y=alt.value(0), text="side:N")
         for i, (align, dx) in enumerate((("right", -6), ("left", 6)))]
-    height = max(60, 24 * len(data))
+    rows = data[label].nunique()
+    height = max(ROW_PX * rows + AXIS_PX, 22 * len(shown) + 40)  # every row, and the legend, whole
     return alt.layer(null, rule, point, *favours).properties(height=height)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lossdb.core.present.conditions import injected_phrase
 from lossdb.core.present.numbers import num
 from lossdb.core.present.effects import band_text, effect_ci, looks_text
 from lossdb.core.present.measure_reasons import MEASURE_CODES, measure_reason_text
@@ -85,6 +86,9 @@ def _context(v: Verdict) -> str:
                      "chosen on other seeds")
     elif v.lr_mode == "equal":
         parts.append(f"both at rate {v.lr}")
+    elif v.lr_mode == "fixed" and None not in v.lrs and v.lrs[0] != v.lrs[1]:
+        parts.append(f"paired by seed, each at its own fixed rate: {v.arms[0]} at {v.lrs[0]:g} vs "
+                     f"{v.arms[1]} at {v.lrs[1]:g}")
     if not v.deterministic and v.alpha < 0.05:
         parts.append(f"{100 * (1 - v.alpha):.3g}% interval, family-wise over the headlines")
     return ", ".join(parts)
@@ -191,6 +195,7 @@ _REASONS = {
                            f"{r.get('unit', 'epochs')})"),
     "same_seeds": lambda r: "too few seeds to choose the rate on other seeds: chosen on the same ones",
     "note": lambda r: str(r.get("text")),
+    "injected": lambda r: f"measured {injected_phrase(r)}, not on the data as it is",
     "lr_range": _lr_range,
     "fragile": lambda r: (f"fragile: {r.get('arm')} at rate {r.get('rate'):g}, tied with the chosen rate on "
                           f"validation, would make it {r.get('outcome')}"),

@@ -60,15 +60,23 @@ def convergence(chart_id: str, experiment: str, condition: str, metric: str, run
     agg = analysis.aggregate_curves(runs, curves, by=("label", "lr"))
     if agg.empty:
         return None
-    layered = charts.convergence_chart(agg, metric, keys=("label", "lr"), band=BAND)
+    seeds = int(runs["seed"].nunique())
+    band = BAND if seeds > 1 else None  # one seed has no spread to shade
+    drawn = set(charts.convergence_data(agg, ("label", "lr"), band=band)[charts.SERIES])
+    if not drawn:
+        return None
+    layered = charts.convergence_chart(agg, metric, keys=("label", "lr"), band=band)
     # legend below the plot: the chart stays one column wide on a phone and in a PDF column
     sized = layered.properties(width=WIDTH, height=HEIGHT)
     spec = sized.configure_legend(orient="bottom", columns=2, labelLimit=0).to_dict(validate=False)  # the chart functions are tested against the schema
     spec.pop("$schema", None)
-    seeds = int(runs["seed"].nunique())
-    lr_note = "each arm at its best validation learning rate" if tuned else "every learning rate run"
-    caption = (f"{display.label(metric).capitalize()} per epoch, {condition}: the line is the mean across {seeds} "
-               f"seed{'s' if seeds != 1 else ''}, the band its 95% confidence interval; {lr_note}.")
+    lr_note = ("each arm at the rate it did best at on validation over all seeds (★ in the table); the "
+               "verdicts choose each half's rate on the other half of the seeds" if tuned else "every learning rate run")
+    lines = (f"the line is the mean across {seeds} seeds, the band its 95% confidence interval" if band
+             else "one line per arm (one seed: no band)")
+    missing = [s for s in dict.fromkeys(charts.series_names(agg, ["label", "lr"])) if s not in drawn]
+    absent = f" Not drawn, having no finite value: {', '.join(missing)}." if missing else ""
+    caption = f"{display.label(metric).capitalize()} per epoch, {condition}: {lines}; {lr_note}.{absent}"
     series = tuple({k: plain(v) for k, v in row.items()} for row in agg.to_dict("records"))
     return Chart(chart_id, experiment, condition, metric, caption, spec, series)
 

@@ -25,6 +25,7 @@ from lossdb.core.report.view import (
     Table,
     arm_table,
     has_chosen_mark,
+    card_blocks,
     not_run_text,
     notable_table,
     provenance_table,
@@ -128,6 +129,11 @@ def render(data: ReportData, svgs: dict[str, str], interactive: bool = False) ->
         f"<p class=\"note\">{inline(missing)}</p>" if missing else "",
         "</section>",
     ]
+    for heading, answers, bottom, command in card_blocks(data):
+        body.append(f"<section class=\"card\"><h2>{escape(heading)}</h2><ul>"
+                    + "".join(f"<li>{escape(a)}</li>" for a in answers) + "</ul>"
+                    + "".join(f"<p>{escape(b)}</p>" for b in bottom)
+                    + (f"<p class=\"note\">{inline(command)}</p>" if command else "") + "</section>")
     if not data.sections:
         body.append("<p class=\"empty\">The database holds no runs of the selected experiments yet: "
                     "<code>lossdb run --preset quick</code> fills it in about a minute.</p>")

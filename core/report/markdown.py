@@ -11,6 +11,7 @@ from lossdb.core.report.view import (
     Table,
     arm_table,
     has_chosen_mark,
+    card_blocks,
     not_run_text,
     notable_table,
     provenance_table,
@@ -80,6 +81,11 @@ def render(data: ReportData, files: str) -> str:
     missing = not_run_text(data)
     if missing:
         out += [text(missing, block=True), ""]
+    for heading, answers, bottom, command in card_blocks(data):
+        out += [f"## {text(heading)}", "", *(f"- {text(a)}" for a in answers), ""]
+        out += [*(text(b, block=True) + "\n" for b in bottom)]
+        if command:
+            out += [text(command, block=True), ""]
     if not data.sections:
         out += ["> The database holds no runs of the selected experiments yet: `lossdb run --preset quick` "
                 "fills it in about a minute.", ""]

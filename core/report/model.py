@@ -20,13 +20,16 @@ from lossdb.core import cache as verdictcache
 from lossdb.core.judging.claims import Claim
 from lossdb.core.experiments.spec import catalogue
 from lossdb.core.judging.headlines import summary, tally
-from lossdb.core.judging.judge import claims_from, claims_of, judged
+from lossdb.core.experiments.retarget import SEPARATOR, stored_datasets
+from lossdb.core.judging.injected import mark_injected
+from lossdb.core.judging.judge import asked, catalogue_hidden, claims_from, claims_of, judged
+from lossdb.core.present.card import Card, build_card
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.provenance import versions
 from lossdb.core.report.figures import Chart, convergence, plain, slug
 from lossdb.core.report.prose import abstract, network_text, optimiser_text, protocol, scale
 from lossdb.core.status import DONE_STATUSES
-from lossdb.core.store import mask_url
+from lossdb.core.store import describe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,6 +121,7 @@ class Provenance:
     last_run: str | None
     run_versions: tuple[str, ...]
     command: str
+    data_digests: tuple[str, ...] = ()  # "NAME: digest (N runs)" per dataset and data digest
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ class ReportData:
     provenance: Provenance
     schema_version: str = SCHEMA_VERSION
     experiments: tuple[str, ...] | None = field(default=None)
+    cards: tuple[Card, ...] = ()  # one recommendation card per dataset of the user's that is shown
+    catalogue_hidden: bool = False  # only the user's experiments are stored: no catalogue "not run" rows
 
     @property
     def charts(self) -> list[Chart]:
@@ -159,13 +165,13 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     records = _records(store, experiments)
     frame = analysis.runs_frame(store, experiments, records)
     listed = store.experiments()
-    declared = claims_from(listed)
+    declared = asked(claims_from(listed), listed)
     # every declared claim judged (the same verdicts as compare); the experiments select rows after
     every = judged(store, listed, frame if experiments is None else None)
     if experiments:
         declared = {k: c for k, c in declared.items() if set(c.experiments) & set(experiments)}
     every = [v for v in every if v.claim in declared]
-    rows = tuple(summary(every, declared))
+    rows = tuple(mark_injected(summary(every, declared)))
     verdicts = [v for v in every if not experiments or v.experiment in experiments]
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)
@@ -178,9 +184,12 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     not_run = tuple(e for e in dict.fromkeys(tested) if e not in names and e in cat)
     prov = _provenance(store, records, command)
     text = abstract(rows, counts, prov.runs, prov.runs_by_status, names, counts_all, _source(frame, cat))
+    keys = stored_datasets(names)
+    cards = tuple(build_card([v for v in rows if v.claim.endswith(SEPARATOR + key)], key, listed) for key in keys)
     return ReportData("lossdb: cross-entropy against MSE, measured",
                       datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), text, counts, rows, sections,
-                      not_run, prov, experiments=tuple(experiments) if experiments else None)
+                      not_run, prov, experiments=tuple(experiments) if experiments else None, cards=cards,
+                      catalogue_hidden=catalogue_hidden(listed))
 
 
 def _records(store: Store, experiments: list[str] | None) -> list[RunRecord]:
@@ -243,18 +252,33 @@ def _epochs(runs: pd.DataFrame) -> list[int]:
     return sorted({int(e) for e in (analysis.flat_config(c).get("epochs") for c in runs["config"]) if e is not None})
 
 
-def preset_of(exp: Any, epochs: list[int], seeds: int) -> str | None:
-    """The catalogue preset whose epochs and seed count the stored runs of `exp` match ("full" when
-    both presets are the same), else None."""
+def presets_matching(exp: Any, epochs: list[int], seeds: int) -> tuple[str, ...]:
+    """The catalogue presets whose epochs and seed count the stored runs of `exp` match (both
+    when an experiment's quick and full presets are the same)."""
     if exp is None:
-        return None
+        return ()
     train = exp.raw.get("train", {})
     matches = []
     for name, preset in exp.raw.get("presets", {}).items():
         wanted = {**train, **preset.get("train", {})}
         if epochs == [int(wanted.get("epochs", -1))] and seeds == int(wanted.get("seeds", -1)):
             matches.append(str(name))
+    return tuple(matches)
+
+
+def preset_of(exp: Any, epochs: list[int], seeds: int) -> str | None:
+    """The catalogue preset whose epochs and seed count the stored runs of `exp` match ("full" when
+    both presets are the same), else None."""
+    matches = presets_matching(exp, epochs, seeds)
     return "full" if "full" in matches else (matches[0] if matches else None)
+
+
+def one_preset_each(matches: dict[str, tuple[str, ...]]) -> dict[str, str | None]:
+    """Each experiment's preset, preferring one that every experiment matches (a quick-preset
+    database whose experiment has equal quick and full presets is the quick preset's), then full."""
+    common = set.intersection(*(set(m) for m in matches.values())) if matches else set()
+    shared = "full" if "full" in common else next(iter(sorted(common)), None)
+    return {name: shared or ("full" if "full" in m else (m[0] if m else None)) for name, m in matches.items()}
 
 
 def _source(frame: pd.DataFrame, cat: dict[str, Any]) -> str:
@@ -262,12 +286,12 @@ def _source(frame: pd.DataFrame, cat: dict[str, Any]) -> str:
     if frame.empty:
         return ""
     used = frame[frame["status"].isin(DONE_STATUSES)]
-    presets, seeds, epochs = {}, {}, {}
+    matches, seeds, epochs = {}, {}, {}
     for name, runs in used.groupby("experiment", sort=False):
         epochs[str(name)] = _epochs(runs)
         seeds[str(name)] = int(runs["seed"].nunique())
-        presets[str(name)] = preset_of(cat.get(str(name)), epochs[str(name)], seeds[str(name)])
-    return scale(presets, seeds, epochs)
+        matches[str(name)] = presets_matching(cat.get(str(name)), epochs[str(name)], seeds[str(name)])
+    return scale(one_preset_each(matches), seeds, epochs)
 
 
 def _chart_metrics(name: str, runs: pd.DataFrame) -> list[str]:
@@ -346,9 +370,19 @@ def _provenance(store: Store, records: list[RunRecord], command: str) -> Provena
     made_with = Counter(f"lossdb {r.lossdb_version}" + (f" at commit {r.git_commit[:12]}" if r.git_commit else "")
                         for r in records)
     return Provenance(v["lossdb_version"] or "", v["numpy_version"] or "", v["python_version"] or "",
-                      v["git_commit"], mask_url(store.url), len({r.experiment for r in records}), len(records),
+                      v["git_commit"], describe(store.url), len({r.experiment for r in records}), len(records),
                       by_status, _when(min(starts)) if starts else None, _when(max(ends)) if ends else None,
-                      tuple(f"{k} ({n} runs)" for k, n in made_with.most_common()), command)
+                      tuple(f"{k} ({n} runs)" for k, n in made_with.most_common()), command,
+                      _digests(records))
+
+
+def _digests(records: list[RunRecord]) -> tuple[str, ...]:
+    """Each dataset's data digest(s) and how many runs trained on each, the data's name first."""
+    from lossdb.core.data.fingerprint import short
+    from lossdb.core.experiments.retarget import data_name
+
+    counts = Counter((data_name(r.dataset), short(r.data_digest)) for r in records)
+    return tuple(f"{name}: {digest} ({n} runs)" for (name, digest), n in sorted(counts.items()))
 
 
 def _when(moment: datetime) -> str:
@@ -369,7 +403,10 @@ def as_json(data: ReportData) -> dict[str, Any]:
                        "python_version": p.python_version, "git_commit": p.git_commit, "database": p.database,
                        "experiments": p.experiments, "runs": p.runs, "runs_by_status": p.runs_by_status,
                        "first_run": p.first_run, "last_run": p.last_run, "run_versions": list(p.run_versions),
-                       "command": p.command},
+                       "command": p.command, "data_digests": list(p.data_digests)},
+        "cards": [{"dataset": c.dataset, "answers": [x.text for x in c.answers],
+                   "bottom_line": [x.text for x in c.bottom_line], "still_open": [x.text for x in c.still_open],
+                   "command": c.command, "estimated_runs": c.estimated_runs} for c in data.cards],
     }
 
 

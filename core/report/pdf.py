@@ -16,6 +16,7 @@ from lossdb.core.report.view import (
     Table,
     arm_table,
     has_chosen_mark,
+    card_blocks,
     not_run_text,
     notable_table,
     provenance_table,
@@ -25,6 +26,10 @@ from lossdb.core.report.view import (
 )
 
 TEMPLATE = "report.typ"
+# Typst writes `/MarkInfo<</Marked true/Suspects false>>` in the catalogue; poppler (pdfinfo, pdftotext,
+# Evince) reads any /Suspects that is not `true` as "Suspects object is wrong type (boolean)". An absent
+# /Suspects means false, so it is blanked out byte for byte (the cross-reference offsets stay right).
+SUSPECTS = (b"/MarkInfo<</Marked true/Suspects false>>", b"/MarkInfo<</Marked true" + b" " * 15 + b">>")
 
 
 def _table(t: Table) -> dict[str, Any]:
@@ -53,6 +58,7 @@ def document(data: ReportData) -> dict[str, Any]:
             "subtitle": f"{data.date} · lossdb {data.provenance.lossdb_version} · {data.provenance.database}",
             "date": data.date, "abstract": data.abstract, "summary": _table(summary_table(data)),
             "not_run": not_run_text(data), "sections": [_section(s) for s in data.sections],
+            "cards": [{"heading": h, "answers": a, "bottom": b, "command": c} for h, a, b, c in card_blocks(data)],
             "provenance": [list(r) for r in provenance_table(data).rows]}
 
 
@@ -74,7 +80,8 @@ def render(data: ReportData, svgs: dict[str, str]) -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="lossdb-report-") as tmp:
         main = _sources(Path(tmp), data, svgs)
-        return typst.compile(str(main), root=str(tmp), ignore_system_fonts=True, format="pdf")
+        pdf = typst.compile(str(main), root=str(tmp), ignore_system_fonts=True, format="pdf")
+    return pdf.replace(*SUSPECTS)
 
 
 def contents(data: ReportData, svgs: dict[str, str]) -> list[tuple[int, str]]:

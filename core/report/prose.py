@@ -45,11 +45,14 @@ def scale(presets: Mapping[str, str | None], seeds: Mapping[str, int], epochs: M
     for n, p in presets.items():
         if p is None:
             groups.setdefault((_either(sorted(set(epochs[n]))), seeds[n]), []).append(n)
-    others = {p for p in named if p}
+    others = sorted(p for p in named if p)
     described = "; ".join((f"{join_words(names)}: " if len(groups) > 1 or others else "")
                           + f"{e} epochs, {plural(s, 'seed')} per arm" for (e, s), names in groups.items())
-    mix = f" and the {join_words(sorted(others))} preset for the others" if others else ""
-    return (f"The numbers come from custom settings ({described}){mix}; the README's table comes from the "
+    pieces = [f"custom settings ({described})"] if groups else []
+    for p in others:  # each preset named with the experiments it made, only when there is more than one source
+        names = [n for n, q in presets.items() if q == p]
+        pieces.append(f"the {p} preset" + (f" for {join_words(names)}" if len(pieces) or len(others) > 1 else ""))
+    return (f"The numbers come from {join_words(pieces)}; the README's table comes from the "
             "full preset (`lossdb run --preset full`).")
 
 

@@ -101,6 +101,7 @@ def provenance_table(data: ReportData) -> Table:
         ("runs", f"{plural(p.runs, 'run')} in {plural(p.experiments, 'experiment')}" + (f" ({status})" if status else "")),
         ("runs made", f"{p.first_run} to {p.last_run}" if p.first_run else "no runs yet"),
         ("runs made with", "; ".join(p.run_versions) or MISSING),
+        ("data digests", "; ".join(p.data_digests) or MISSING),
         ("report made", data.date),
         ("reproduce this report", f"`{p.command}`"),
     ]
@@ -108,12 +109,27 @@ def provenance_table(data: ReportData) -> Table:
 
 
 def not_run_text(data: ReportData) -> str:
-    """A sentence naming the catalogue experiments the claims need that have no runs, with the command."""
+    """A sentence naming the catalogue experiments the claims need that have no runs, with the command
+    (or, when the database holds only the user's experiments, one line on how to run the catalogue)."""
+    if data.catalogue_hidden and not data.not_run:
+        from lossdb.core.present.card import CATALOGUE_HINT
+
+        return CATALOGUE_HINT
     if not data.not_run:
         return ""
     names = ", ".join(data.not_run)
     return (f"Not yet run: {names}. The claims they test show \"not run\"; "
             f"`lossdb run {' '.join(data.not_run)}` measures them.")
+
+
+def card_blocks(data: ReportData) -> list[tuple[str, list[str], list[str], str]]:
+    """Each recommendation card as (heading, answers, bottom line and open questions, command line)."""
+    out = []
+    for c in data.cards:
+        command = f"To decide what is open (about {c.estimated_runs} more runs): `{c.command}`" if c.command else ""
+        out.append((f"Which loss for {c.dataset}?", [x.text for x in c.answers],
+                    [x.text for x in (*c.bottom_line, *c.still_open)], command))
+    return out
 
 
 def section_intro(section: Section) -> dict[str, Any]:

@@ -6,6 +6,7 @@ compute `run_stack`, and the parent saves each stack's runs as their results com
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -13,7 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import lossdb.core as core
@@ -24,11 +25,15 @@ from lossdb.core.judging.adaptive import KEY as DESIGN_KEY
 from lossdb.core.judging.claims import step_experiments
 from lossdb.core.experiments.retarget import base_experiment
 from lossdb.core.data.prepare import prepare
-from lossdb.core.errors import ConfigError, LossdbError
+from lossdb.core.data.fingerprint import data_digest, short
+from lossdb.core.data.prepare import CSV_PREFIX
+from lossdb.core.errors import ConfigError, DataError, LossdbError
 from lossdb.core.runner.executors import InlineExecutor
+from lossdb.core.runner.schedule import schedule
 from lossdb.core.experiments.spec import Experiment, RunPlan
 from lossdb.core.provenance import versions
 from lossdb.core.store import NewRun, Store
+from lossdb.core.engine.backend import NUMPY, by_name
 from lossdb.core.engine.train import ModelSpec, RunResult, StackSpec, train_stack
 
 
@@ -72,37 +77,25 @@ def plan(exps: Iterable[Experiment], preset: str = "quick", seeds: int | None = 
     return plans
 
 
-def stacks(plans: list[RunPlan], workers: int = 1) -> list[list[RunPlan]]:
-    """Group runs that train as one stack (same data, shape, schedule) in a stable order.
-
-    With more workers than stacks, each stack is cut into contiguous seed ranges so every worker
-    has work; a model's numbers depend only on its own seed, never on its stack-mates.
-    """
+def stacks(plans: list[RunPlan], workers: int = 1, cut: bool = True) -> list[list[RunPlan]]:
+    """Group runs that train as one stack (same data, shape, schedule); with several workers, the
+    units longest first and (cut) large stacks cut so that no worker idles at the end
+    (core.runner.schedule)."""
     groups: dict[tuple[str, str], list[RunPlan]] = {}
     for p in plans:
         groups.setdefault((p.experiment, p.stack_key), []).append(p)
-    out = list(groups.values())
-    if workers <= 1 or not out or len(out) >= workers:
-        return out
-    parts_each = -(-workers // len(out))
-    split: list[list[RunPlan]] = []
-    for group in out:
-        seeds = sorted({p.seed for p in group})
-        n = min(parts_each, len(seeds))
-        bounds = [seeds[len(seeds) * i // n] for i in range(n)] + [seeds[-1] + 1]
-        split += [[p for p in group if lo <= p.seed < hi] for lo, hi in pairwise(bounds)]
-    return split
+    return schedule(list(groups.values()), workers, cut)
 
 
-def stack_spec(plans: list[RunPlan]) -> StackSpec:
-    """The engine's description of one stack of runs."""
+def stack_spec(plans: list[RunPlan], backend: str = "numpy") -> StackSpec:
+    """The engine's description of one stack of runs, trained on the named array backend."""
     c = plans[0].config
     models = tuple(
         ModelSpec(loss=p.config.arm.loss, head=p.config.arm.head, lr=p.config.train.lr, seed=p.seed,
                   loss_params=p.config.arm.params, class_weights=p.config.arm.class_weights)
         for p in plans)
     return StackSpec(data=c.data, net=c.net_spec(), optim=c.optim_spec(), epochs=c.train.epochs,
-                     batch_size=c.train.batch_size, models=models, dtype=c.train.dtype,
+                     batch_size=c.train.batch_size, models=models, dtype=c.train.dtype, backend=backend,
                      record_steps=base_experiment(plans[0].experiment) in step_experiments())
 
 
@@ -159,49 +152,99 @@ def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -
                               f"({_listed(diff)}): rename it, or pass --force to replace it")
 
 
-def pending(store: Store, plans: list[RunPlan], force: bool = False) -> list[RunPlan]:
-    """The runs not yet stored as finished or diverged for this engine version (all of them with force)."""
+def pending(store: Store, plans: list[RunPlan], force: bool = False, backend: str = "numpy") -> list[RunPlan]:
+    """The runs not yet stored as finished or diverged for this engine version and array backend
+    (all of them with force).
+
+    A stored run whose data digest differs from the data's now (a CSV file edited since) is never
+    taken as done nor mixed with new runs: without `force` the whole run is refused, naming the file."""
     if force:
         return list(plans)
-    done: dict[str, set[tuple[str, int]]] = {}
+    done: dict[str, dict[tuple[str, int], str | None]] = {}
+    digests: dict[str, str] = {}  # the data's digest now, per data spec
+    changed: dict[str, list[str | None]] = {}  # dataset → the stored digests that differ
     out = []
     for p in plans:
         if p.experiment not in done:
-            done[p.experiment] = store.finished_keys(p.experiment, core.ENGINE_VERSION)
-        if (p.arm_hash, p.seed) not in done[p.experiment]:
+            done[p.experiment] = store.finished_digests(p.experiment, _engine_version(backend))
+        key = (p.arm_hash, p.seed)
+        if key not in done[p.experiment]:
             out.append(p)
+            continue
+        stored = done[p.experiment][key]
+        if stored is not None and stored != _digest(p, digests):
+            changed.setdefault(p.arm["data"]["dataset"], []).append(stored)
+    if changed:
+        raise DataError(changed_sentence(changed, digests))
     return out
 
 
+def _digest(p: RunPlan, memo: dict[str, str]) -> str:
+    """The digest of a plan's data now, computed once per data spec."""
+    key = json.dumps(p.arm["data"], sort_keys=True)
+    if key not in memo:
+        memo[key] = data_digest(ex.data_spec(p.arm))
+    return memo[key]
+
+
+def changed_sentence(changed: dict[str, list[str | None]], digests: dict[str, str]) -> str:
+    """One sentence naming each changed data file, its stored runs and the two ways forward."""
+    parts = []
+    for dataset, olds in changed.items():
+        name = Path(dataset[len(CSV_PREFIX):]).name if dataset.startswith(CSV_PREFIX) else dataset
+        now = next((d for k, d in digests.items() if json.loads(k)["dataset"] == dataset), None)
+        parts.append(f"{name} changed since its {len(olds)} stored run(s) (digest {short(olds[0])}, "
+                     f"now {short(now)})")
+    return "; ".join(parts) + ": --force retrains them on the file as it is now, or keep the old file"
+
+
+def _engine_version(backend: str) -> str:
+    """ENGINE_VERSION for numpy runs, ENGINE_VERSION+backend for the others (never paired with numpy's)."""
+    return core.ENGINE_VERSION if backend == NUMPY.name else f"{core.ENGINE_VERSION}+{backend}"
+
+
 def describe(p: RunPlan, *, status: str, started: datetime, result: RunResult | None = None,
-             error: str | None = None, finished: datetime | None = None) -> NewRun:
-    """The store's record of one planned run, before (no result) or after training."""
+             error: str | None = None, finished: datetime | None = None, digest: str | None = None,
+             backend: str = "numpy") -> NewRun:
+    """The store's record of one planned run, before (no result) or after training on `backend`, on
+    the data whose digest is `digest`."""
     r = result
     return NewRun(
-        experiment=p.experiment, arm_hash=p.arm_hash, seed=p.seed, engine_version=core.ENGINE_VERSION,
+        experiment=p.experiment, arm_hash=p.arm_hash, seed=p.seed, engine_version=_engine_version(backend),
         config={**p.arm, "seed": p.seed}, loss=p.config.arm.loss, head=p.config.arm.head,
         dataset=p.config.data.dataset, lr=p.config.train.lr, status=status, error=error,
         diverged_epoch=r.diverged_epoch if r else None,
         epochs=r.epochs if r else p.config.train.epochs, started_at=started, finished_at=finished,
         wall_seconds=r.wall_seconds if r else (None if finished is None else (finished - started).total_seconds()),
-        metrics=r.metrics if r else {}, extras=dict(r.extras) if r else {}, **versions())
+        metrics=r.metrics if r else {}, extras=dict(r.extras) if r else {},
+        data_digest=digest, **versions())
 
 
-def run_stack(plans: list[RunPlan], progress: Callable[[int, int], None] | None = None) -> list[NewRun]:
+def run_stack(plans: list[RunPlan], progress: Callable[[int, int], None] | None = None,
+              backend: str = "numpy") -> list[NewRun]:
     """Train one stack and describe its runs for the store; an exception marks every run failed."""
     started = datetime.now(UTC)
+    digest = None
     try:
-        results: list[RunResult] | None = train_stack(stack_spec(plans), progress)
+        digest = data_digest(ex.data_spec(plans[0].arm))  # a stack shares its data: read before training
+        results: list[RunResult] | None = train_stack(stack_spec(plans, backend), progress)
         error = None
     except Exception as e:  # a failing stack is data: record it and let the others go on
         results, error = None, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
     finished = datetime.now(UTC)
-    return [describe(p, status=results[i].status if results else "failed", started=started,
-                     result=results[i] if results else None, error=error, finished=finished)
+    runs = [describe(p, status=results[i].status if results else "failed", started=started,
+                     result=results[i] if results else None, error=error, finished=finished, digest=digest,
+                     backend=backend)
             for i, p in enumerate(plans)]
+    if backend != NUMPY.name:  # provenance: the library and device that computed them
+        where = by_name(backend).describe()
+        for run in runs:
+            run.extras["backend"] = where
+    return runs
 
 
-def _outcome(future: Future[list[NewRun]], group: list[RunPlan], started: datetime) -> list[NewRun]:
+def _outcome(future: Future[list[NewRun]], group: list[RunPlan], started: datetime,
+             backend: str = "numpy") -> list[NewRun]:
     """A finished future's runs; a worker-side failure (not the training's) marks the stack failed."""
     try:
         return future.result()
@@ -210,13 +253,13 @@ def _outcome(future: Future[list[NewRun]], group: list[RunPlan], started: dateti
                          "finished runs are stored; run the same command again for the rest") from None
     except Exception as e:  # e.g. a Dask worker lost mid-task, or a result that failed to unpickle
         error = f"{type(e).__name__}: {e}"
-        return [describe(p, status="failed", started=started, error=error, finished=datetime.now(UTC))
-                for p in group]
+        return [describe(p, status="failed", started=started, error=error, finished=datetime.now(UTC),
+                         backend=backend) for p in group]
 
 
 def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force: bool = False,
             executor: Executor | None = None, workers: int = 1,
-            on_stack: Callable[[int], None] | None = None) -> RunSummary:
+            on_stack: Callable[[int], None] | None = None, backend: str = "numpy") -> RunSummary:
     """Train `todo` on `executor` (inline by default), at most `workers` stacks at a time, storing each stack.
 
     A stack is marked `running` when sent to a worker and saved with its metrics in one transaction
@@ -226,23 +269,33 @@ def execute(store: Store, exps: list[Experiment], todo: list[RunPlan], *, force:
     for e in exps:
         store.upsert_experiment(e.name, e.description, _keep_design(store, e))
     executor = executor or InlineExecutor()
-    queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers))
+    queue: Iterator[list[RunPlan]] = iter(stacks(todo, workers, cut=backend == NUMPY.name))
     in_flight: dict[Future[list[NewRun]], tuple[list[RunPlan], datetime]] = {}
     marked: dict[int, list[NewRun]] = {}  # id(group) → its `running` rows, until saved
+    inline = isinstance(executor, InlineExecutor)  # submit trains at once: store first, then go on
+
+    def hand_out() -> None:
+        while len(in_flight) < max(1, workers) and (group := next(queue, None)) is not None:
+            started = datetime.now(UTC)
+            markers = [describe(p, status="running", started=started, backend=backend) for p in group]
+            if not inline:  # a worker starts at once; its rows are marked while it begins
+                in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
+            marked[id(group)] = markers  # first: a Ctrl-C during the marking still finds them
+            store.mark_running(markers)
+            if inline:
+                in_flight[executor.submit(run_stack, group, None, backend)] = (group, started)
+
     try:
         while True:
-            while len(in_flight) < max(1, workers) and (group := next(queue, None)) is not None:
-                started = datetime.now(UTC)
-                markers = [describe(p, status="running", started=started) for p in group]
-                store.mark_running(markers)
-                marked[id(group)] = markers
-                in_flight[executor.submit(run_stack, group)] = (group, started)
+            hand_out()
             if not in_flight:
                 return summary
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                group, started = in_flight.pop(future)
-                runs = _outcome(future, group, started)
+            finished = [(future, *in_flight.pop(future)) for future in done]
+            if not inline:
+                hand_out()  # free workers get their next stack before the parent spends time storing
+            for future, group, started in finished:
+                runs = _outcome(future, group, started, backend)
                 store.save_runs(runs, replace=force, skip_done=not force)
                 del marked[id(group)]
                 _tally(summary, runs)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,7 @@ class RunOptions:
     round_size: int | None = None
     all_conditions: bool = False
     db: str | None = None
+    device: str = "cpu"
 
 
 @dataclass
@@ -62,6 +64,8 @@ class RunReport:
     summary: RunSummary
     rounds: list[Round] | None = None
     seconds: float = 0.0
+    experiments: tuple[str, ...] = ()  # the experiments planned, in order
+    runs_per_experiment: dict[str, int] = field(default_factory=dict)  # runs planned in each
 
     @property
     def to_run(self) -> int:
@@ -82,6 +86,7 @@ class Session:
         self.options = options
         self._say = say or (lambda text: None)
         self._training = training or _silent
+        self._backend = "numpy"
 
     def run(self) -> RunReport:
         """Plan, check, train and store every run asked for; raises LossdbError (nothing stored) on
@@ -90,8 +95,11 @@ class Session:
         from lossdb.core.runner import execute as runner
         from lossdb.core.runner.executors import sigterm_as_interrupt
 
+        from lossdb.core.engine.backend import resolve
+
         o = self.options
         started = time.perf_counter()
+        self._backend = resolve(o.device).name
         exps = retarget.experiments_to_run(list(o.experiments), list(o.configs), o.dataset, o.target, o.task,
                                            o.drop_missing)
         runner.check_names(exps, o.force)
@@ -104,6 +112,8 @@ class Session:
             else:
                 report = self._once(exps, plans, jobs)
         report.seconds = time.perf_counter() - started
+        report.experiments = tuple(e.name for e in exps)
+        report.runs_per_experiment = dict(Counter(p.experiment for p in plans))
         return report
 
     def _limits(self):
@@ -131,13 +141,13 @@ class Session:
         o = self.options
         with open_executor(jobs, o.scheduler) as (executor, workers), open_store(o.db) as store:
             runner.check_specs(store, exps, o.force)
-            todo = runner.pending(store, plans, o.force)
+            todo = runner.pending(store, plans, o.force, self._backend)
             skipped = len(plans) - len(todo)
             self._say(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
                       f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}")
             with self._training(len(todo)) as advance:
                 summary = runner.execute(store, exps, todo, force=o.force, executor=executor, workers=workers,
-                                         on_stack=advance)
+                                         on_stack=advance, backend=self._backend)
             if summary.finished:
                 self._warm(store)
         summary.skipped = skipped
@@ -163,10 +173,10 @@ class Session:
             def train(todo_exps: list[Experiment], seeds_of: dict[str, int]) -> None:
                 todo_plans = focus([p for e in todo_exps for p in ex.expand(e, o.preset, seeds_of[e.name], o.epochs)],
                                    claims_of(store), start, o.all_conditions)
-                todo = runner.pending(store, todo_plans, o.force)
+                todo = runner.pending(store, todo_plans, o.force, self._backend)
                 with self._training(len(todo)) as advance:
                     done = runner.execute(store, todo_exps, todo, force=o.force, executor=executor,
-                                          workers=workers, on_stack=advance)
+                                          workers=workers, on_stack=advance, backend=self._backend)
                 for k in ("planned", "finished", "diverged", "failed"):
                     setattr(totals, k, getattr(totals, k) + getattr(done, k))
                 totals.errors += [e for e in done.errors if e not in totals.errors]

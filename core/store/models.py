@@ -86,6 +86,8 @@ class Run(Base):
     python_version: Mapped[str] = mapped_column(String(64))
     git_commit: Mapped[str | None] = mapped_column(String(64))
     extras: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # SHA-256 of the data the run trained on (core.data.fingerprint); NULL for runs stored before 0004
+    data_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class Series(Base):

@@ -43,6 +43,7 @@ class RunRecord:
     git_commit: str | None
     summary: dict[str, float] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    data_digest: str | None = None  # SHA-256 of the data (core.data.fingerprint); None before 0004
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class NewRun:
     git_commit: str | None
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    data_digest: str | None = None  # SHA-256 of the data it trained on (core.data.fingerprint)
 
     @property
     def identity(self) -> tuple[str, str, int, str]:

@@ -120,6 +120,23 @@ class Store:
         with self._session() as session:
             return {(arm, seed) for arm, seed in session.execute(stmt)}
 
+    def datasets(self) -> list[str]:
+        """Every distinct dataset value the stored runs trained on (a name, or csv:PATH), sorted."""
+        with self._session() as session:
+            return sorted(session.execute(select(Run.dataset).distinct()).scalars())
+
+    def finished_digests(self, experiment: str, engine_version: str) -> dict[tuple[str, int], str | None]:
+        """{(arm_hash, seed): data digest} of the experiment's runs that finished or diverged under
+        this engine (digest None for runs stored before digests were kept)."""
+        stmt = (
+            select(Run.arm_hash, Run.seed, Run.data_digest)
+            .join(Experiment, Run.experiment_id == Experiment.id)
+            .where(Experiment.name == experiment, Run.engine_version == engine_version)
+            .where(Run.status.in_(DONE_STATUSES))
+        )
+        with self._session() as session:
+            return {(arm, seed): digest for arm, seed, digest in session.execute(stmt)}
+
     def save_runs(
         self, runs: Sequence[NewRun], *, replace: bool = False, skip_done: bool = False
     ) -> list[int]:

@@ -51,6 +51,10 @@ links.restore(LINKED[4:], {"sum_verdict": [v for v in VERDICTS if any(r.verdict 
 chosen_verdicts = st.multiselect("Verdict", [v for v in VERDICTS if any(r.verdict == v for r in rows)],
                                  key="sum_verdict", help="Show only the claims whose headline has these verdicts.")
 rows = [r for r in rows if not chosen_verdicts or r.verdict in chosen_verdicts]
+if loaders.user_datasets(src.url, src.token) and not loaders.holds_catalogue(src.url, src.token):
+    from lossdb.core.present import CATALOGUE_HINT
+
+    st.caption(CATALOGUE_HINT)
 if not rows:
     st.info("No verdict matches these filters: clear one of them.")
     st.stop()

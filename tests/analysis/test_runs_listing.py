@@ -36,7 +36,7 @@ def grid_run(db: Path) -> str:
 def table_rows(text: str) -> list[list[str]]:
     """The data rows of a printed table, split into cells (at two or more spaces)."""
     return [re.split(r"\s{2,}", line.strip())
-            for line in text.splitlines() if re.match(r"^\s+\d+\s", line)]
+            for line in text.splitlines() if re.match(r"^\s*\d+\s", line)]
 
 
 def test_runs_shows_the_grid_setting_that_tells_runs_apart(grid_db):

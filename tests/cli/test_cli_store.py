@@ -133,7 +133,7 @@ def test_export_jsonl_runs_equal_runs_as_json(stored_db: Path, tmp_path: Path) -
 def test_export_refuses_an_unknown_format(stored_db: Path, tmp_path: Path) -> None:
     result = invoke("export", "--format", "xlsx", "--out", str(tmp_path / "x"), "--db", str(stored_db))
     assert result.exit_code == 1
-    assert "Error: unknown format 'xlsx'; valid: csv, jsonl" in result.output
+    assert "Error: unknown format 'xlsx'; valid: csv or jsonl" in result.output
     assert not (tmp_path / "x").exists()
 
 
@@ -164,7 +164,7 @@ def test_export_memory_stays_flat_however_many_metric_rows(tmp_path: Path) -> No
 def test_delete_runs_asks_first_and_deletes_on_yes(stored_db: Path) -> None:
     result = invoke("delete", "1", "2", "--db", str(stored_db), input="y\n")
     assert result.exit_code == 0, result.output
-    assert "Delete 2 run(s) from" in result.output and "deleted 2 run(s)" in result.stdout
+    assert "Delete 2 runs from" in result.output and "deleted 2 runs" in result.stdout
     assert [r["id"] for r in runs_json(stored_db)] == [3, 4, 5, 6, 7, 8]
 
 

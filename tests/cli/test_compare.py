@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from lossdb.cli.main import app
@@ -160,3 +161,50 @@ def test_compare_reaches_the_robust_estimator_and_refuses_an_unknown_one(runner,
     bad = runner.invoke(app, ["compare", "--estimator", "median", "--db", small_db])
     assert bad.exit_code == 1 and "unknown estimator 'median'; valid: t, robust" in bad.output
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_compare_wide_fits_the_terminal_and_keeps_the_whole_finding(runner, small_db, columns):
+    result = runner.invoke(app, ["compare", "--wide", "--db", small_db], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    assert max(cell_len(line) for line in result.stdout.splitlines()) <= columns  # display width (p̂)
+    rows = json.loads(runner.invoke(app, ["compare", "--format", "json", "--db", small_db]).stdout)
+    first_words = [w.strip(",.;:") for w in rows[0]["finding"].split()[:3]]  # a wrap may part a comma
+    assert all(w in result.stdout for w in first_words)
+
+
+def test_compare_wide_piped_keeps_its_200_columns(runner, small_db):
+    result = runner.invoke(app, ["compare", "--wide", "--db", small_db], env={"COLUMNS": ""})
+    assert max(cell_len(line) for line in result.stdout.splitlines()) == 200
+
+
+def test_compare_effect_column_is_no_wider_than_its_widest_effect(runner, small_db):
+    result = runner.invoke(app, ["compare", "--db", small_db], env={"COLUMNS": "200"})
+    table = result.stdout.split("\n\n")[0]  # the table, not the notes under it (those wrap at the width)
+    assert max(len(line) for line in table.splitlines()) < 120
+
+
+def test_compare_all_conditions_names_each_rows_condition_and_puts_the_headline_first(runner, small_db):
+    result = runner.invoke(app, ["compare", "--all-conditions", "-e", "convergence", "--db", small_db],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    rows = json.loads(runner.invoke(app, ["compare", "--format", "json", "--all-conditions", "-e", "convergence",
+                                          "--db", small_db]).stdout)
+    measured = [r for r in rows if r["verdict"] != "not run"]
+    assert result.stdout.count("dataset=iris") == len(measured)
+    blocks = result.stdout.split("\n\n")
+    for block in blocks[:-1]:
+        gists = [line for line in block.splitlines() if line.startswith("  ") and "dataset=" in line]
+        assert gists
+        if any("★ headline" in g for g in gists):  # a claim whose headline is in another experiment has none here
+            assert gists[0].startswith("  ★ headline")
+            assert sum("★ headline" in g for g in gists) == 1
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_verdict_words_are_matched_without_regard_to_case_and_near_misses_suggested(runner, small_db):
+    ok = runner.invoke(app, ["compare", "--verdict", "Not Run", "--format", "json", "--db", small_db])
+    assert ok.exit_code == 0, ok.output
+    assert {r["verdict"] for r in json.loads(ok.stdout)} == {"not run"}
+    near = runner.invoke(app, ["compare", "--verdict", "suported", "--db", small_db])
+    assert near.exit_code == 1 and "did you mean supported?" in near.output

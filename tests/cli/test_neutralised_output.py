@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import shlex
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

@@ -125,3 +125,38 @@ def test_the_summary_keeps_its_filters_and_claim_in_the_url(monkeypatch, small_d
     again.query_params["claim"] = chosen  # a copied link opens the app on the Summary page
     again.run()
     assert not again.exception and again.selectbox(key="sum_claim").value == chosen
+
+
+def test_the_report_page_keeps_its_experiments_and_title_in_the_url(monkeypatch, small_db):
+    at = page(monkeypatch, small_db, "report", experiment="grid", title="For Ana")
+    assert at.multiselect(key="report_experiments").value == ["grid"]
+    assert at.text_input(key="report_title").value == "For Ana"
+    at.multiselect(key="report_experiments").set_value(["grid", "saturation"]).run()
+    assert at.query_params["experiment"] in (["grid", "saturation"], "grid,saturation")
+    assert at.query_params["title"] == "For Ana"
+
+
+@pytest.mark.parametrize(("name", "query", "named"), [
+    ("runs", {"experiment": "gone,grid"}, "experiment=gone"),
+    ("convergence", {"experiment": "vanished"}, "experiment=vanished"),
+    ("report", {"experiment": "old"}, "experiment=old"),
+], ids=["runs", "convergence", "report"])
+def test_a_link_with_unknown_values_says_which_it_could_not_show(monkeypatch, small_db, name, query, named):
+    at = page(monkeypatch, small_db, name, **query)
+    notices = [i.value for i in at.info if "This link names" in i.value]
+    assert len(notices) == 1 and named in notices[0]
+
+
+def test_a_link_whose_values_all_exist_shows_no_notice(monkeypatch, small_db):
+    at = page(monkeypatch, small_db, "convergence", experiment="grid", lr="0.5")
+    assert not [i.value for i in at.info if "This link names" in i.value]
+
+
+def test_a_chart_at_each_arms_best_rate_names_those_rates_and_how_a_verdicts_differ(monkeypatch, small_db):
+    from lossdb.dashboard.widgets import TUNED
+
+    at = page(monkeypatch, small_db, "convergence", experiment="saturation")
+    at.selectbox(key="conv_lr").set_value(TUNED).run()
+    notes = [c.value for c in at.caption if c.value.startswith("Drawn at the rate each arm did best")]
+    assert len(notes) == 1 and "other half" in notes[0]
+    assert "ce/sigmoid " in notes[0] and "mse/sigmoid " in notes[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lossdb.core.experiments import spec as ex
@@ -51,32 +53,68 @@ at = "best"
 better = "higher"
 min_effect = 0.02
 """)
-    assert exp.comparisons == (Comparison(
+    assert exp.comparisons[0] == Comparison(
         "focal-beats-ce", "Focal loss gives better balanced accuracy than CE on my data", "focal",
-        "ce/softmax", "test_balanced_accuracy", "best", "higher", 0.02, ratio=False),)
+        "ce/softmax", "test_balanced_accuracy", "best", "higher", 0.02, ratio=False)
+    assert [c.declared for c in exp.comparisons] == [True, False]  # mse/softmax: the default
+
+
+def test_an_arm_in_no_declared_comparison_is_compared_with_the_first_by_default():
+    exp = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\n')
+    (mse,) = [c for c in exp.comparisons if not c.declared]
+    assert (mse.favoured, mse.other, mse.metric, mse.at, mse.min_effect) == (
+        "mse/softmax", "ce/softmax", "test_accuracy", "final", 0.01)
+
+
+def test_a_first_arm_in_no_declared_comparison_is_compared_with_the_second():
+    exp = experiment('[[comparisons]]\nfavoured = "mse/softmax"\nother = "focal"\n')
+    assert [(c.favoured, c.other, c.declared) for c in exp.comparisons] == [
+        ("mse/softmax", "focal", True), ("ce/softmax", "focal", False)]
+
+
+def test_a_default_comparison_never_takes_a_declared_name():
+    exp = experiment('[[comparisons]]\nname = "mse/softmax-vs-ce/softmax"\nfavoured = "focal"\n'
+                     'other = "ce/softmax"\n')
+    assert [c.name for c in exp.comparisons] == ["mse/softmax-vs-ce/softmax", "mse/softmax-vs-ce/softmax-default"]
+
+
+def test_the_default_comparison_of_an_undeclared_arm_is_judged(tmp_path):
+    from typer.testing import CliRunner
+
+    from lossdb.cli.main import app
+
+    toml = tmp_path / "mine.toml"
+    toml.write_text(ARMS.format(dataset="iris", first="ce", head="softmax").replace("epochs = 3", "epochs = 2")
+                    + '[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\n')
+    db = str(tmp_path / "m.db")
+    assert CliRunner().invoke(app, ["run", "-c", str(toml), "--seeds", "2", "--epochs", "2", "--db", db]).exit_code == 0
+    result = CliRunner().invoke(app, ["compare", "-e", "mine", "--format", "json", "--db", db])
+    rows = {r["claim"]: r for r in json.loads(result.output)}
+    assert rows["mine:mse/softmax-vs-ce/softmax"]["arms"] == ["mse/softmax", "ce/softmax"]
+    assert rows["mine:mse/softmax-vs-ce/softmax"]["n"] == 2
 
 
 def test_an_omitted_name_claim_metric_at_better_and_min_effect_take_their_defaults():
-    (c,) = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\n').comparisons
+    (c, _mse) = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\n').comparisons
     assert (c.name, c.metric, c.at, c.better, c.min_effect, c.ratio) == (
         "focal-vs-ce/softmax", "test_accuracy", "final", "higher", 0.01, False)
     assert c.claim == "focal gives higher test_accuracy than ce/softmax at the end."
 
 
 def test_epochs_to_a_threshold_is_fewer_epochs_better_and_a_ratio():
-    (c,) = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\nat = "epochs_to:0.9"\n').comparisons
+    (c, _mse) = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\nat = "epochs_to:0.9"\n').comparisons
     assert (c.at, c.threshold, c.better, c.ratio, c.min_effect, c.below) == (
         ("epochs_to", 0.9), 0.9, "lower", True, 1.1, False)
 
 
 def test_epochs_to_on_a_lower_is_better_metric_counts_epochs_until_it_falls_below():
-    (c,) = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\n'
+    (c, _mse) = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\n'
                       'metric = "test_loss"\nat = "epochs_to:0.5"\n').comparisons
     assert c.below and c.claim == "focal reaches test_loss ≤ 0.5 in fewer epochs than ce/softmax."
 
 
 def test_a_loss_or_rmse_is_compared_as_a_ratio_by_default():
-    (c,) = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\nmetric = "test_nll"\n').comparisons
+    (c, _mse) = experiment('[[comparisons]]\nfavoured = "focal"\nother = "ce/softmax"\nmetric = "test_nll"\n').comparisons
     assert (c.better, c.ratio, c.min_effect) == ("lower", True, 1.05)
 
 

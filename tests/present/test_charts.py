@@ -140,8 +140,8 @@ def test_evidence_chart_of_a_ratio_is_on_a_log_axis_around_one():
     assert rule["encoding"]["x"]["scale"]["type"] == "log"
     assert chart_rows(spec, spec["layer"][0]) == [{"null": 1.0}]
     colour = layer_by_mark(spec, "point")["encoding"]["color"]
-    assert colour["scale"]["domain"] == list(charts.VERDICT_COLORS)
-    assert colour["scale"]["range"] == list(charts.VERDICT_COLORS.values())
+    assert colour["scale"]["domain"] == ["supported", "inconclusive"]  # the verdicts drawn, each in its colour
+    assert colour["scale"]["range"] == [charts.VERDICT_COLORS["supported"], charts.VERDICT_COLORS["inconclusive"]]
 
 
 def test_analytic_chart_plots_each_loss_against_p_true():
@@ -277,3 +277,59 @@ def test_metrics_grid_leaves_out_empty_and_flat_series():
     assert charts.informative(frame) == (["train_loss"], {"wall_time": 0.25})
     spec = charts.metrics_grid_chart(frame).to_dict()
     assert {r["name"] for r in chart_rows(spec)} == {"train_loss"}
+
+
+def test_a_series_with_one_finite_value_is_left_off_the_chart_and_its_legend(runs_and_curves):
+    runs, curves = runs_and_curves
+    curves = curves.copy()
+    curves.loc[(curves["run_id"] > 3) & (curves["epoch"] > 0), "value"] = np.nan  # mse: only epoch 0 finite
+    spec = charts.convergence_chart(aggregate_curves(runs, curves), "train_loss").to_dict()
+    assert {r[charts.SERIES] for r in chart_rows(spec)} == {"ce/softmax"}
+
+
+def test_the_report_caption_speaks_of_a_band_only_when_one_is_drawn(runs_and_curves):
+    from lossdb.core.report import figures
+
+    runs, curves = runs_and_curves
+    one_seed = runs[runs["seed"] == 0]
+    chart = figures.convergence("c", "exp", "cond", "train_loss", one_seed, curves, tuned=False)
+    assert "band" not in chart.caption.replace("no band", "") and "one seed" in chart.caption
+    assert all((layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]) != "area"
+               for layer in chart.spec["layer"])
+    three = figures.convergence("c", "exp", "cond", "train_loss", runs, curves, tuned=False)
+    assert "mean across 3 seeds, the band its 95% confidence interval" in three.caption
+
+
+def test_the_report_caption_names_an_arm_that_has_nothing_to_draw(runs_and_curves):
+    from lossdb.core.report import figures
+
+    runs, curves = runs_and_curves
+    curves = curves.copy()
+    curves.loc[(curves["run_id"] > 3) & (curves["epoch"] > 0), "value"] = np.inf
+    chart = figures.convergence("c", "exp", "cond", "train_loss", runs, curves, tuned=False)
+    assert "Not drawn, having no finite value: mse/softmax." in chart.caption
+
+
+def forest(rows: int, levels: list[float | None] | None = None) -> pd.DataFrame:
+    """`rows` comparisons for the evidence chart, the first supported and the others inconclusive."""
+    frame = pd.DataFrame({"comparison": [f"ce vs mse · setting {i}" for i in range(rows)],
+                          "effect": [2.0] * rows, "ci_low": [1.5] * rows, "ci_high": [2.5] * rows,
+                          "verdict": ["supported"] + ["inconclusive"] * (rows - 1), "n": [5] * rows})
+    if levels is not None:
+        frame["level"] = pd.Series(levels, dtype="float64")
+    return frame
+
+
+@pytest.mark.parametrize("rows", [1, 3, 12, 40])
+def test_the_evidence_chart_is_as_tall_as_its_rows_axis_and_legend_need(rows):
+    spec = charts.evidence_chart(forest(rows), label="comparison").to_dict()
+    legend_entries = 2 if rows > 1 else 1
+    assert spec["height"] >= charts.ROW_PX * rows + charts.AXIS_PX
+    assert spec["height"] >= 22 * legend_entries + 40
+
+
+def test_the_evidence_axis_names_the_intervals_real_level():
+    spec = charts.evidence_chart(forest(3, [97.5, 95.0, 95.0]), label="comparison").to_dict()
+    assert spec["layer"][1]["encoding"]["x"]["title"] == "effect, difference (95% or 97.5% CI)"
+    spec = charts.evidence_chart(forest(2, [99.5, 99.5]), label="comparison", ratio=True).to_dict()
+    assert spec["layer"][1]["encoding"]["x"]["title"] == "effect, ratio (99.5% CI)"

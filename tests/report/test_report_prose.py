@@ -65,3 +65,23 @@ def test_make_run_says_the_readme_table_is_the_full_presets():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     recipe = makefile[makefile.index("\nrun:"):makefile.index("\ntest:")]
     assert "README" in recipe and "--preset full" in recipe
+
+
+@pytest.mark.parametrize(("matches", "expected"), [
+    ({"a": ("quick",), "b": ("quick", "full")}, {"a": "quick", "b": "quick"}),
+    ({"a": ("full",), "b": ("quick", "full")}, {"a": "full", "b": "full"}),
+    ({"a": (), "b": ("quick", "full")}, {"a": None, "b": "full"}),
+], ids=["quick database", "full database", "custom and a preset"])
+def test_an_experiment_whose_presets_coincide_takes_the_preset_of_the_others(matches, expected):
+    from lossdb.core.report.model import one_preset_each
+
+    assert one_preset_each(matches) == expected
+
+
+@pytest.mark.parametrize(("presets", "expected"), [
+    ({"a": "quick", "b": "full"}, "The numbers come from the full preset for b and the quick preset for a;"),
+    ({"a": None, "b": "quick"}, "custom settings (a: 5 epochs, 2 seeds per arm) and the quick preset for b;"),
+], ids=["two presets", "custom and quick"])
+def test_the_source_sentence_names_only_sources_that_exist(presets, expected):
+    text = scale(presets, {"a": 2, "b": 3}, {name: [5] for name in presets})
+    assert expected in text and "()" not in text

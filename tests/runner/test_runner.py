@@ -169,15 +169,56 @@ def test_a_stack_that_raises_stores_its_runs_as_failed_and_the_others_go_on(
     assert {r.status for r in runs if r not in failed} == {"finished"}
 
 
-def test_stacks_split_by_seed_cover_every_run_once_when_workers_outnumber_stacks(
+def test_units_for_several_workers_cover_every_run_once_longest_first_and_none_too_large(
     small_toml: Path,
 ) -> None:
+    from lossdb.core.runner.schedule import UNIT_OVERHEAD, cost
+
     plans = runner.plan([ex.load_file(small_toml)], seeds=5)
+    whole = runner.stacks(plans)
     split = runner.stacks(plans, workers=6)
-    assert len(split) == 6
+    assert len(split) >= 2
     assert sorted((p.arm_hash, p.seed) for g in split for p in g) == sorted(
         (p.arm_hash, p.seed) for p in plans)
     assert all(len({p.stack_key for p in g}) == 1 for g in split)
+    costs = [cost(g) for g in split]
+    assert costs == sorted(costs, reverse=True)
+    assert max(costs) <= max(sum(cost(g) for g in whole) / 6, 2 * UNIT_OVERHEAD)
+
+
+def test_longest_processing_time_first_fills_workers_within_a_tenth_of_ideal() -> None:
+    from lossdb.core.runner.schedule import cost, makespan, schedule
+
+    arms = [{"data": {"dataset": "digits"}, "train": {"epochs": e, "dtype": "float32", "batch_size": b},
+             "model": {"hidden": h}}
+            for e, h, b in [(50, [64, 64], 32), (5, [8], 10), (20, [32], "full"), (50, [64, 64], 32), (2, [], 64)]]
+    groups = [[ex.RunPlan("x", arm, f"a{i}", s) for s in range(n)]
+              for i, (arm, n) in enumerate(zip(arms, (400, 30, 120, 400, 20), strict=True))]
+    units = schedule(groups, 16)
+    ideal = sum(cost(g) for g in groups) / 16
+    assert makespan([cost(u) for u in units], 16) <= 1.1 * ideal
+    assert makespan([cost(g) for g in groups], 16) > 1.5 * ideal  # what whole stacks in plan order gave
+    assert sum(cost(u) for u in units) <= 1.1 * sum(cost(g) for g in groups)  # cutting costs little
+
+
+def test_makespan_is_when_the_last_greedy_worker_finishes() -> None:
+    from lossdb.core.runner.schedule import makespan
+
+    assert makespan([5, 4, 3, 3, 3], 2) == 10  # 5 | 4, then 4+3 = 7, 5+3 = 8, 7+3 = 10
+    assert makespan([3, 3], 4) == 3 and makespan([], 3) == 0
+
+
+def test_cost_grows_with_models_epochs_and_smaller_batches() -> None:
+    from lossdb.core.runner.schedule import cost
+
+    def arm(epochs=10, batch=32, hidden=(16,)):
+        return {"data": {"dataset": "digits"}, "train": {"epochs": epochs, "batch_size": batch, "dtype": "float32"},
+                "model": {"hidden": list(hidden)}}
+
+    def c(n=4, **kw):
+        return cost([ex.RunPlan("x", arm(**kw), "a", s) for s in range(n)])
+
+    assert c(8) > c(4) and c(epochs=20) > c() and c(batch=10) > c() > c(batch="full") and c(hidden=(64, 64)) > c()
 
 
 def test_jobs_must_be_at_least_one(small_toml: Path, db_path: Path) -> None:

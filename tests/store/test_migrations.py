@@ -36,7 +36,9 @@ SAVED_0001 = REPO / "tests" / "data" / "schema_0001.db"
 # The same at schema 0002 (schema_0002.toml), plus one hand-made run with NaN, ±inf and -0.0
 # (tests/data/schema_0002_special_run.py).
 SAVED_0002 = REPO / "tests" / "data" / "schema_0002.db"
-SAVED = {"0001": SAVED_0001, "0002": SAVED_0002}
+# The same at schema 0003 (schema_0003.toml), before runs kept a digest of their data.
+SAVED_0003 = REPO / "tests" / "data" / "schema_0003.db"
+SAVED = {"0001": SAVED_0001, "0002": SAVED_0002}  # with the long metrics table
 DATA_TABLES = ("experiments", "runs", "metrics", "run_summaries")  # at schema 0001
 
 
@@ -217,6 +219,21 @@ def test_saved_database_upgrades_with_its_data_intact(revision: str, tmp_path: P
         m[:3] for m in metrics
     ]
     assert_bit_equal(frame["value"].to_numpy(), [m[3] for m in metrics])
+
+
+def test_runs_saved_before_data_digests_upgrade_with_an_unknown_digest_and_are_not_redone(
+        tmp_path: Path) -> None:
+    db = tmp_path / "schema_0003.db"
+    shutil.copyfile(SAVED_0003, db)
+    before = sqlite_rows(db)
+    assert upgrade(str(db))[:2] == ("0003", head_revision())
+    assert sqlite_rows(db) == before
+    assert schema_diff(f"sqlite:///{db}") == []
+    with open_store(str(db), create=False) as store:
+        runs = store.list_runs()
+        assert len(runs) == 8 and {r.data_digest for r in runs} == {None}
+        digests = store.finished_digests("schema-0003-sample", runs[0].engine_version)
+    assert len(digests) == 8 and set(digests.values()) == {None}
 
 
 def test_upgrade_backfills_summaries_equal_to_the_values_recomputed_from_the_series(

@@ -88,7 +88,7 @@ CASES = [
     Case("unknown loss filter", ("runs", "--loss", "l2"), "unknown loss 'l2'; valid: mse, ce"),
     Case("unknown run", ("show", "999"), "no run with id 999 in"),
     Case("unknown export format", ("export", "--format", "xml", "--out", "{dir}/out"),
-         "unknown format 'xml'; valid: csv, jsonl"),
+         "unknown format 'xml'; valid: csv or jsonl"),
     Case("delete unknown experiment", ("delete", "--experiment", "nope", "--yes"),
          "no experiment named 'nope' in"),
     Case("jobs zero", ("run", "--config", "{dir}/ok.toml", "--jobs", "0"),

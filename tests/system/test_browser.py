@@ -270,3 +270,62 @@ def test_the_toolbar_has_no_deploy_button_and_start_up_logs_no_warning(server, d
         assert dark_page.get_by_role("button", name="Deploy").count() == 0
     log = server_log(quick_db).read_text()
     assert "No runtime found" not in log and "WARNING" not in log, log
+
+
+PAGES = ("summary", "convergence", "gradients", "calibration", "runs", "report")
+
+
+def test_no_page_asks_any_host_but_the_dashboards_own(server, browser):
+    """Every page with the network cut off: a request to any other host is recorded and aborted."""
+    from urllib.parse import urlparse
+
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    context.route("**/*", only_local)
+    page = context.new_page()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        for name in PAGES:
+            page.goto(f"{server}/{name}")
+            page.get_by_role("heading", name=name.capitalize() if name != "summary" else "The claims, measured",
+                             exact=True).wait_for(timeout=TIMEOUT_MS)
+            page.wait_for_timeout(1500)  # charts, fonts and the favicon load after the heading
+            page.screenshot(path=str(ARTIFACTS / f"offline-{name}.png"), full_page=True)
+    finally:
+        context.close()
+    assert outside == []
+
+
+OVERLAPPING_LABELS = """() => [...document.querySelectorAll('.vega-embed svg')].map(svg => {
+    const boxes = [...svg.querySelectorAll('g.role-axis-label text')].map(t => t.getBoundingClientRect())
+        .filter(b => b.width > 0);
+    let clashes = 0;
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+            Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1) clashes++;
+    }
+    return [boxes.length, clashes];
+})"""
+
+
+def test_the_evidence_charts_labels_never_print_over_one_another(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    ARTIFACTS.mkdir(exist_ok=True)
+    with screenshot_on_failure(page, "browser-forest"):
+        page.goto(f"{server}/?claim=vanishing-gradient&lr=tuned")  # four rows: where a fixed height overprinted
+        page.wait_for_selector(".vega-embed svg", timeout=TIMEOUT_MS)
+        page.wait_for_timeout(1500)
+        page.locator(".vega-embed").first.screenshot(path=str(ARTIFACTS / "forest.png"))
+        counts = page.evaluate(OVERLAPPING_LABELS)
+    page.close()
+    assert counts and all(labels > 2 for labels, _ in counts)
+    assert [clashes for _, clashes in counts] == [0] * len(counts)

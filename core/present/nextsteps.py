@@ -1,0 +1,107 @@
+"""Next steps a command prints: the runs a `lossdb run` planned, the command that looks at them, and
+the `--until-decided` command (with an estimate of its runs) when a table is mostly inconclusive."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lossdb.core.judging.outcomes import Verdict
+
+MAX_SEEDS = 50  # `lossdb run --until-decided`'s default --max-seeds: no hint proposes more
+
+
+def planned_text(experiments: Sequence[str], counts: Counter[str] | dict[str, int]) -> str:
+    """"Planned: convergence@grain (120 runs), calibration@grain (60 runs).": each experiment and its runs."""
+    return "Planned: " + ", ".join(f"{name} ({counts.get(name, 0)} runs)" for name in experiments) + "."
+
+
+def compare_command(dataset_key: str, db: str | None = None) -> str:
+    """"Next: lossdb compare --dataset grain" (with the --db given to the run)."""
+    import shlex
+
+    return f"Next: lossdb compare --dataset {shlex.quote(dataset_key)}" + (f" --db {shlex.quote(db)}" if db else "")
+
+
+def shown_path(path: str, folder: str | os.PathLike[str] | None = None) -> str:
+    """A data file's path as shown: relative to `folder` (default: the current folder) when it is
+    inside it or near it, else as stored."""
+    if not os.path.isabs(path):
+        return path
+    shown = os.path.relpath(path, folder or os.getcwd())
+    return path if shown.startswith(".." + os.sep + "..") else shown
+
+
+def more_seeds(open_rows: Sequence[Verdict], specs: dict[str, dict[str, Any]]) -> tuple[int, int]:
+    """(the --max-seeds that would decide the open rows, at most MAX_SEEDS; the runs it would add:
+    each open experiment's stored runs per seed times the seeds it lacks)."""
+    wanted = max((v.seeds_needed or 0) for v in open_rows) or 2 * max(v.n for v in open_rows)
+    needed = max(min(wanted, MAX_SEEDS), 1 + max(v.n for v in open_rows))
+    runs = 0
+    for name in dict.fromkeys(v.experiment for v in open_rows):
+        e = specs.get(name)
+        have = max((v.n for v in open_rows if v.experiment == name), default=0)
+        if e and have:
+            runs += round(e.get("n_runs", 0) / have) * max(0, needed - have)
+    return needed, runs
+
+
+def until_decided_hint(rows: Sequence[Verdict], stored: Sequence[dict[str, Any]],
+                       db: str | None = None) -> str | None:
+    """When most measured verdicts of a table are inconclusive, the `--until-decided` command for
+    its catalogue experiments with an estimate of the runs it would add; else None."""
+    from lossdb.core.experiments.spec import catalogue_names
+
+    measured = [v for v in rows if v.verdict not in ("not run", "not measurable")]
+    open_rows = [v for v in measured if v.verdict == "inconclusive" and v.n > 0]
+    if not measured or 2 * len(open_rows) <= len(measured):
+        return None
+    catalogue = set(catalogue_names())
+    mine = [v for v in open_rows if v.experiment in catalogue]
+    commands = []
+    if mine:
+        needed, runs = more_seeds(mine, {e["name"]: e for e in stored})
+        names = " ".join(dict.fromkeys(v.experiment for v in mine))
+        commands.append((f"lossdb run {names} --until-decided --max-seeds {needed}{_db(db)}", runs))
+    for key in dict.fromkeys(v.experiment.split("@", 1)[1] for v in open_rows if "@" in v.experiment):
+        command, runs = dataset_until_decided([v for v in open_rows if v.experiment.endswith("@" + key)], stored,
+                                              db=db)
+        if command:
+            commands.append((command, runs))
+    if not commands:
+        return None
+    shown = "; ".join(f"{c} (about {r} more runs)" for c, r in commands)
+    return f"{len(open_rows)} of {len(measured)} verdicts are inconclusive; more seeds would decide them: {shown}."
+
+
+def dataset_until_decided(open_rows: Sequence[Verdict], stored: Sequence[dict[str, Any]],
+                          folder: str | os.PathLike[str] | None = None,
+                          db: str | None = None) -> tuple[str | None, int | None]:
+    """For open verdicts on one user's data: `lossdb run --dataset csv:PATH --target T
+    --until-decided --max-seeds N` and the runs it would add, or (None, None)."""
+    if not open_rows:
+        return None, None
+    specs = {e["name"]: e for e in stored}
+    mine = [specs[v.experiment] for v in open_rows if v.experiment in specs]
+    data = (mine[0].get("spec") or {}).get("data", {}) if mine else {}
+    dataset = str(data.get("dataset", ""))
+    if not dataset.startswith("csv:"):
+        return None, None
+    needed, runs = more_seeds(open_rows, specs)
+    target = data.get("target", "target")
+    command = (f"lossdb run --dataset csv:{_quoted(shown_path(dataset[4:], folder))} --target "
+               f"{_quoted(str(target))} --until-decided --max-seeds {needed}{_db(db)}")
+    return command, runs
+
+
+def _db(db: str | None) -> str:
+    return f" --db {_quoted(db)}" if db else ""
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)

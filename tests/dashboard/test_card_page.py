@@ -1,0 +1,103 @@
+"""The dashboard's "Your data" page: the recommendation card of each of the user's datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from lossdb.cli.main import app
+from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app: a few seconds a test
+
+
+MINE = """[experiment]
+name = "zz-mine"
+[data]
+dataset = "csv:seeds.csv"
+target = "kind"
+[train]
+epochs = 2
+seeds = 2
+[[arms]]
+loss = "ce"
+head = "softmax"
+[[arms]]
+loss = "mse"
+head = "softmax"
+"""
+
+
+@pytest.fixture(scope="module")
+def users_only_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database holding only the user's data: the catalogue's calibration question on seeds.csv and
+    the user's own experiment file zz-mine on it."""
+    folder = tmp_path_factory.mktemp("cardpage")
+    rng = np.random.default_rng(3)
+    rows = ["a,b,kind"] + [f"{i % 2 + rng.normal(scale=0.5):.3f},{rng.normal():.3f},{'x' if i % 2 else 'y'}"
+                           for i in range(50)]
+    (folder / "seeds.csv").write_text("\n".join(rows) + "\n")
+    db = folder / "u.db"
+    result = CliRunner().invoke(app, ["run", "--dataset", f"csv:{folder / 'seeds.csv'}", "--target", "kind",
+                                      "calibration", "--seeds", "2", "--epochs", "2", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    (folder / "mine.toml").write_text(MINE)
+    result = CliRunner().invoke(app, ["run", "-c", str(folder / "mine.toml"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_a_database_of_only_the_users_data_opens_on_its_card(monkeypatch, users_only_db: Path):
+    from lossdb.core.present.card import card_of
+
+    monkeypatch.setenv("LOSSDB_DB", str(users_only_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Which loss for your data?"
+    assert at.selectbox(key="card_dataset").value == "seeds"
+    shown = [t.value for t in at.text]
+    card = card_of(str(users_only_db), "seeds")
+    assert shown == [line.text for line in (*card.answers, *card.bottom_line, *card.still_open)]
+
+
+def test_a_database_with_the_catalogue_still_opens_on_the_summary(monkeypatch, newcomer_db: Path):
+    monkeypatch.setenv("LOSSDB_DB", str(newcomer_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "The claims, measured"
+    at.switch_page("app_pages/card.py")
+    at.run()
+    assert not at.exception and "No experiment ran on your own data yet" in at.info[0].value
+
+
+def test_the_run_pages_open_on_the_users_own_experiment(monkeypatch, users_only_db: Path):
+    monkeypatch.setenv("LOSSDB_DB", str(users_only_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/convergence.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="conv_experiment").value == "zz-mine"
+
+
+def test_the_summary_of_only_the_users_data_has_no_catalogue_rows_and_says_how_to_run_it(
+        monkeypatch, users_only_db: Path):
+    from lossdb.core.judging.claims import CLAIMS
+    from lossdb.core.present.card import CATALOGUE_HINT
+
+    monkeypatch.setenv("LOSSDB_DB", str(users_only_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/summary.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert CATALOGUE_HINT in [c.value for c in at.caption]
+    claims = list(at.dataframe[0].value["claim"])
+    assert claims and not set(claims) & set(CLAIMS)
+    assert at.selectbox(key="sum_claim").value in claims
