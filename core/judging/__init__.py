@@ -7,6 +7,7 @@ Its face: the names other wings, the CLI and the dashboard use, each imported on
 from lossdb.core.faces import face
 
 __all__, __getattr__, __dir__ = face(__name__, {
+    "asked": "judge",
     "catalogue_hidden_in": "judge",
     "stored_experiments": "judge",
     "dataset_experiments": "judge",

@@ -25,7 +25,7 @@ EXTENSIONS = {"html": ".html", "md": ".md", "pdf": ".pdf", "json": ".json"}
 MIME = {"html": "text/html", "md": "application/zip", "pdf": "application/pdf", "json": "application/json"}
 DEFAULT_STEM = "lossdb-report"
 
-__all__ = ["FORMATS", "SCHEMA_VERSION", "ReportData", "as_json", "build", "download", "download_name", "files", "schema",
+__all__ = ["FORMATS", "MIME", "SCHEMA_VERSION", "ReportData", "as_json", "build", "download", "download_name", "files", "schema",
            "svgs", "target", "validate", "write"]
 
 

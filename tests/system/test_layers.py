@@ -122,10 +122,26 @@ def _face_names(init: Path) -> set[str]:
     return set()
 
 
+def _face_attributes(path: Path, root: Path = ROOT) -> list[str]:
+    """Every `wing.name` a file reads after `from lossdb.core import wing` that the wing's face does not export."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    wings = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "lossdb.core":
+            for a in node.names:
+                init = root / "core" / a.name / "__init__.py"
+                if init.is_file():
+                    wings[a.asname or a.name] = (a.name, _face_names(init))
+    return [f"{path.relative_to(root)} reads lossdb.core.{wings[n.value.id][0]}.{n.attr}, which its face does not export"
+            for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+            and n.value.id in wings and n.attr not in wings[n.value.id][1]]
+
+
 def behind_the_faces(folder: Path, root: Path = ROOT) -> list[str]:
     """Every import in `folder` of a wing's inside: a submodule, or a name its face does not export."""
     bad = []
     for path in sorted(folder.rglob("*.py")):
+        bad += _face_attributes(path, root)
         for module, names in _import_statements(path, root):
             parts = module.split(".")
             if parts[:2] != ["lossdb", "core"] or len(parts) == 2:
@@ -215,7 +231,8 @@ FAKE = {
     "core/judging/__init__.py": "__all__ = ['judge_store']\n",
     "core/judging/verdicts.py": "from lossdb.core.engine.train import train\n",
     "cli/__init__.py": "",
-    "cli/ok.py": "from lossdb.core.judging import judge_store\nfrom lossdb.core.errors import X\nfrom lossdb.core import engine\n",
+    "cli/ok.py": "from lossdb.core.judging import judge_store\nfrom lossdb.core.errors import X\nfrom lossdb.core import engine\n"
+                 "from lossdb.core import judging as j\nj.judge_store(None)\n",
 }
 
 
@@ -244,8 +261,10 @@ def test_the_checker_catches_a_sideways_import_between_wings_of_one_rank(tmp_pat
 def test_the_checker_catches_cli_reaching_behind_a_face(tmp_path):
     root = _tree(tmp_path, {**FAKE, "cli/bad.py": "from lossdb.core.judging.verdicts import evaluate\n"
                                                   "from lossdb.core.judging import evaluate\n"
-                                                  "import lossdb.core.engine.train\n"})
+                                                  "import lossdb.core.engine.train\n"
+                                                  "from lossdb.core import judging\njudging.evaluate(None)\n"})
     assert behind_the_faces(root / "cli", root) == [
+        "cli/bad.py reads lossdb.core.judging.evaluate, which its face does not export",
         "cli/bad.py imports lossdb.core.judging.verdicts",
         "cli/bad.py imports lossdb.core.judging.evaluate, which its face does not export",
         "cli/bad.py imports lossdb.core.engine.train",
