@@ -22,6 +22,7 @@ class Look:
     ci_low: float | None
     ci_high: float | None
     verdict: str
+    spending: str = "obrien-fleming"  # the design's alpha-spending function (core.judging.sequential)
 
 
 @dataclass(frozen=True)

@@ -496,7 +496,7 @@ def _replay(v: Verdict, pairs: _Pairs, alpha: float, design: Design) -> tuple[es
             break
     if at is None:
         return _estimate(pairs, v.ratio, alpha), ()
-    looks = tuple(Look(k.n, k.alpha, *in_range(k.low, k.high, v.ratio, pairs.span)[:2], k.outcome)
+    looks = tuple(Look(k.n, k.alpha, *in_range(k.low, k.high, v.ratio, pairs.span)[:2], k.outcome, design.spending)
                   for k in plan.looks)
     return at, looks
 

@@ -127,7 +127,8 @@ def _tail(v: Verdict) -> str:
     if v.looks:
         path = looks_text(v)
         last = v.looks[-1]
-        notes.append(f"judged group-sequentially (O'Brien–Fleming spending) at {len(v.looks)} look"
+        spending = SPENDING_NAMES.get(last.spending, last.spending)
+        notes.append(f"judged group-sequentially ({spending} spending) at {len(v.looks)} look"
                      f"{'s' if len(v.looks) != 1 else ''} ({path}); "
                      + (f"decided at {last.n} seeds" if last.verdict != "inconclusive" else f"open at {last.n} seeds"))
     if v.verdict == "inconclusive" and v.seeds_needed is not None:
@@ -185,6 +186,7 @@ def _lr_range(r: Reason) -> str:
             f"{len(good)} of {r.get('rates')} rates{span}")
 
 
+SPENDING_NAMES = {"obrien-fleming": "O'Brien–Fleming", "pocock": "Pocock"}  # core.judging.sequential.SPENDING
 _REASONS = {
     "unconverged": lambda r: (f"{' and '.join(r.get('arms'))} had not converged at rate {r.get('lr'):g} (training "
                               "loss still falling), so this rate is no evidence either way"),

@@ -133,3 +133,13 @@ def test_a_ratio_says_it_is_a_geometric_mean_of_per_seed_ratios():
     assert "(10 seeds, geometric mean of per-seed ratios" in finding(v)
     assert as_json(v)["estimand"] == "geometric mean of per-seed ratios"
     assert as_json(_verdict(method="paired t"))["estimand"] == "mean of per-seed differences"
+
+
+@pytest.mark.parametrize(("spending", "named"), [("pocock", "Pocock"), ("obrien-fleming", "O'Brien–Fleming")])
+def test_a_sequential_finding_names_the_spending_its_design_used(spending, named):
+    from lossdb.core.judging.outcomes import Look
+    from lossdb.core.present.findings import finding
+
+    looks = (Look(10, 0.004, -1.2, 0.6, "inconclusive", spending), Look(20, 0.004, -0.6, 0.4, "equivalent", spending))
+    text = finding(_verdict(looks=looks, verdict="equivalent"))
+    assert f"judged group-sequentially ({named} spending) at 2 looks" in text
