@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdb.cli.options import DbOption, PlainCommand
+from lossdb.core.present import plural
 from lossdb.core.present import terminal as escape
 
 err = Console(stderr=True)
@@ -81,7 +82,7 @@ def run(
     report = Session(options, say=_say, training=_training).run()
     s = report.summary
     if report.rounds is not None:
-        typer.echo(f"{len(report.rounds)} round(s); {s.finished} finished, {s.diverged} diverged, "
+        typer.echo(f"{plural(len(report.rounds), 'round')}; {s.finished} finished, {s.diverged} diverged, "
                    f"{s.failed} failed, in {report.seconds:.1f} s.")
     else:
         if not report.to_run:

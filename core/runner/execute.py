@@ -31,6 +31,7 @@ from lossdb.core.errors import ConfigError, DataError, LossdbError
 from lossdb.core.runner.executors import InlineExecutor
 from lossdb.core.runner.schedule import schedule
 from lossdb.core.experiments.spec import Experiment, RunPlan
+from lossdb.core.present.numbers import plural
 from lossdb.core.provenance import versions
 from lossdb.core.store import NewRun, Store
 from lossdb.core.engine.backend import NUMPY, by_name
@@ -193,7 +194,7 @@ def changed_sentence(changed: dict[str, list[str | None]], digests: dict[str, st
     for dataset, olds in changed.items():
         name = Path(dataset[len(CSV_PREFIX):]).name if dataset.startswith(CSV_PREFIX) else dataset
         now = next((d for k, d in digests.items() if json.loads(k)["dataset"] == dataset), None)
-        parts.append(f"{name} changed since its {len(olds)} stored run(s) (digest {short(olds[0])}, "
+        parts.append(f"{name} changed since its {plural(len(olds), 'stored run')} (digest {short(olds[0])}, "
                      f"now {short(now)})")
     return "; ".join(parts) + ": --force retrains them on the file as it is now, or keep the old file"
 

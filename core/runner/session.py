@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lossdb.core.present.numbers import plural
 from lossdb.core.runner.execute import RunSummary
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class Session:
 
         o = self.options
         if not o.no_limits and o.scheduler is None and o.jobs > (cpus := cpu_count()):
-            self._say(f"--jobs {o.jobs} is more than the {cpus} CPU(s) here: using {cpus} "
+            self._say(f"--jobs {o.jobs} is more than the {plural(cpus, 'CPU')} here: using {cpus} "
                       f"(--no-limits starts {o.jobs}).")
             return cpus
         return o.jobs
@@ -143,8 +144,8 @@ class Session:
             runner.check_specs(store, exps, o.force)
             todo = runner.pending(store, plans, o.force, self._backend)
             skipped = len(plans) - len(todo)
-            self._say(f"{len(plans)} runs planned in {len(exps)} experiment(s); {skipped} already stored, "
-                      f"{len(todo)} to run on {workers} worker(s) → {describe(store.url)}")
+            self._say(f"{plural(len(plans), 'run')} planned in {plural(len(exps), 'experiment')}; {skipped} already stored, "
+                      f"{len(todo)} to run on {plural(workers, 'worker')} → {describe(store.url)}")
             with self._training(len(todo)) as advance:
                 summary = runner.execute(store, exps, todo, force=o.force, executor=executor, workers=workers,
                                          on_stack=advance, backend=self._backend)

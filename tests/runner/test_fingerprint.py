@@ -93,7 +93,7 @@ def test_a_changed_csv_is_refused_in_one_sentence_and_nothing_is_mixed(grain_fol
     (grain_folder / "grain.csv").write_text(grain(flip=5))
     result = invoke("run", "-c", "grain.toml", "--db", "g.db")
     assert result.exit_code == 1
-    assert "grain.csv changed since its 4 stored run(s) (digest " + old[0][:12] in result.output
+    assert "grain.csv changed since its 4 stored runs (digest " + old[0][:12] in result.output
     assert "--force retrains them" in result.output and "Traceback" not in result.output
     assert stored_digests(grain_folder / "g.db") == old  # nothing written
     forced = invoke("run", "-c", "grain.toml", "--db", "g.db", "--force")

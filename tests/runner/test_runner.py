@@ -249,7 +249,7 @@ def test_dask_local_cluster_stores_the_same_numbers_as_jobs_1(small_toml: Path, 
         dask = CliRunner().invoke(app, [*args, "--db", str(tmp_path / "dask.db"),
                                         "--scheduler", cluster.scheduler_address])
     assert dask.exit_code == 0, dask.output
-    assert "on 3 worker(s)" in dask.output and "12 finished" in dask.output
+    assert "on 3 workers" in dask.output and "12 finished" in dask.output
     assert content(str(tmp_path / "local.db")) == content(str(tmp_path / "dask.db"))
 
 

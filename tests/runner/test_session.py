@@ -37,7 +37,7 @@ def test_a_session_trains_stores_and_reports_then_skips_what_is_stored(tiny_expe
     assert (report.planned, report.to_run, report.summary.finished + report.summary.diverged) == (4, 4, 4)
     assert report.summary.failed == 0 and report.rounds is None and report.seconds > 0
     assert batches == [(4, 4)]  # the progress display saw every run
-    assert said and said[0].startswith("4 runs planned in 1 experiment(s); 0 already stored, 4 to run on 1 worker(s)")
+    assert said and said[0].startswith("4 runs planned in 1 experiment; 0 already stored, 4 to run on 1 worker")
     with open_store(str(db_path), read_only=True) as store:
         assert store.counts(metric_rows=False)["runs"] == 4
 

@@ -18,6 +18,7 @@ import pytest
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
+from lossdb.core.present.numbers import plural
 from lossdb.cli.main import app
 from lossdb.core.experiments import spec as ex
 from lossdb.core.runner import execute as runner
@@ -220,8 +221,8 @@ def test_jobs_beyond_the_cpu_count_are_capped_and_the_cap_is_said(
     result = CliRunner().invoke(app, ["run", "-c", str(tmp_path / "ok.toml"), "-j", "999", "--db", str(db)])
     cpus = cpu_count()
     assert result.exit_code == 0, result.output
-    assert f"--jobs 999 is more than the {cpus} CPU(s) here: using {cpus}" in result.output
-    assert f"on {cpus} worker(s)" in result.output
+    assert f"--jobs 999 is more than the {plural(cpus, 'CPU')} here: using {cpus}" in result.output
+    assert f"on {plural(cpus, 'worker')}" in result.output
 
 
 def test_no_limits_lifts_the_limits() -> None:
