@@ -197,8 +197,11 @@ def analytic_curves(points: int = 400) -> pd.DataFrame:
 
 
 def metric_columns(frame: pd.DataFrame) -> list[str]:
-    """The final-metric columns of a runs frame that hold at least one value, sorted."""
-    fixed = set(analysis.RUN_COLUMNS)
+    """The final-metric columns of a runs frame that hold at least one value, sorted; the sub-epoch
+    step record (indexed by record, not epoch; read by the convergence verdicts) is left out."""
+    from lossdb.core.engine import STEP_RECORD
+
+    fixed = set(analysis.RUN_COLUMNS) | STEP_RECORD
     return sorted(c for c in frame.columns if c not in fixed and frame[c].notna().any())
 
 

@@ -11,6 +11,7 @@ __all__, __getattr__, __dir__ = face(__name__, {
     "NetSpec": "nets",
     "OptimSpec": "optim",
     "REGRESSION": "series",
+    "STEP_RECORD": "steps",
     "UNIT_INTERVAL": "series",
     "ModelSpec": "train",
     "RunResult": "train",

@@ -17,6 +17,7 @@ import numpy as np
 RATIO = 1.05
 STEP = "step"  # the optimiser steps taken at each record
 SERIES = ("step_train_loss", "step_train_accuracy")  # the training split's loss and accuracy there
+STEP_RECORD = frozenset({STEP, *SERIES})  # indexed by record, not by epoch: never drawn against epochs
 
 
 def record_steps(total: int, ratio: float = RATIO) -> np.ndarray:

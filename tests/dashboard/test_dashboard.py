@@ -260,3 +260,11 @@ def test_a_report_download_builds_its_format_when_asked(quick_db):
         html = loaders.report_file(store, request, "html").decode()
     reports.validate(document)
     assert document["title"] == "Mine" and "<svg" in html and "Mine" in html
+
+
+def test_the_step_record_is_never_offered_as_a_metric_against_epochs():
+    from lossdb.dashboard import loaders
+
+    frame = pd.DataFrame({"id": [1, 2], "train_accuracy": [0.9, 0.8], "step": [120.0, 120.0],
+                          "step_train_accuracy": [0.91, 0.79], "step_train_loss": [0.2, 0.3]})
+    assert loaders.metric_columns(frame) == ["train_accuracy"]
