@@ -131,7 +131,7 @@ def test_a_concurrent_run_completes_while_the_dashboard_refreshes(server, browse
     with screenshot_on_failure(page, "browser-concurrent-run"):
         page.goto(server)
         page.wait_for_selector(TABLE, timeout=TIMEOUT_MS)
-        run = subprocess.Popen([str(LOSSDB), "run", "convergence", "--seeds", "3", "--epochs", "8",
+        run = subprocess.Popen([str(LOSSDB), "run", "convergence", "--seeds", "2", "--epochs", "3",
                                 "--db", str(quick_db)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         refreshes = 0
         while run.poll() is None or refreshes == 0:
