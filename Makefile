@@ -24,7 +24,7 @@ run: $(VENV)/.installed  ## install into .venv, run the quick catalogue into ./l
 	$(BIN)/lossdb compare --db $(DB)
 	@echo
 	@echo "These are the quick preset's numbers (few seeds and epochs); the README's table is the full"
-	@echo "preset's (about 15 minutes on 2 cores): $(BIN)/lossdb run --preset full --jobs $(JOBS) --db $(DB)"
+	@echo "preset's (about 7 minutes on 2 cores, then --until-decided): $(BIN)/lossdb run --preset full --jobs $(JOBS) --db $(DB)"
 	@echo "Results are in $(abspath $(DB)). Next:"
 	@echo "  $(BIN)/lossdb compare --format markdown --db $(DB)   # the table above as Markdown"
 	@echo "  $(BIN)/lossdb runs --db $(DB)             # every stored run"
