@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -80,7 +82,14 @@ class Store:
             session.flush()
 
     def upsert_experiment(self, name: str, description: str, spec: dict[str, Any]) -> int:
-        """Create the experiment or update its description and spec; returns its id."""
+        """Create the experiment or update its description and spec; returns its id. An experiment
+        stored exactly so already is left alone: no write, so the store's version (the caches'
+        fingerprint) does not move when a rerun has nothing new."""
+        with self._session() as session:
+            found = session.execute(select(Experiment.id, Experiment.description, Experiment.spec)
+                                    .where(Experiment.name == name)).one_or_none()
+        if found is not None and found.description == description and found.spec == json.loads(json.dumps(spec)):
+            return int(found.id)
         with self._session(write=True) as session:
             dialect = session.connection().dialect.name
             if dialect not in UPSERTS:

@@ -88,3 +88,12 @@ def test_run_refuses_an_in_memory_database_before_training(url: str) -> None:
         assert result.exit_code == 1, result.output
         assert result.output.startswith("Error: an in-memory database (sqlite://) keeps nothing")
         assert "finished" not in result.output and "lossdb run --db sqlite" not in result.output
+
+
+def test_storing_an_experiment_exactly_as_stored_moves_no_version(store: Store) -> None:
+    store.upsert_experiment("same", "a description", {"arms": [{"loss": "ce"}], "lr": [0.1, 0.5]})
+    before = store.version()
+    store.upsert_experiment("same", "a description", {"arms": [{"loss": "ce"}], "lr": [0.1, 0.5]})
+    assert store.version() == before  # a rerun with nothing new keeps every cache entry valid
+    store.upsert_experiment("same", "a description", {"arms": [{"loss": "mse"}], "lr": [0.1, 0.5]})
+    assert store.version()[1] > before[1]
