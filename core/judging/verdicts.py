@@ -391,7 +391,7 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
                        looks=(), reasons=(*reasons, unmeasurable, *_dropped(pairs, v)))
     needed, capped = (None, False)
     if outcome == "inconclusive" and est.n >= 2 and not v.unconverged:
-        needed = decisions.seeds_needed(est, v.min_effect, v.kind, alpha, cap=SEEDS_CAP)
+        needed = decisions.seeds_needed(est, v.min_effect, v.kind, est.alpha, cap=SEEDS_CAP)  # the level shown
         needed, capped = (SEEDS_CAP, True) if needed is None else (needed, False)
     p = 1.0
     if outcome not in ("inconclusive", "not measurable"):
