@@ -165,8 +165,10 @@ def seeds_needed(estimate: Estimate, min_effect: float, kind: str = "superior", 
     estimate's own level: the level of the interval shown, which for a sequential look is the look's
     nominal level, not the family's overall one). The interval projected to n seeds, shifted by the
     effect's sampling error (its standard error: the projected half-width over z_{1−α/2}, which the
-    t quantile makes a little conservative), decides with the probability `decide_share`. None means
-    more than `cap` (the effect sits on, or very near, a band edge; or no spread).
+    t quantile makes a little conservative), decides with the probability `decide_share`; for an
+    estimator with a `power` of its own (the median: distribution-free, so no normal projection)
+    fresh experiments resampled from the observed differences are judged instead. None means more
+    than `cap` (the effect sits on, or very near, a band edge; or no spread).
 
     Checked against fresh experiments drawn by resampling the observed differences
     (tests/judging/test_power.py, python -m bench.power)."""
@@ -178,7 +180,14 @@ def seeds_needed(estimate: Estimate, min_effect: float, kind: str = "superior", 
     at = estimate.at(level)
     z = float(_ndtri(1.0 - level / 2.0))
 
+    resample = getattr(estimate.model, "power", None)  # a distribution-free estimator: by resampling
+
+    def decided(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        return outcomes(low, high, min_effect, kind, estimate.ratio) != "inconclusive"
+
     def decides(n: int) -> bool:
+        if resample is not None:
+            return resample(n, level, decided) >= power
         low, high = at.projected(n)
         return decide_share(low, high, min_effect, kind, estimate.ratio, z) >= power
 

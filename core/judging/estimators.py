@@ -18,6 +18,7 @@ The interval formulas themselves, vectorised for simulations, are in core.judgin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -29,6 +30,7 @@ from lossdb.core.judging.intervals import (
     bca_percentiles,
     fieller_roots,
     median_bounds,
+    median_weights,
     newcombe_bounds,
     signed_rank_cdf,
     signed_rank_index,
@@ -264,7 +266,9 @@ class _HL:
 class _Median:
     """The median of the n differences (or log ratios) with the interpolated sign-test interval
     (core.judging.intervals.median_bounds) at n; projections to other seed counts through a t model
-    whose spread is the median's own: the half-width of its 68.27% interval (±1 standard error)."""
+    whose spread is the median's own: the half-width of its 68.27% interval (±1 standard error),
+    unbounded below the seeds the level needs. `power` is the share of fresh experiments of n seeds,
+    resampled from the observed ones, that decide: what "seeds needed" uses for this estimator."""
 
     sample: tuple[float, ...]  # sorted
     log: bool
@@ -272,6 +276,8 @@ class _Median:
 
     def bounds(self, alpha: float, n: float) -> tuple[float, float]:
         if n != len(self.sample):
+            if median_weights(int(n), alpha)[0] == 0:
+                return (0.0, math.inf) if self.log else (-math.inf, math.inf)
             return self.t.bounds(alpha, n)
         _, lo, hi = median_bounds(np.asarray(self.sample), alpha)
         lo, hi = float(lo), float(hi)
@@ -290,6 +296,17 @@ class _Median:
             short = low <= cc if end == 0 else high >= cc
             lo, hi = (mid, hi) if short else (lo, mid)
         return math.exp(lo)
+
+    def power(self, n: int, alpha: float, decided: Callable[[Array, Array], Array], draws: int = 1000) -> float:
+        """The share of `draws` fresh experiments of n seeds, resampled with replacement from the
+        observed differences (seeded by n: the same answer every time), whose interval `decided`
+        maps to a decision (it takes the ends on the effect's own scale)."""
+        rng = np.random.default_rng(n)
+        x = np.asarray(self.sample)
+        _, lo, hi = median_bounds(x[rng.integers(0, x.size, (draws, n))], alpha, centre=False)
+        if self.log:
+            lo, hi = np.exp(lo), np.exp(hi)
+        return float(np.mean(decided(lo, hi)))
 
     def p_greater(self, c: float) -> float:
         # dual to bounds: the lower end exceeds c exactly when alpha > the level at which it reaches c
