@@ -167,7 +167,7 @@ def seeds_needed(estimate: Estimate, min_effect: float, kind: str = "superior", 
     effect's sampling error (its standard error: the projected half-width over z_{1−α/2}, which the
     t quantile makes a little conservative), decides with the probability `decide_share`; for an
     estimator with a `power` of its own (the median: distribution-free, so no normal projection)
-    fresh experiments resampled from the observed differences are judged instead. None means more
+    the chance that fresh experiments resampled from the observed differences decide. None means more
     than `cap` (the effect sits on, or very near, a band edge; or no spread).
 
     Checked against fresh experiments drawn by resampling the observed differences
@@ -182,12 +182,11 @@ def seeds_needed(estimate: Estimate, min_effect: float, kind: str = "superior", 
 
     resample = getattr(estimate.model, "power", None)  # a distribution-free estimator: by resampling
 
-    def decided(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-        return outcomes(low, high, min_effect, kind, estimate.ratio) != "inconclusive"
+    band = _band(min_effect, estimate.ratio)
 
     def decides(n: int) -> bool:
         if resample is not None:
-            return resample(n, level, decided) >= power
+            return resample(n, level, band, kind) >= power
         low, high = at.projected(n)
         return decide_share(low, high, min_effect, kind, estimate.ratio, z) >= power
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
-from scipy.special import ndtr, ndtri, stdtr, stdtrit
+from scipy.special import bdtr, ndtr, ndtri, stdtr, stdtrit
 
 from lossdb.core.judging.intervals import (
     bca_parts,
@@ -297,16 +297,33 @@ class _Median:
             lo, hi = (mid, hi) if short else (lo, mid)
         return math.exp(lo)
 
-    def power(self, n: int, alpha: float, decided: Callable[[Array, Array], Array], draws: int = 1000) -> float:
-        """The share of `draws` fresh experiments of n seeds, resampled with replacement from the
-        observed differences (seeded by n: the same answer every time), whose interval `decided`
-        maps to a decision (it takes the ends on the effect's own scale)."""
-        rng = np.random.default_rng(n)
+    def power(self, n: int, alpha: float, m: float, kind: str) -> float:
+        """The chance that a fresh experiment of n seeds, resampled with replacement from the observed
+        differences, decides against the band ±m (on the log scale for a ratio), computed exactly:
+        an end of the sign interval passes an edge when few enough resampled values lie beyond it
+        (X_(k) > e exactly when #{x ≤ e} ≤ k − 1), a binomial count; the interpolated end is taken
+        as the same mix λ of the chances at k and k + 1 (at the middle pair, k alone)."""
+        k, lam = median_weights(n, alpha)
+        if k == 0:
+            return 0.0
         x = np.asarray(self.sample)
-        _, lo, hi = median_bounds(x[rng.integers(0, x.size, (draws, n))], alpha, centre=False)
-        if self.log:
-            lo, hi = np.exp(lo), np.exp(hi)
-        return float(np.mean(decided(lo, hi)))
+
+        def chance(j: int) -> float:
+            below = lambda e: float(np.mean(x <= e))  # noqa: E731 - share of observed values at or below e
+            above = lambda e: float(np.mean(x >= e))  # noqa: E731
+            if kind == "noninferior":
+                return float(bdtr(j, n, below(-m)) + bdtr(j, n, above(-m)))
+            out = float(bdtr(j, n, below(m)) + bdtr(j, n, above(-m)))
+            p_low, p_high = below(-m), above(m)
+            if m > 0 and p_low < 1:  # equivalent: few enough beyond each edge at once (a trinomial count)
+                a = np.arange(j + 1)
+                pmf = np.diff(bdtr(a, n, p_low), prepend=0.0)  # P(exactly a at or below −m)
+                out += float(np.sum(pmf * bdtr(j, n - a, min(p_high / (1 - p_low), 1.0))))
+            return min(out, 1.0)
+
+        if k + 1 > (n + 1) / 2:
+            return chance(k - 1)
+        return (1 - lam) * chance(k - 1) + lam * chance(k)
 
     def p_greater(self, c: float) -> float:
         # dual to bounds: the lower end exceeds c exactly when alpha > the level at which it reaches c
