@@ -299,11 +299,11 @@ class _Median:
 
     def power(self, n: int, alpha: float, m: float, kind: str) -> float:
         """The chance that a fresh experiment of n seeds, resampled with replacement from the observed
-        differences, decides against the band ±m (on the log scale for a ratio), computed exactly:
-        an end of the sign interval passes an edge when few enough resampled values lie beyond it
-        (X_(k) > e exactly when #{x ≤ e} ≤ k − 1), a binomial count; the interpolated end is taken
-        as the same mix λ of the chances at k and k + 1 (at the middle pair, k alone)."""
-        k, lam = median_weights(n, alpha)
+        differences, decides against the band ±m (on the log scale for a ratio), computed exactly
+        for the un-interpolated sign interval [X_(k), X_(n+1−k)], which contains the interpolated
+        one (so the chance is a little low, never high): X_(k) > e exactly when #{x ≤ e} ≤ k − 1,
+        a binomial count of the resampled values (a trinomial one for equivalence's two edges)."""
+        k, _ = median_weights(n, alpha)
         if k == 0:
             return 0.0
         x = np.asarray(self.sample)
@@ -321,9 +321,7 @@ class _Median:
                 out += float(np.sum(pmf * bdtr(j, n - a, min(p_high / (1 - p_low), 1.0))))
             return min(out, 1.0)
 
-        if k + 1 > (n + 1) / 2:
-            return chance(k - 1)
-        return (1 - lam) * chance(k - 1) + lam * chance(k)
+        return chance(k - 1)
 
     def p_greater(self, c: float) -> float:
         # dual to bounds: the lower end exceeds c exactly when alpha > the level at which it reaches c
