@@ -75,8 +75,8 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
     """Every claim × test × condition × learning-rate setting × pair of arms, in claim order;
     exactly one row per claim is marked `headline`, and each family's headlines share one family-wise
     level. `claims` is the declared set (all of it is judged); `experiments` keeps the rows measured in
-    them, after judging. `estimator`: continuous paired measures by "t" (Student-t), or "robust" (t,
-    or Hodges–Lehmann when the differences are skewed: core.judging.estimators.SKEW_RULE), or "hl". An experiment with a sequential design (`designs`) is judged look by look
+    them, after judging. `estimator`: continuous paired measures by "t" (Student-t), or "robust" (the
+    median with the sign-test interval: core.judging.estimators._median), or "hl". An experiment with a sequential design (`designs`) is judged look by look
     (core.judging.adaptive)."""
     claims = CLAIMS if claims is None else claims
     designs = designs or {}
