@@ -18,7 +18,6 @@ The interval formulas themselves, vectorised for simulations, are in core.judgin
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 from lossdb.core.judging.decisions import outcomes, seeds_needed
 from lossdb.core.judging.estimators import paired_difference
-from lossdb.core.judging.intervals import hl_bounds, median_bounds, median_weights, signed_rank_index, t_bounds
+from lossdb.core.judging.intervals import (
+    hl_bounds,
+    median_bounds,
+    median_weights,
+    signed_rank_index,
+    t_bounds,
+)
 
 REPS = 20000  # Monte-Carlo sd of a 95% coverage: √(.95·.05/20000) = 0.15 points
 LAWS = ("normal", "lognormal", "t3", "contaminated")
