@@ -96,7 +96,8 @@ def data_name(dataset: str) -> str:
 
 def data_names(datasets: Iterable[str]) -> dict[str, str]:
     """The one name of each stored dataset value: a built-in set's own name, a CSV's stem; two files
-    that share a stem are told apart by their folder ("a-grain", "b-grain"), then by a number."""
+    that share a stem are told apart by their folder ("a-grain", "b-grain"; a stored name without a
+    folder stays "grain"), then by a number."""
     values = sorted(set(map(str, datasets)))
     out = {d: data_name(d) for d in values}
     taken: dict[str, list[str]] = {}
@@ -105,9 +106,9 @@ def data_names(datasets: Iterable[str]) -> dict[str, str]:
     for name, same in taken.items():
         if len(same) < 2 or not all(d.startswith(CSV_PREFIX) for d in same):
             continue
-        for d in same:
-            parent = dataset_key(Path(d[len(CSV_PREFIX):]).parent.name or "data")
-            out[d] = f"{parent}-{name}"
+        for d in same:  # a stored name without a folder (csv:grain.csv) keeps the plain name
+            parent = Path(d[len(CSV_PREFIX):].strip()).parent.name
+            out[d] = f"{dataset_key(parent)}-{name}" if parent else name
         if len({out[d] for d in same}) < len(same):
             out.update({d: f"{name}-{i + 1}" for i, d in enumerate(same)})
     return out
@@ -180,7 +181,8 @@ def retarget(path: str | Path, target: str = "target", names: Sequence[str] = ()
     for name in names:
         _check_applies(name, catalogue, fits, raw.task, raw.n_classes)
     csv = {dataset: csv_facts(spec)}
-    return [_retargeted(catalogue[name], spec, raw.task, csv) for name in (names or fits)]
+    origin = {"data": str(path)}  # as given: the path `lossdb run --dataset` suggests again
+    return [_retargeted(catalogue[name], spec, raw.task, csv, origin) for name in (names or fits)]
 
 
 def _check_applies(name: str, catalogue: dict[str, Experiment], fits: list[str], task: str,
@@ -198,7 +200,8 @@ def _check_applies(name: str, catalogue: dict[str, Experiment], fits: list[str],
                           f"{', '.join(fits) or 'none'}")
 
 
-def _retargeted(exp: Experiment, spec: DataSpec, task: str, csv: dict[str, Any]) -> Experiment:
+def _retargeted(exp: Experiment, spec: DataSpec, task: str, csv: dict[str, Any],
+                origin: dict[str, str] | None = None) -> Experiment:
     """A copy of a catalogue experiment whose data are the user's file."""
     raw = copy.deepcopy(exp.raw)
     name = retargeted_name(exp.name, spec.dataset)
@@ -215,7 +218,7 @@ def _retargeted(exp: Experiment, spec: DataSpec, task: str, csv: dict[str, Any])
                 + raw["experiment"].get("protocol", ""))
     raw["experiment"].update(name=name, description=description, protocol=protocol)
     source = f"catalogue:{exp.name} on {spec.dataset}"  # the data are checked by runner.check_data
-    return Experiment(name, description, exp.claims, raw, source, (), ex.dropped_notes(csv), csv)
+    return Experiment(name, description, exp.claims, raw, source, (), ex.dropped_notes(csv), csv, origin or {})
 
 
 def experiments_to_run(names: Sequence[str], configs: Sequence[str | Path], dataset: str | None = None,

@@ -86,13 +86,15 @@ def dataset_until_decided(open_rows: Sequence[Verdict], stored: Sequence[dict[st
         return None, None
     specs = {e["name"]: e for e in stored}
     mine = [specs[v.experiment] for v in open_rows if v.experiment in specs]
-    data = (mine[0].get("spec") or {}).get("data", {}) if mine else {}
+    spec = (mine[0].get("spec") or {}) if mine else {}
+    data = spec.get("data", {})
     dataset = str(data.get("dataset", ""))
     if not dataset.startswith("csv:"):
         return None, None
     needed, runs = more_seeds(open_rows, specs)
     target = data.get("target", "target")
-    command = (f"lossdb run --dataset csv:{_quoted(shown_path(dataset[4:], folder))} --target "
+    path = str((spec.get("origin") or {}).get("data") or dataset[4:])  # where it was run from, as given
+    command = (f"lossdb run --dataset csv:{_quoted(shown_path(path, folder))} --target "
                f"{_quoted(str(target))} --until-decided --max-seeds {needed}{_db(db)}")
     return command, runs
 
