@@ -4,6 +4,7 @@ the `--until-decided` command (with an estimate of its runs) when a table is mos
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -119,15 +120,17 @@ def dataset_until_decided(open_rows: Sequence[Verdict], stored: Sequence[dict[st
     spec = (mine[0].get("spec") or {}) if mine else {}
     data = spec.get("data", {})
     dataset = str(data.get("dataset", ""))
-    if not dataset.startswith("csv:"):
+    if dataset.startswith("csv:"):
+        path = str((spec.get("origin") or {}).get("data") or dataset[4:])  # where it was run from, as given
+        given = f"csv:{_quoted(shown_path(path, folder))} --target {_quoted(str(data.get('target', 'target')))}"
+    elif re.fullmatch(r"[a-z_]+", dataset):  # a bundled set: `lossdb run --dataset iris`
+        given = dataset
+    else:
         return None, None
     needed, runs = more_seeds(open_rows, specs)
-    target = data.get("target", "target")
-    path = str((spec.get("origin") or {}).get("data") or dataset[4:])  # where it was run from, as given
     jobs = workers()
     names = " ".join(dict.fromkeys(v.experiment.split("@", 1)[0] for v in open_rows))  # only the open questions
-    command = (f"lossdb run {names} --dataset csv:{_quoted(shown_path(path, folder))} --target "
-               f"{_quoted(str(target))} --until-decided --max-seeds {needed}"
+    command = (f"lossdb run {names} --dataset {given} --until-decided --max-seeds {needed}"
                f"{f' --jobs {jobs}' if jobs > 1 else ''}{_db(db)}")
     return command, runs
 
