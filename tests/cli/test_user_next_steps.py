@@ -130,3 +130,12 @@ def test_a_bundled_set_refuses_a_target_column(tmp_path: Path, monkeypatch):
 def test_dataset_means_one_thing_in_every_commands_help(command: str):
     text = " ".join(ok(command, "--help").split())
     assert "-d, --dataset DATA" in text and " ".join(DATASET_HELP.split()) in text
+
+
+def test_the_report_suggests_the_same_command_and_says_when_the_file_is_gone(interrupted: Path):
+    ok("report", "--format", "md", "--out", "r.md", "--db", "g.db")
+    assert "lossdb run --config exp/grain.toml" in (interrupted / "r.md").read_text()
+    assert "lossdb run grain-check" not in (interrupted / "r.md").read_text()
+    (interrupted / "exp" / "grain.toml").unlink()
+    ok("report", "--format", "md", "--out", "r2.md", "--db", "g.db")  # the cached report, files checked again
+    assert "exp/grain.toml is not there from this folder" in " ".join((interrupted / "r2.md").read_text().split())
