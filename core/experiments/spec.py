@@ -11,7 +11,7 @@ import re
 import stat
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -104,7 +104,7 @@ def _csv_values(raw: dict[str, Any]) -> list[str]:
 
 def _renamed(raw: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
     """`raw` with each data table's CSV paths replaced by their stored names (a copy where any is)."""
-    if not any(ids.get(k, k) != k for k in ids):
+    if all(name == value for value, name in ids.items()):
         return raw
     out = {**raw, "data": dict(raw["data"])} if isinstance(raw.get("data"), dict) else dict(raw)
     if isinstance(raw.get("presets"), dict):
@@ -117,7 +117,6 @@ def _renamed(raw: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
         elif isinstance(value, str):
             table["dataset"] = ids.get(value, value)
     return out
-
 
 
 @dataclass(frozen=True)
@@ -159,9 +158,7 @@ def load_file(path: str | Path) -> Experiment:
     except UnicodeDecodeError as e:
         raise ConfigError(f"experiment file {p} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
                           f"{e.start}): save it as UTF-8") from None
-    exp = parse(text, str(p), p.parent)
-    return Experiment(exp.name, exp.description, exp.claims, exp.raw, exp.source, exp.comparisons, exp.notes,
-                      exp.csv, {"file": str(p)})
+    return replace(parse(text, str(p), p.parent), origin={"file": str(p)})
 
 
 def _read_config(p: Path) -> bytes:

@@ -148,7 +148,7 @@ def test_drop_missing_drops_the_rows_and_counts_them_in_the_stored_spec(tmp_path
     csv = "csv:gaps.csv"  # the stored spec names the file, not where it was
     assert exp.raw["data"]["drop_missing"] is True and exp.spec["data"]["dataset"] == csv
     assert exp.spec["notes"] == ["2 row(s) of gaps.csv with missing values dropped "
-                                 f"(drop_missing): data rows 3, 8."]
+                                 "(drop_missing): data rows 3, 8."]
     assert exp.spec["csv"][csv]["rows"] == 38 and exp.spec["csv"][csv]["dropped_rows"] == [3, 8]
     plan = ex.expand(exp, "quick")[0]
     p = prepare(ex.data_spec(plan.arm), seed=0)
@@ -161,7 +161,7 @@ def test_drop_missing_in_an_experiment_file_is_noted_too(tmp_path: Path):
     text = USER_FILE.replace('target = "kind"', 'target = "kind"\ndrop_missing = true')
     exp = ex.parse(text, "mine.toml", tmp_path / "exp")
     assert exp.notes == ("1 row(s) of flowers.csv with missing values dropped "
-                         f"(drop_missing): data rows 5.",)
+                         "(drop_missing): data rows 5.",)
 
 
 @pytest.mark.parametrize(("path", "key"), [
