@@ -13,11 +13,14 @@ if TYPE_CHECKING:
     from lossdb.core.judging.outcomes import Verdict
 
 MAX_SEEDS = 50  # `lossdb run --until-decided`'s default --max-seeds: no hint proposes more
-# Seconds the parent process spends per run beside training (preparing its stack's data, storing
-# its series, judging between rounds), one process whatever --jobs: measured on the 2-core
-# development machine, 8,140 runs of a CSV's ten questions with --until-decided --jobs 2 took 132 s
-# for 45 s of training (the runs' wall_seconds): 0.01 s a run brings the estimate to 104 s.
-PER_RUN_OVERHEAD = 0.01
+# Seconds `lossdb run --until-decided` spends beside training: per run in the parent process
+# (preparing its stack's data, storing its series), whatever --jobs, and per round (judging the
+# open verdicts, starting the next round's stacks). Fitted on the shared 2-core development machine
+# (load 8): 8,140 runs of a CSV's ten questions from 2 to 50 seeds, --jobs 2, took 132 s for 45 s of
+# training (the runs' wall_seconds), estimated 152 s; calibration on a 300-row CSV from 3 to 50
+# seeds, 846 runs, took 29 s, estimated 27 s.
+PER_RUN_OVERHEAD = 0.015
+PER_ROUND = 1.5
 
 
 def planned_text(experiments: Sequence[str], counts: Counter[str] | dict[str, int]) -> str:
@@ -69,15 +72,19 @@ def workers() -> int:
 def more_seconds(open_rows: Sequence[Verdict], specs: dict[str, dict[str, Any]], jobs: int = 1) -> float | None:
     """The wall seconds the runs of `more_seeds` would take on `jobs` processes: each experiment's
     added runs times its stored runs' measured training seconds per run, shared by the processes,
-    plus PER_RUN_OVERHEAD a run; None when an experiment that would get runs has none measured."""
-    _, runs = _more_runs(open_rows, specs)
+    plus PER_RUN_OVERHEAD a run and PER_ROUND for each doubling of the seeds (the rounds of
+    --until-decided); None when an experiment that would get runs has none measured."""
+    import math
+
+    needed, runs = _more_runs(open_rows, specs)
+    rounds = max(1, math.ceil(math.log2(needed / max(1, min(v.n for v in open_rows)))))
     training = 0.0
     for name, n in runs.items():
         e = specs[name]
         if n and not e.get("timed"):
             return None
         training += n * e.get("seconds", 0.0) / max(1, e.get("timed", 0))
-    return training / max(1, jobs) + PER_RUN_OVERHEAD * sum(runs.values())
+    return training / max(1, jobs) + PER_RUN_OVERHEAD * sum(runs.values()) + PER_ROUND * rounds
 
 
 def until_decided_hint(rows: Sequence[Verdict], stored: Sequence[dict[str, Any]],
