@@ -32,9 +32,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CSV = "csv:"
-experiments = sa.table("experiments", sa.column("id", sa.Integer), sa.column("spec", sa.Text))
+experiments = sa.table("experiments", sa.column("id", sa.Integer), sa.column("spec", sa.JSON))
 runs = sa.table("runs", sa.column("id", sa.Integer), sa.column("experiment_id", sa.Integer),
-                sa.column("arm_hash", sa.String), sa.column("config", sa.Text), sa.column("dataset", sa.String))
+                sa.column("arm_hash", sa.String), sa.column("config", sa.JSON), sa.column("dataset", sa.String))
 
 
 def is_path(dataset: Any) -> bool:
@@ -99,8 +99,8 @@ def upgrade() -> None:
     for eid, dataset in found:
         if is_path(dataset):
             in_runs.setdefault(eid, []).append(dataset)
-    for eid, text in conn.execute(sa.select(experiments.c.id, experiments.c.spec)).all():
-        spec = json.loads(text) if isinstance(text, str) else (text or {})
+    for eid, value in conn.execute(sa.select(experiments.c.id, experiments.c.spec)).all():
+        spec = json.loads(value) if isinstance(value, str) else dict(value or {})
         names = stored_names([*spec_values(spec), *sorted(in_runs.get(eid, []))])
         if not names:
             continue
@@ -110,7 +110,7 @@ def upgrade() -> None:
             spec["origin"] = {"data": data["dataset"][len(CSV):]}
         if spec_values(spec):
             conn.execute(experiments.update().where(experiments.c.id == eid)
-                         .values(spec=json.dumps(renamed_spec(spec, names))))
+                         .values(spec=renamed_spec(spec, names)))
         if eid in in_runs:
             _rename_runs(conn, eid, names)
 
@@ -119,8 +119,8 @@ def _rename_runs(conn: sa.Connection, eid: int, names: dict[str, str]) -> None:
     """Each run of experiment `eid` on a renamed file: its dataset, config and (when reproducible) hash."""
     rows = conn.execute(sa.select(runs.c.id, runs.c.arm_hash, runs.c.config, runs.c.dataset)
                         .where(runs.c.experiment_id == eid, runs.c.dataset.in_(list(names)))).all()
-    for run_id, old_hash, text, dataset in rows:
-        config = json.loads(text) if isinstance(text, str) else dict(text)
+    for run_id, old_hash, value, dataset in rows:
+        config = json.loads(value) if isinstance(value, str) else dict(value or {})
         new_hash = old_hash
         if isinstance(config.get("data"), dict) and config["data"].get("dataset") == dataset:
             reproduced = arm_hash({k: v for k, v in config.items() if k != "seed"}) == old_hash
@@ -128,7 +128,7 @@ def _rename_runs(conn: sa.Connection, eid: int, names: dict[str, str]) -> None:
             if reproduced:
                 new_hash = arm_hash({k: v for k, v in config.items() if k != "seed"})
         conn.execute(runs.update().where(runs.c.id == run_id)
-                     .values(dataset=names[dataset], config=json.dumps(config), arm_hash=new_hash))
+                     .values(dataset=names[dataset], config=config, arm_hash=new_hash))
 
 
 def downgrade() -> None:
