@@ -68,6 +68,7 @@ def test_a_not_run_row_whose_experiment_file_is_gone_says_so_in_one_sentence(int
     assert "exp/grain.toml is not there" in markdown and "Traceback" not in markdown
 
 
+@pytest.mark.slow  # trains and judges twice
 def test_a_not_run_row_on_your_data_suggests_the_run_on_that_data(tmp_path: Path, monkeypatch):
     (tmp_path / "grain.csv").write_text(grain())
     monkeypatch.chdir(tmp_path)
@@ -79,6 +80,8 @@ def test_a_not_run_row_on_your_data_suggests_the_run_on_that_data(tmp_path: Path
     ok("delete", *ids, "--yes", "--db", "g.db")  # every run gone, the experiment's definition kept
     rows = not_run_rows("g.db")
     assert rows and {r["command"] for r in rows} == {"lossdb run calibration --dataset csv:grain.csv --target class"}
+    ok(*rows[0]["command"].split()[1:], "--seeds", "2", "--epochs", "2", "--db", "g.db")  # as printed, kept small
+    assert not not_run_rows("g.db")
 
 
 @pytest.mark.parametrize("spelling", ["grain.csv", "./grain.csv", "csv:grain.csv"])
