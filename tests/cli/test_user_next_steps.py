@@ -135,6 +135,7 @@ def test_dataset_means_one_thing_in_every_commands_help(command: str):
     assert "-d, --dataset DATA" in text and " ".join(DATASET_HELP.split()) in text
 
 
+@pytest.mark.slow  # renders two reports
 def test_the_report_suggests_the_same_command_and_says_when_the_file_is_gone(interrupted: Path):
     ok("report", "--format", "md", "--out", "r.md", "--db", "g.db")
     assert "lossdb run --config exp/grain.toml" in (interrupted / "r.md").read_text()
