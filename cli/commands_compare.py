@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from lossdb.cli import tables
-from lossdb.cli.options import DbOption, choice, format_option
+from lossdb.cli.options import DATASET_HELP, DbOption, choice, format_option
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -21,7 +21,8 @@ def compare(
     claim: Annotated[list[str] | None, typer.Option(
         "--claim", help="Only this claim (repeatable), e.g. convergence.")] = None,
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", "-d", help="Only the claims judged on this user's data (the CSV's name, e.g. mydata).")] = None,
+        "--dataset", "-d", metavar="DATA",
+        help=f"{DATASET_HELP}. Only the claims judged on it, after its recommendation card.")] = None,
     verdict: Annotated[list[str] | None, typer.Option(
         "--verdict", help="Only rows with this verdict (repeatable): supported, contradicted, equivalent, "
                           "inconclusive, not measurable, not run.")] = None,

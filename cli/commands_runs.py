@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lossdb.cli.options import DbOption, PlainCommand, choice, experiment_option, format_option
+from lossdb.cli.options import DATASET_HELP, DbOption, PlainCommand, choice, experiment_option, format_option
 
 if TYPE_CHECKING:
     from lossdb.core.analysis import Listing
@@ -24,7 +24,7 @@ NEWEST = 50  # the table's default --limit: the newest runs
 def runs(
     experiment: Annotated[str | None, experiment_option("Only this experiment.")] = None,
     loss: Annotated[str | None, typer.Option(metavar="LOSS", help="Only this loss.")] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="NAME", help="Only this dataset: its name (iris, or a CSV's stem such as grain) or csv:PATH.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="DATA", help=f"{DATASET_HELP}. Only its runs.")] = None,
     status: Annotated[str | None, typer.Option(
         metavar="STATUS", help="Only this status: running, finished, diverged, failed or interrupted.")] = None,
     sort: Annotated[str | None, typer.Option(

@@ -434,11 +434,12 @@ class Store:
             return sorted(session.execute(select(RunSummary.name).distinct()).scalars())
 
     def experiments(self) -> list[dict[str, Any]]:
-        """Stored experiments by name: name, description, spec (dict), created_at and n_runs."""
+        """Stored experiments by name: name, description, spec (dict), created_at, n_runs, and
+        seconds: the measured training seconds of its runs that have one (timed: how many)."""
         stmt = (
             select(
                 Experiment.name, Experiment.description, Experiment.created_at, func.count(Run.id),
-                Experiment.spec,
+                Experiment.spec, func.sum(Run.wall_seconds), func.count(Run.wall_seconds),
             )
             .outerjoin(Run, Run.experiment_id == Experiment.id)
             .group_by(Experiment.id, Experiment.name, Experiment.description, Experiment.created_at)
@@ -447,8 +448,8 @@ class Store:
         with self._session() as session:
             return [
                 {"name": name, "description": desc, "spec": spec or {}, "created_at": to_utc(created),
-                 "n_runs": int(n)}
-                for name, desc, created, n, spec in session.execute(stmt)
+                 "n_runs": int(n), "seconds": float(seconds or 0.0), "timed": int(timed)}
+                for name, desc, created, n, spec, seconds, timed in session.execute(stmt)
             ]
 
     def delete_runs(self, ids: Iterable[int]) -> int:

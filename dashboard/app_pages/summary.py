@@ -95,8 +95,11 @@ for what in dict.fromkeys(v.metric for v in evidence):
     st.subheader(what)
     missing = [v for v in group if v.verdict == "not run"]
     for v in missing:
-        st.info(f"{markdown_text(finding(v))} Run it with:")
-        st.code(v.command or f"lossdb run {v.experiment}", language="bash")
+        if v.command:
+            st.info(f"{markdown_text(finding(v))} Run it with:")
+            st.code(v.command, language="bash")
+        else:
+            st.info(markdown_text(finding(v)))
     measured = [v for v in group if v.verdict != "not run"]
     if not measured:
         continue
