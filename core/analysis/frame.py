@@ -94,14 +94,36 @@ def _distinguish_labels(rows: list[dict[str, Any]]) -> None:
             row["arm"] = row["label"]
 
 
+def current_engine(engine_version: str | None) -> bool:
+    """Whether a run was trained by this lossdb's engine: ENGINE_VERSION on any array backend
+    ("3", "3+torch-cuda"). Runs of another engine version were trained on other numbers (engine 2:
+    a per-seed test split) and are set aside: no verdict, chart or report mixes them with these."""
+    import lossdb.core as core
+
+    return (engine_version or "").partition("+")[0] == core.ENGINE_VERSION
+
+
+def set_aside(store: Store) -> dict[str, int]:
+    """{engine version: stored runs} of the runs of other engine versions (backends summed), which
+    `runs_frame` leaves out; empty when every run is the current engine's."""
+    out: dict[str, int] = {}
+    for version, n in store.runs_by_engine().items():
+        if not current_engine(version):
+            major = version.partition("+")[0]
+            out[major] = out.get(major, 0) + n
+    return out
+
+
 def runs_frame(store: Store, experiments: list[str] | None = None,
                records: list[RunRecord] | None = None) -> pd.DataFrame:
-    """One row per stored run: id, experiment, dataset, loss, head, label (display name), arm (the
-    default label, stable for matching), lr, seed, status, condition, epochs, diverged_epoch,
-    wall_seconds, config (dict), then one column per final metric value."""
+    """One row per stored run of the current engine (`current_engine`; the others are set aside):
+    id, experiment, dataset, loss, head, label (display name), arm (the default label, stable for
+    matching), lr, seed, status, condition, epochs, diverged_epoch, wall_seconds, config (dict),
+    then one column per final metric value."""
     if records is None:
         records = store.list_runs(extras=False) if experiments is None else \
             [r for name in experiments for r in store.list_runs(experiment=name, extras=False)]
+    records = [r for r in records if current_engine(r.engine_version)]
     rows = []
     arms: dict[tuple[str, str], Arm] = {}  # one Arm per experiment and arm hash (runs differ by seed)
     for r in records:
@@ -141,7 +163,7 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
 
 
 def _split_backends(records: list[RunRecord], frame: pd.DataFrame, keys_of: list[Any]) -> None:
-    """Where an experiment holds runs of several array backends (engine versions "2", "2+torch-cuda"),
+    """Where an experiment holds runs of several array backends (engine versions "3", "3+torch-cuda"),
     the backend becomes part of each run's condition, so no verdict pairs runs of different backends."""
     backends = [(getattr(r, "engine_version", "") or "").partition("+")[2] or "numpy" for r in records]
     for _, idx in frame.groupby("experiment").indices.items():
