@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from lossdb.core import ENGINE_VERSION
 from lossdb.core.analysis import frame as A
 from lossdb.core.store import NewRun
 from lossdb.core.judging.verdicts import analytic_curves
@@ -65,7 +66,7 @@ def test_aggregate_curves_counts_only_the_runs_still_alive_at_each_epoch():
 def _saved(store, configs: list[dict]) -> None:
     store.upsert_experiment("binary", "", {})
     now = datetime.now(UTC)
-    store.save_runs([NewRun("binary", f"h{i}", 0, "e1", cfg, "ce", "sigmoid", cfg["data"]["dataset"], 0.1,
+    store.save_runs([NewRun("binary", f"h{i}", 0, ENGINE_VERSION, cfg, "ce", "sigmoid", cfg["data"]["dataset"], 0.1,
                             "finished", None, None, 2, now, now, 0.5, "0", "1", "3", None,
                             {"test_accuracy": np.array([0.5, 0.7, 0.9])}) for i, cfg in enumerate(configs)])
 
