@@ -6,10 +6,9 @@ import json
 import sqlite3
 
 import pytest
-from typer.testing import CliRunner
-
 from lossdb.cli.main import app
 from lossdb.core import ENGINE_VERSION
+from typer.testing import CliRunner
 
 TINY = """
 [experiment]

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from lossdb.core.data.datasets import DATASETS, Raw
 from lossdb.core.data.prepare import DataSpec, csv_raw, prepare, split_indices, split_rows
 from lossdb.core.errors import DataError
