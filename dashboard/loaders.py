@@ -115,7 +115,7 @@ def runs(url: str, token: Token) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def set_aside_note(url: str, token: Token) -> str | None:
     """The sentence on stored runs of another engine version, which no verdict, chart or run page
-    uses (core.analysis.frame.set_aside); None when there are none."""
+    uses (core.analysis.engines.set_aside); None when there are none."""
     import lossdb.core as core
     from lossdb.core.present import set_aside_text
 

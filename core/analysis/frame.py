@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lossdb.core.analysis.engines import current_engine
 from lossdb.core.experiments.arms import Arm
 
 if TYPE_CHECKING:
@@ -94,29 +95,9 @@ def _distinguish_labels(rows: list[dict[str, Any]]) -> None:
             row["arm"] = row["label"]
 
 
-def current_engine(engine_version: str | None) -> bool:
-    """Whether a run was trained by this lossdb's engine: ENGINE_VERSION on any array backend
-    ("3", "3+torch-cuda"). Runs of another engine version were trained on other numbers (engine 2:
-    a per-seed test split) and are set aside: no verdict, chart or report mixes them with these."""
-    import lossdb.core as core
-
-    return (engine_version or "").partition("+")[0] == core.ENGINE_VERSION
-
-
-def set_aside(store: Store) -> dict[str, int]:
-    """{engine version: stored runs} of the runs of other engine versions (backends summed), which
-    `runs_frame` leaves out; empty when every run is the current engine's."""
-    out: dict[str, int] = {}
-    for version, n in store.runs_by_engine().items():
-        if not current_engine(version):
-            major = version.partition("+")[0]
-            out[major] = out.get(major, 0) + n
-    return out
-
-
 def runs_frame(store: Store, experiments: list[str] | None = None,
                records: list[RunRecord] | None = None) -> pd.DataFrame:
-    """One row per stored run of the current engine (`current_engine`; the others are set aside):
+    """One row per stored run of the current engine (core.analysis.engines; the others are set aside):
     id, experiment, dataset, loss, head, label (display name), arm (the default label, stable for
     matching), lr, seed, status, condition, epochs, diverged_epoch, wall_seconds, config (dict),
     then one column per final metric value."""

@@ -21,7 +21,7 @@ def planned_text(experiments: Sequence[str], counts: Counter[str] | dict[str, in
 
 def set_aside_text(counts: dict[str, int], current: str) -> str | None:
     """"12 stored runs of engine 2 are set aside …": the runs of other engine versions (`counts`,
-    core.analysis.frame.set_aside) that no verdict, chart or report uses, and how to train them
+    core.analysis.engines.set_aside) that no verdict, chart or report uses, and how to train them
     again under the `current` engine; None when there are none."""
     total = sum(counts.values())
     if not total:
@@ -38,7 +38,7 @@ def set_aside_text(counts: dict[str, int], current: str) -> str | None:
 def set_aside_note(db: str | None) -> str | None:
     """`set_aside_text` for database `db` (opened read-only)."""
     import lossdb.core as core
-    from lossdb.core.analysis.frame import set_aside
+    from lossdb.core.analysis.engines import set_aside
     from lossdb.core.store import open_store
 
     with open_store(db, create=False, read_only=True) as store:

@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from lossdb.core import ENGINE_VERSION
+from lossdb.core.analysis import engines
 from lossdb.core.analysis import frame as A
 from lossdb.core.store import NewRun
 from lossdb.core.judging.verdicts import analytic_curves
@@ -81,14 +82,14 @@ def test_runs_of_another_engine_version_are_set_aside_and_counted(store):
                                                "2+torch-cuda", "1"])
     frame = A.runs_frame(store)
     assert sorted(frame["condition"]) == ["dataset=moons, backend=array-api-strict", "dataset=moons, backend=numpy"]
-    assert A.set_aside(store) == {"1": 1, "2": 2}
-    assert A.current_engine(ENGINE_VERSION) and A.current_engine(f"{ENGINE_VERSION}+torch-cuda")
-    assert not A.current_engine("2") and not A.current_engine(f"{ENGINE_VERSION}1")
+    assert engines.set_aside(store) == {"1": 1, "2": 2}
+    assert engines.current_engine(ENGINE_VERSION) and engines.current_engine(f"{ENGINE_VERSION}+torch-cuda")
+    assert not engines.current_engine("2") and not engines.current_engine(f"{ENGINE_VERSION}1")
 
 
 def test_nothing_is_set_aside_when_every_run_is_the_current_engines(store):
     _saved(store, [{"data": {"dataset": "moons"}, "model": {}, "train": {"lr": 0.1}, "loss": "ce", "head": "sigmoid"}])
-    assert A.set_aside(store) == {} and len(A.runs_frame(store)) == 1
+    assert engines.set_aside(store) == {} and len(A.runs_frame(store)) == 1
 
 
 def test_runs_frame_names_each_condition_by_the_settings_that_vary(store):
