@@ -93,3 +93,12 @@ def test_a_plain_run_trains_the_current_engine_and_judges_only_its_runs(old_data
     assert _verdicts(db) == judged  # the new runs alone, exactly as judged before the relabelling
     _invoke("run", "--config", config, "--db", db)  # and a second plain run has nothing left to do
     assert _engines(db) == [("2", 6), (ENGINE_VERSION, 6)]
+
+
+def test_the_report_counts_and_judges_only_the_current_engines_runs(old_database, tmp_path):
+    db, config, judged = old_database
+    _invoke("run", "--config", config, "--db", db)
+    out = tmp_path / "report.json"
+    _invoke("report", "--format", "json", "--out", str(out), "--db", db)
+    document = json.loads(out.read_text())
+    assert document["provenance"]["runs"] == 6  # of the 12 stored, the 6 the verdicts use
