@@ -2,6 +2,7 @@
 split for every seed, and each seed's validation and training rows come from the other rows only, so
 no seed that chooses a learning rate ever trains or validates on a measured seed's test rows."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +80,7 @@ def test_the_prepared_test_set_is_the_held_out_rows(fixed_pool):
     raw = pool(fixed_pool)
     test = split_rows(fixed_pool, 0)[2]
     for s in (0, 3):
-        p = prepare(DataSpec(**{**fixed_pool.__dict__, "scale": "none"}), s, np.float64)
+        p = prepare(replace(fixed_pool, scale="none"), s, np.float64)
         np.testing.assert_array_equal(p.X_test, raw.X[test])
         np.testing.assert_array_equal(p.y_test.reshape(len(test), -1), raw.y[test].reshape(len(test), -1))
 
