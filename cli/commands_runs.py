@@ -16,6 +16,7 @@ from lossdb.cli.options import DATASET_HELP, DbOption, PlainCommand, choice, exp
 
 if TYPE_CHECKING:
     from lossdb.core.analysis import Listing
+    from lossdb.core.store import Store
 
 FORMATS = ("table", "csv", "json", "jsonl")
 NEWEST = 50  # the table's default --limit: the newest runs
@@ -69,6 +70,7 @@ def runs(
 
             dataset = resolve_dataset(dataset, store.datasets())
         records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
+        note = _set_aside(store)
     total = len(records)
     if limit is None and fmt == "table":
         limit = NEWEST
@@ -84,6 +86,17 @@ def runs(
         _csv(shown, chosen is not None)
     else:
         _table(shown, total - len(shown.rows))
+    if note:
+        typer.echo(note, err=True)
+
+
+def _set_aside(store: Store) -> str | None:
+    """The sentence on stored runs of another engine version (listed here, judged nowhere)."""
+    import lossdb.core as core
+    from lossdb.core.analysis import set_aside
+    from lossdb.core.present import set_aside_text
+
+    return set_aside_text(set_aside(store), core.ENGINE_VERSION)
 
 
 def _csv(shown: Listing, chosen: bool) -> None:

@@ -28,6 +28,32 @@ def planned_text(experiments: Sequence[str], counts: Counter[str] | dict[str, in
     return "Planned: " + ", ".join(f"{name} ({counts.get(name, 0)} runs)" for name in experiments) + "."
 
 
+def set_aside_text(counts: dict[str, int], current: str) -> str | None:
+    """"12 stored runs of engine 2 are set aside …": the runs of other engine versions (`counts`,
+    core.analysis.engines.set_aside) that no verdict, chart or report uses, and how to train them
+    again under the `current` engine; None when there are none."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    from lossdb.core.present.numbers import join_words, plural
+
+    engines = join_words([f"engine {v}" for v in sorted(counts)])
+    return (f"{plural(total, 'stored run')} of {engines} {'is' if total == 1 else 'are'} set aside "
+            f"(this lossdb is engine {current}, whose numbers differ): verdicts, charts and reports use "
+            f"engine {current}'s runs only, and `lossdb run` with the same experiments trains them again "
+            f"under engine {current}.")
+
+
+def set_aside_note(db: str | None) -> str | None:
+    """`set_aside_text` for database `db` (opened read-only)."""
+    import lossdb.core as core
+    from lossdb.core.analysis.engines import set_aside
+    from lossdb.core.store import open_store
+
+    with open_store(db, create=False, read_only=True) as store:
+        return set_aside_text(set_aside(store), core.ENGINE_VERSION)
+
+
 def compare_command(dataset_key: str, db: str | None = None) -> str:
     """"Next: lossdb compare --dataset grain" (with the --db given to the run)."""
     import shlex

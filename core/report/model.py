@@ -195,9 +195,13 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
 
 
 def _records(store: Store, experiments: list[str] | None) -> list[RunRecord]:
-    if experiments is None:
-        return store.list_runs()
-    return [r for name in experiments for r in store.list_runs(experiment=name)]
+    """The runs the report is computed from: the current engine's (core.analysis.engines), so its
+    provenance counts what its verdicts and charts use."""
+    from lossdb.core.analysis.engines import current_engine
+
+    records = store.list_runs() if experiments is None else \
+        [r for name in experiments for r in store.list_runs(experiment=name)]
+    return [r for r in records if current_engine(r.engine_version)]
 
 
 def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],

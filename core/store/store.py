@@ -129,6 +129,12 @@ class Store:
         with self._session() as session:
             return {(arm, seed) for arm, seed in session.execute(stmt)}
 
+    def runs_by_engine(self) -> dict[str, int]:
+        """{engine_version: number of stored runs}, a backend's runs apart ("3", "3+torch-cuda")."""
+        stmt = select(Run.engine_version, func.count()).group_by(Run.engine_version)
+        with self._session() as session:
+            return {str(version): int(n) for version, n in session.execute(stmt)}
+
     def datasets(self) -> list[str]:
         """Every distinct dataset value the stored runs trained on (a name, or csv:PATH), sorted."""
         with self._session() as session:
