@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from lossdb.cli.main import app
+from lossdb.core import ENGINE_VERSION
 from lossdb.core.data.identity import stored_names
 from lossdb.core.store import head_revision, upgrade
 from typer.testing import CliRunner
@@ -119,21 +120,41 @@ def test_upgrade_0006_names_each_csv_by_its_file_name_and_keeps_every_run(saved_
     assert retargeted["origin"] == {"data": f"{SAVED_FOLDER}/farm1/grain.csv"}  # the hint, kept
 
 
-def test_an_upgraded_0005_store_reads_the_same_and_a_rerun_from_another_folder_trains_nothing(
+def _identities(db: Path) -> dict[str, set[tuple[str, int]]]:
+    """Each engine version's stored (arm hash, seed) pairs."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT engine_version, arm_hash, seed FROM runs").fetchall()
+    conn.close()
+    out: dict[str, set[tuple[str, int]]] = {}
+    for engine, arm, seed in rows:
+        out.setdefault(engine, set()).add((arm, seed))
+    return out
+
+
+def test_an_upgraded_0005_store_reads_the_same_and_a_rerun_from_another_folder_finds_its_identities(
         saved_0005: Path, tmp_path: Path, monkeypatch):
     refused = invoke("runs", "--db", str(saved_0005))
     assert refused.exit_code == 1 and "lossdb db upgrade --db" in refused.output  # the store's rule for any old schema
     upgrade(str(saved_0005))
-    listed = json.loads(invoke("runs", "--format", "json", "--db", str(saved_0005)).output)
+    listed = json.loads(invoke("runs", "--format", "json", "--db", str(saved_0005)).stdout)
     assert len(listed) == 44 and SAVED_FOLDER not in json.dumps(listed)
-    table = invoke("compare", "--db", str(saved_0005)).output.split("Effects are")[0]  # the rows themselves
-    assert "dataset=farm1-grain" in table and "dataset=grain" in table and SAVED_FOLDER not in table
+    old = _identities(saved_0005)
+    assert set(old) == {"2"}  # saved by engine 2: set aside by this engine, retrained by a plain run
     elsewhere = tmp_path / "moved"
     shutil.copytree(DATA / "schema_0005_csv", elsewhere)
     shutil.copyfile(DATA / "schema_0005_csv.toml", elsewhere / "schema_0005.toml")
     monkeypatch.chdir(elsewhere)
-    for args in (("-c", "schema_0005.toml"),
-                 ("--dataset", "csv:farm1/grain.csv", "--target", "class", "calibration", "--seeds", "2",
-                  "--epochs", "2")):
+    reruns = (("-c", "schema_0005.toml"),
+              ("--dataset", "csv:farm1/grain.csv", "--target", "class", "calibration", "--seeds", "2",
+               "--epochs", "2"))
+    for args in reruns:
+        result = invoke("run", *args, "--db", str(saved_0005))
+        assert result.exit_code == 0, result.output
+    # The migrated identities are the ones this code computes from the moved files: every old run has
+    # its engine-3 twin under the same arm hash and seed, and nothing else was trained.
+    assert _identities(saved_0005)[ENGINE_VERSION] == old["2"]
+    table = invoke("compare", "--db", str(saved_0005)).stdout.split("Effects are")[0]  # the rows themselves
+    assert "dataset=farm1-grain" in table and "dataset=grain" in table and SAVED_FOLDER not in table
+    for args in reruns:
         result = invoke("run", *args, "--db", str(saved_0005))
         assert result.exit_code == 0 and "Nothing to run" in result.output, result.output
