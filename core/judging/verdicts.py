@@ -87,10 +87,11 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
     out: list[Verdict] = []
     headlines: list[int] = []
     samples: dict[int, tuple[_Pairs, Design | None]] = {}
+    rows_of = {e: frame.iloc[i] for e, i in frame.groupby("experiment", sort=False).indices.items()}  # frame order
     for claim in claims.values():
         ranked: list[tuple[tuple, Verdict, tuple[_Pairs, Design | None] | None]] = []
         for index, test in enumerate(claim.tests):
-            rows = frame[frame["experiment"] == test.experiment]
+            rows = rows_of[test.experiment] if test.experiment in rows_of else frame.iloc[:0]
             rank0 = (1 if test.illustration else 0, 0 if test is claim.main else 1, index)
             design = designs.get(test.experiment)
             ranked += [((*rank0, *rank), v, (p, design) if p is not None else None)
@@ -653,13 +654,13 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
     """The measure of each run (k,); epochs_to gives inf for a run that never reached the threshold."""
     if m.kind == "final":
         return np.array([r.get(m.metric, math.nan) for r in runs], dtype=np.float64)
-    known = cache.values
-    out = [known.get((m, run["id"])) for run in runs]
+    known = cache.values.setdefault(("measure", m), {})  # run id -> value
+    out = [known.get(run["id"]) for run in runs]
     missing = [i for i, v in enumerate(out) if v is None]
     if missing:
         fresh = _measure_each(m, [runs[i] for i in missing], cache)
         for i, v in zip(missing, fresh, strict=True):
-            out[i] = known[(m, runs[i]["id"])] = v
+            out[i] = known[runs[i]["id"]] = v
     return np.array(out, dtype=np.float64)
 
 
