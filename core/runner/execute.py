@@ -91,9 +91,12 @@ def stacks(plans: list[RunPlan], workers: int = 1, cut: bool = True) -> list[lis
 def stack_spec(plans: list[RunPlan], backend: str = "numpy") -> StackSpec:
     """The engine's description of one stack of runs, trained on the named array backend."""
     c = plans[0].config
+    net = c.net_spec()
     models = tuple(
         ModelSpec(loss=p.config.arm.loss, head=p.config.arm.head, lr=p.config.train.lr, seed=p.seed,
-                  loss_params=p.config.arm.params, class_weights=p.config.arm.class_weights)
+                  loss_params=p.config.arm.params, class_weights=p.config.arm.class_weights,
+                  data=None if p.config.data == c.data else p.config.data,
+                  net=None if p.config.net_spec() == net else p.config.net_spec())
         for p in plans)
     return StackSpec(data=c.data, net=c.net_spec(), optim=c.optim_spec(), epochs=c.train.epochs,
                      batch_size=c.train.batch_size, models=models, dtype=c.train.dtype, backend=backend,
@@ -225,16 +228,18 @@ def run_stack(plans: list[RunPlan], progress: Callable[[int, int], None] | None 
               backend: str = "numpy") -> list[NewRun]:
     """Train one stack and describe its runs for the store; an exception marks every run failed."""
     started = datetime.now(UTC)
-    digest = None
+    digests: dict[str, str] = {}
     try:
-        digest = data_digest(ex.data_spec(plans[0].arm))  # a stack shares its data: read before training
+        for p in plans:  # each data spec's digest (a stack may hold several), read before training
+            _digest(p, digests)
         results: list[RunResult] | None = train_stack(stack_spec(plans, backend), progress)
         error = None
     except Exception as e:  # a failing stack is data: record it and let the others go on
         results, error = None, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
     finished = datetime.now(UTC)
     runs = [describe(p, status=results[i].status if results else "failed", started=started,
-                     result=results[i] if results else None, error=error, finished=finished, digest=digest,
+                     result=results[i] if results else None, error=error, finished=finished,
+                     digest=digests.get(json.dumps(p.arm["data"], sort_keys=True)),
                      backend=backend)
             for i, p in enumerate(plans)]
     if backend != NUMPY.name:  # provenance: the library and device that computed them
