@@ -304,3 +304,45 @@ def test_two_concurrent_runs_and_a_reader_store_every_run_once_without_error(
     assert statuses(db) == ["finished"] * N_RUNS
     assert integrity(db) == "ok"
     assert len(content(str(db))) == N_RUNS
+
+
+NOISES = """
+[experiment]
+name = "noises"
+description = "one network on xor at two noise levels, two scalings and two initial scales"
+[data]
+dataset = "xor"
+n_samples = 120
+noise = [0.1, 0.3]
+scale = ["standard", "minmax"]
+[model]
+hidden = [[4], [6]]
+init_scale = [1.0, 0.5]
+[train]
+lr = 0.5
+batch_size = 32
+epochs = 2
+seeds = 2
+[[arms]]
+loss = "ce"
+head = "softmax"
+"""
+
+
+def test_conditions_that_differ_only_in_data_content_or_init_share_a_stack_and_store_their_own_digests(
+    tmp_path: Path,
+) -> None:
+    from lossdb.core.data.fingerprint import data_digest
+
+    plans = runner.plan([ex.parse(NOISES, "noises.toml")])
+    stacks = runner.stacks(plans)
+    assert len(plans) == 32 and len(stacks) == 2  # one per hidden width: noise, scale and init_scale merge
+    assert {p.arm["model"]["hidden"][0] for g in stacks for p in g} == {4, 6}
+    assert all(len({p.arm["model"]["hidden"][0] for p in g}) == 1 for g in stacks)
+    with open_store(str(tmp_path / "n.db")) as store:
+        done = runner.execute(store, [ex.parse(NOISES, "noises.toml")], plans)
+        assert done.finished + done.diverged == 32
+        digests = store.finished_digests("noises", runner._engine_version("numpy"))
+    for p in plans:
+        assert digests[(p.arm_hash, p.seed)] == data_digest(ex.data_spec(p.arm))
+    assert len({digests[(p.arm_hash, p.seed)] for p in plans}) == 2  # one per noise level
