@@ -93,12 +93,21 @@ class RunPlan:
 
     @property
     def stack_key(self) -> str:
-        """Runs with equal keys share the data's shapes, network shape and training schedule: one
-        stack (their data's corruption, scaling and initialisation may differ: PER_MODEL_DATA, PER_MODEL_INIT)."""
+        """Runs with equal keys share the data's shapes, network shape and training schedule: they may
+        train as one stack (their data's corruption, scaling and initialisation may differ:
+        PER_MODEL_DATA, PER_MODEL_INIT)."""
         a = self.arm
         shared = {"data": {k: v for k, v in a["data"].items() if k not in PER_MODEL_DATA},
                   "model": {k: v for k, v in a["model"].items() if k not in PER_MODEL_INIT},
                   "train": {k: v for k, v in a["train"].items() if k != "lr"}}
+        return json.dumps(shared, sort_keys=True)
+
+    @property
+    def setting_key(self) -> str:
+        """Runs with equal keys share every data, network and schedule setting (the rate aside):
+        one condition's models, which always train together."""
+        a = self.arm
+        shared = {"data": a["data"], "model": a["model"], "train": {k: v for k, v in a["train"].items() if k != "lr"}}
         return json.dumps(shared, sort_keys=True)
 
 

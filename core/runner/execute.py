@@ -38,6 +38,12 @@ from lossdb.core.engine.backend import NUMPY, by_name
 from lossdb.core.engine.train import ModelSpec, RunResult, StackSpec, train_stack
 
 
+# A merged stack's peak memory grows with its models (every model evaluates the whole training
+# split at once): conditions join only up to this estimate (core.experiments.validate.stack_bytes),
+# well inside the per-stack limit that a single condition is held to.
+MERGE_BYTES = 2**30
+
+
 @dataclass
 class RunSummary:
     """What one `lossdb run` did."""
@@ -73,19 +79,33 @@ def plan(exps: Iterable[Experiment], preset: str = "quick", seeds: int | None = 
                 raise ConfigError(f"experiment {p.experiment!r}, arm {p.arm['label']!r}: {e}") from None
     sizes: dict[str, list[Any]] = {}
     for p in plans:
-        sizes.setdefault(p.experiment + p.stack_key, [p.arm, 0])[1] += 1
+        sizes.setdefault(p.experiment + p.setting_key, [p.arm, 0])[1] += 1
     validate.check_stacks([(arm, k) for arm, k in sizes.values()], limits)
     return plans
 
 
 def stacks(plans: list[RunPlan], workers: int = 1, cut: bool = True) -> list[list[RunPlan]]:
-    """Group runs that train as one stack (same data, shape, schedule); with several workers, the
-    units longest first and (cut) large stacks cut so that no worker idles at the end
-    (core.runner.schedule)."""
-    groups: dict[tuple[str, str], list[RunPlan]] = {}
+    """Group runs that train as one stack: each condition's (same data, shape, schedule), and the
+    conditions of one experiment with equal shapes together while the stack's estimated memory stays
+    within MERGE_BYTES; with several workers, the units longest first and (cut) large stacks cut so
+    that no worker idles at the end (core.runner.schedule)."""
+    groups: dict[tuple[str, str], dict[str, list[RunPlan]]] = {}
     for p in plans:
-        groups.setdefault((p.experiment, p.stack_key), []).append(p)
-    return schedule(list(groups.values()), workers, cut)
+        groups.setdefault((p.experiment, p.stack_key), {}).setdefault(p.setting_key, []).append(p)
+    return schedule([s for conditions in groups.values() for s in _merged(list(conditions.values()))],
+                    workers, cut)
+
+
+def _merged(conditions: list[list[RunPlan]]) -> list[list[RunPlan]]:
+    """Conditions of equal shapes, in order, joined into stacks of at most MERGE_BYTES (estimated;
+    a condition larger than that alone stays a stack of its own)."""
+    out: list[list[RunPlan]] = []
+    for runs in conditions:
+        if out and validate.stack_bytes(runs[0].arm, len(out[-1]) + len(runs)) <= MERGE_BYTES:
+            out[-1] = out[-1] + runs
+        else:
+            out.append(list(runs))
+    return out
 
 
 def stack_spec(plans: list[RunPlan], backend: str = "numpy") -> StackSpec:

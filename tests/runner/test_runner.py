@@ -346,3 +346,15 @@ def test_conditions_that_differ_only_in_data_content_or_init_share_a_stack_and_s
     for p in plans:
         assert digests[(p.arm_hash, p.seed)] == data_digest(ex.data_spec(p.arm))
     assert len({digests[(p.arm_hash, p.seed)] for p in plans}) == 2  # one per noise level
+
+
+def test_conditions_join_a_stack_only_while_its_estimated_memory_stays_within_the_merge_budget() -> None:
+    from lossdb.core.experiments import validate
+
+    wide = tiny_toml("wide", dataset="digits", hidden="[4096]", lr="0.5", seeds=4, arms=(("ce", "softmax"),),
+                     extra="").replace('dataset = "digits"\n', 'dataset = "digits"\nlabel_noise = [0.0, 0.2, 0.4]\n')
+    plans = runner.plan([ex.parse(wide, "wide.toml")])
+    one = validate.stack_bytes(plans[0].arm, 4)  # one condition: 4 seeds
+    assert 2 * one <= runner.MERGE_BYTES < 3 * one  # two conditions fit the budget, three do not
+    sizes = sorted(len(g) for g in runner.stacks(plans))
+    assert sizes == [4, 8]
