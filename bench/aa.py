@@ -3,8 +3,8 @@
 Run: python -m bench.aa [--reps N]. Per-seed differences of two identical arms (normal; and the
 difference of two lognormals: heavy-tailed, symmetric) at n = 3, 5, 10, 20, 50 seeds, judged by
 the four-outcome rule (core.judging.decisions.outcomes) with a band of ±0.2 sd and with no band
-(the worst case), at 5% and at the catalogue's family level 5%/11, with Student-t and with the
-`robust` rule. A wrong decision is supported or contradicted. Vectorised. Prints figures; asserts nothing.
+(the worst case), at 5% and at the catalogue's family level 5%/11, with Student-t and with
+`--estimator robust` (the median's interpolated sign-test interval). A wrong decision is supported or contradicted. Vectorised. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import argparse
 
 import numpy as np
 from lossdb.core.judging.decisions import outcomes
-from lossdb.core.judging.estimators import SKEW_RULE
-from lossdb.core.judging.intervals import hl_bounds, skewness, t_bounds
+from lossdb.core.judging.intervals import median_bounds, t_bounds
 
 
 def main() -> None:
@@ -33,9 +32,7 @@ def main() -> None:
             sd = 1.0 if law == "normal" else float(np.sqrt(2 * (np.e - 1) * np.e))
             for alpha in (0.05, 0.05 / 11):
                 _, tl, th = t_bounds(d, alpha)
-                _, hl, hh = hl_bounds(d, alpha) if n >= 5 else (None, tl, th)
-                skewed = np.abs(skewness(d)) > SKEW_RULE
-                rl, rh = np.where(skewed, hl, tl), np.where(skewed, hh, th)
+                _, rl, rh = median_bounds(d, alpha)
                 for band in (0.2 * sd, 0.0):
                     t_wrong = np.isin(outcomes(tl, th, band), ("supported", "contradicted")).mean()
                     r_wrong = np.isin(outcomes(rl, rh, band), ("supported", "contradicted")).mean()

@@ -32,9 +32,9 @@ def compare(
         "--wide", help="The table with every column, the finding wrapped, as wide as the terminal "
                        "(200 columns when piped).")] = False,
     estimator: Annotated[str, typer.Option(
-        "--estimator", help="Continuous paired measures: t (Student-t on the per-seed differences) or robust "
-                            "(t, or a Hodges–Lehmann signed-rank interval when the differences are skewed, "
-                            "|skewness| > 1).")] = "t",
+        "--estimator", help="Continuous paired measures: t (the mean of the per-seed differences, "
+                            "Student-t) or robust (their median, with the distribution-free sign-test "
+                            "interval: for skewed or heavy-tailed differences).")] = "t",
     db: DbOption = None,
 ) -> None:
     """Print the summary comparison table: each claim, its verdict, the effect with its interval, n.

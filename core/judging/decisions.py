@@ -138,32 +138,57 @@ def bh_reject(pvalues: Sequence[float] | np.ndarray, q: float = 0.05) -> np.ndar
     return reject
 
 
+def decide_share(low: float, high: float, min_effect: float, kind: str, ratio: bool, z: float) -> float:
+    """The probability that a fresh experiment decides, if its interval is (low, high) shifted by a
+    normal error of standard deviation (high − low)/(2z) (on the log scale for a ratio): the chances
+    of supported, contradicted and equivalent added (they exclude one another), so an equivalence
+    that needs both ends inside the band is counted as the joint event it is."""
+    from scipy.special import ndtr
+
+    if not (math.isfinite(low) and math.isfinite(high)) or (ratio and low <= 0):
+        return 0.0
+    m = _band(min_effect, ratio)
+    lo, hi = (math.log(low), math.log(high)) if ratio else (low, high)
+    se = (hi - lo) / (2 * z)
+    if se <= 0:
+        return float(outcomes(low, high, min_effect, kind, ratio)[()] != "inconclusive")
+    if kind == "noninferior":
+        return float(ndtr((lo + m) / se) + ndtr((-m - hi) / se))
+    inside = max(float(ndtr((m - hi) / se) - ndtr((-m - lo) / se)), 0.0)  # lo + e > −m and hi + e < m
+    return float(ndtr((lo - m) / se) + ndtr((-m - hi) / se)) + inside
+
+
 def seeds_needed(estimate: Estimate, min_effect: float, kind: str = "superior", alpha: float | None = None,
                  cap: int = 1000, power: float = POWER) -> int | None:
     """The smallest number of paired seeds at which a fresh experiment decides with probability
-    `power` (80%) if the true effect and spread are as observed: the projected interval (at `alpha`,
-    default the estimate's own) widened by z_power standard errors must leave the band edge it
-    straddles, or fit inside the band. Normal approximation with the interval's own critical value
-    (z_{1−α/2} ≤ the t quantile, so the widening is at least the exact one: a little conservative).
-    None means more than `cap` (the effect sits on, or very near, a band edge; or no spread)."""
+    `power` (80%) if the true effect and spread are as observed, judged at `alpha` (default the
+    estimate's own level: the level of the interval shown, which for a sequential look is the look's
+    nominal level, not the family's overall one). The interval projected to n seeds, shifted by the
+    effect's sampling error (its standard error: the projected half-width over z_{1−α/2}, which the
+    t quantile makes a little conservative), decides with the probability `decide_share`; for an
+    estimator with a `power` of its own (the median: distribution-free, so no normal projection)
+    the chance that fresh experiments resampled from the observed differences decide. None means more
+    than `cap` (the effect sits on, or very near, a band edge; or no spread).
+
+    Checked against fresh experiments drawn by resampling the observed differences
+    (tests/judging/test_power.py, python -m bench.power)."""
     if estimate.deterministic:
         return 1
     if estimate.n < 2 or estimate.model is None:
         return None
     level = estimate.alpha if alpha is None else alpha
     at = estimate.at(level)
-    widen = 1.0 + float(_ndtri(power)) / float(_ndtri(1.0 - level / 2.0))
+    z = float(_ndtri(1.0 - level / 2.0))
+
+    resample = getattr(estimate.model, "power", None)  # a distribution-free estimator: by resampling
+
+    band = _band(min_effect, estimate.ratio)
 
     def decides(n: int) -> bool:
+        if resample is not None:
+            return resample(n, level, band, kind) >= power
         low, high = at.projected(n)
-        if not (math.isfinite(low) and math.isfinite(high)) or (estimate.ratio and low <= 0):
-            return False
-        lo, hi = (math.log(low), math.log(high)) if estimate.ratio else (low, high)
-        mid, half = (lo + hi) / 2, (hi - lo) / 2 * widen
-        lo, hi = mid - half, mid + half
-        if estimate.ratio:
-            lo, hi = math.exp(lo), math.exp(hi)
-        return outcomes(lo, hi, min_effect, kind, estimate.ratio)[()] != "inconclusive"
+        return decide_share(low, high, min_effect, kind, estimate.ratio, z) >= power
 
     if not decides(cap):
         return None

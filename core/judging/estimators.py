@@ -6,7 +6,7 @@ Every estimator returns an `Estimate` in the claim's direction (first − second
 exactly when `p_greater(c) < alpha / 2` (likewise the upper end and `p_less`).
 
 - `paired_difference`: continuous paired measures; Student-t on the differences (or on the log
-  ratios), or BCa bootstrap. The sd is floored at resolution/√12 (core.judging.intervals.t_bounds).
+  ratios), BCa bootstrap, Hodges–Lehmann, or (`robust`) the median with the sign-test interval. The sd is floored at resolution/√12 (core.judging.intervals.t_bounds).
 - `restricted_mean`: times to a threshold, censored at a common horizon E; restricted mean time
   min(T, E), as a Fieller ratio of the two restricted means or a paired-t difference.
 - `paired_shares`: paired binary failures; difference of shares with Newcombe's interval.
@@ -22,16 +22,17 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
-from scipy.special import ndtr, ndtri, stdtr, stdtrit
+from scipy.special import bdtr, ndtr, ndtri, stdtr, stdtrit
 
 from lossdb.core.judging.intervals import (
     bca_parts,
     bca_percentiles,
     fieller_roots,
+    median_bounds,
+    median_weights,
     newcombe_bounds,
     signed_rank_cdf,
     signed_rank_index,
-    skewness,
     walsh,
 )
 
@@ -260,7 +261,73 @@ class _HL:
         return float(signed_rank_cdf(self.n)[above])
 
 
-SKEW_RULE = 1.0  # the robust estimator's pre-declared rule: Hodges–Lehmann when |sample skewness| > 1
+@dataclass(frozen=True)
+class _Median:
+    """The median of the n differences (or log ratios) with the interpolated sign-test interval
+    (core.judging.intervals.median_bounds) at n; projections to other seed counts through a t model
+    whose spread is the median's own: the half-width of its 68.27% interval (±1 standard error),
+    unbounded below the seeds the level needs. `power` is the share of fresh experiments of n seeds,
+    resampled from the observed ones, that decide: what "seeds needed" uses for this estimator."""
+
+    sample: tuple[float, ...]  # sorted
+    log: bool
+    t: _T
+
+    def bounds(self, alpha: float, n: float) -> tuple[float, float]:
+        if n != len(self.sample):
+            if median_weights(int(n), alpha)[0] == 0:
+                return (0.0, math.inf) if self.log else (-math.inf, math.inf)
+            return self.t.bounds(alpha, n)
+        _, lo, hi = median_bounds(np.asarray(self.sample), alpha)
+        lo, hi = float(lo), float(hi)
+        return (_exp(lo), _exp(hi)) if self.log else (lo, hi)
+
+    def _alpha_at(self, c: float, end: int) -> float:
+        """sup{alpha : the lower (end 0) end ≤ c}, or for the upper end sup{alpha : high ≥ c}: the
+        two-sided level at which that end reaches c, by bisection on log alpha (the ends move
+        monotonically with the level)."""
+        x = np.asarray(self.sample)
+        cc = (math.log(c) if c > 0 else -math.inf) if self.log else c
+        lo, hi = -745.0, 0.0  # log alpha
+        for _ in range(80):
+            mid = (lo + hi) / 2
+            _, low, high = median_bounds(x, math.exp(mid))
+            short = low <= cc if end == 0 else high >= cc
+            lo, hi = (mid, hi) if short else (lo, mid)
+        return math.exp(lo)
+
+    def power(self, n: int, alpha: float, m: float, kind: str) -> float:
+        """The chance that a fresh experiment of n seeds, resampled with replacement from the observed
+        differences, decides against the band ±m (on the log scale for a ratio), computed exactly
+        for the un-interpolated sign interval [X_(k), X_(n+1−k)], which contains the interpolated
+        one (so the chance is a little low, never high): X_(k) > e exactly when #{x ≤ e} ≤ k − 1,
+        a binomial count of the resampled values (a trinomial one for equivalence's two edges)."""
+        k, _ = median_weights(n, alpha)
+        if k == 0:
+            return 0.0
+        x = np.asarray(self.sample)
+
+        def chance(j: int) -> float:
+            below = lambda e: float(np.mean(x <= e))  # noqa: E731 - share of observed values at or below e
+            above = lambda e: float(np.mean(x >= e))  # noqa: E731
+            if kind == "noninferior":
+                return float(bdtr(j, n, below(-m)) + bdtr(j, n, above(-m)))
+            out = float(bdtr(j, n, below(m)) + bdtr(j, n, above(-m)))
+            p_low, p_high = below(-m), above(m)
+            if m > 0 and p_low < 1:  # equivalent: few enough beyond each edge at once (a trinomial count)
+                a = np.arange(j + 1)
+                pmf = np.diff(bdtr(a, n, p_low), prepend=0.0)  # P(exactly a at or below −m)
+                out += float(np.sum(pmf * bdtr(j, n - a, min(p_high / (1 - p_low), 1.0))))
+            return min(out, 1.0)
+
+        return chance(k - 1)
+
+    def p_greater(self, c: float) -> float:
+        # dual to bounds: the lower end exceeds c exactly when alpha > the level at which it reaches c
+        return min(self._alpha_at(c, 0), 1.0) / 2
+
+    def p_less(self, c: float) -> float:
+        return min(self._alpha_at(c, 1), 1.0) / 2
 
 
 # ---------------------------------------------------------------- constructors
@@ -279,7 +346,8 @@ def _empty(method: str, ratio: bool, alpha: float) -> Estimate:
     return Estimate(math.nan, math.nan, math.nan, 0, method, ratio, alpha)
 
 
-METHODS = ("t", "bca", "hl", "robust")  # robust: t, or Hodges–Lehmann when |skewness| > SKEW_RULE
+METHODS = ("t", "bca", "hl", "robust")  # robust: the median with the sign-test interval
+SE_LEVEL = 2 * float(ndtr(-1.0))  # 31.73%: the two-sided level of a ±1 standard error interval
 
 
 def paired_difference(first: Array, second: Array, *, resolution: float, alpha: float = 0.05,
@@ -287,7 +355,9 @@ def paired_difference(first: Array, second: Array, *, resolution: float, alpha: 
     """The mean paired difference first − second (or with `ratio` the geometric mean of first/second,
     t on the log ratios) with its (1 − alpha) interval: Student-t (`method="t"`) or BCa bootstrap
     (`"bca"`, seeded; it undercovers with few seeds: 85% at 5, 90% at 10, 93% at 20 for a nominal
-    95%, so use it from about 30 seeds; differences without spread fall back to t). `resolution` is
+    95%, so use it from about 30 seeds; differences without spread fall back to t). Two change the
+    estimand, and say so in `Estimate.method`: `"robust"`, the median of the per-seed differences
+    (or ratios) with the sign-test interval (`_median`), and `"hl"`, the Hodges–Lehmann pseudo-median. `resolution` is
     the measure's grid step on the differences' scale (1/n_test for an accuracy; on the log scale
     for a ratio; 0 for a continuous measure). Pairs with a non-finite value (non-positive for a
     ratio) are left out."""
@@ -303,7 +373,9 @@ def paired_difference(first: Array, second: Array, *, resolution: float, alpha: 
     sd = max(float(d.std(ddof=1)), resolution / math.sqrt(12.0)) if n > 1 else 0.0
     model: _Model = _T(float(d.mean()), sd, n, ratio)
     label = "paired t on log ratios" if ratio else "paired t"
-    if n > 1 and (method == "hl" or (method == "robust" and abs(float(skewness(d))) > SKEW_RULE)):
+    if n > 1 and method == "robust":
+        return _median(d, ratio, alpha, model)
+    if n > 1 and method == "hl":
         w = walsh(d)
         hl = _HL(tuple(w.tolist()), n, ratio, model)
         low, high = hl.bounds(alpha, n)
@@ -318,6 +390,32 @@ def paired_difference(first: Array, second: Array, *, resolution: float, alpha: 
     low, high = model.bounds(alpha, n)
     effect = math.exp(d.mean()) if ratio else float(d.mean())
     return Estimate(effect, low, high, n, label if n > 1 else "single pair", ratio, alpha, model=model)
+
+
+def _median(d: Array, ratio: bool, alpha: float, t: _T) -> Estimate:
+    """The `robust` estimate of `paired_difference`: the median of the per-seed differences (or of the
+    per-seed ratios, through their logs) with the interpolated sign-test interval.
+
+    Why this one: chosen by simulation over normal, lognormal, t(3) and contaminated-normal
+    differences (python -m bench.coverage). Its estimand, the median, is defined for every law and
+    the interval is distribution-free (any continuous law: coverage between two exact binomial
+    levels, interpolated to within about a point of the nominal 95% at 5–50 seeds). Student-t covers
+    a skewed law's mean 83–90%; Hodges–Lehmann's signed-rank interval is exact only for symmetric
+    laws and its estimand, the pseudo-median, means little to a reader; the studentised and BCa
+    bootstraps undercover with few seeds; and a pre-test switch on the sample skewness spoils the
+    coverage of both branches (86% at 5 seeds on lognormal differences). The price is width: at the
+    family levels (99.5%) it needs 9 seeds to give any bound (2^(1−n) ≤ alpha)."""
+    x = np.sort(d)
+    sd_med = 0.0
+    _, lo, hi = median_bounds(x, SE_LEVEL)
+    if math.isfinite(float(lo)) and math.isfinite(float(hi)):
+        sd_med = (float(hi) - float(lo)) / 2 * math.sqrt(x.size)
+    model = _Median(tuple(x.tolist()), ratio, _T(float(np.median(x)), sd_med if sd_med > 0 else t.sd, x.size, ratio))
+    low, high = model.bounds(alpha, x.size)
+    centre = float(np.median(x))
+    label = ("median of per-seed ratios, sign-test interval (Hettmansperger–Sheather)" if ratio
+             else "median of per-seed differences, sign-test interval (Hettmansperger–Sheather)")
+    return Estimate(_exp(centre) if ratio else centre, low, high, x.size, label, ratio, alpha, model=model)
 
 
 def restricted_mean(first: Array, second: Array, *, horizon: float, alpha: float = 0.05,

@@ -22,7 +22,7 @@ from lossdb.core.judging.outcomes import VERDICTS, Verdict
 from lossdb.core.experiments.retarget import SEPARATOR, dataset_key, experiments_of_dataset
 from lossdb.core.engine.series import REGRESSION, UNIT_INTERVAL
 
-ESTIMATORS = ("t", "robust")  # for continuous paired measures: Student-t; or the pre-declared skew rule
+ESTIMATORS = ("t", "robust")  # for continuous paired measures: Student-t (the mean); the median's sign-test interval
 
 if TYPE_CHECKING:
     import pandas as pd

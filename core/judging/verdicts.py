@@ -75,8 +75,8 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
     """Every claim × test × condition × learning-rate setting × pair of arms, in claim order;
     exactly one row per claim is marked `headline`, and each family's headlines share one family-wise
     level. `claims` is the declared set (all of it is judged); `experiments` keeps the rows measured in
-    them, after judging. `estimator`: continuous paired measures by "t" (Student-t), or "robust" (t,
-    or Hodges–Lehmann when the differences are skewed: core.judging.estimators.SKEW_RULE), or "hl". An experiment with a sequential design (`designs`) is judged look by look
+    them, after judging. `estimator`: continuous paired measures by "t" (Student-t), or "robust" (the
+    median with the sign-test interval: core.judging.estimators._median), or "hl". An experiment with a sequential design (`designs`) is judged look by look
     (core.judging.adaptive)."""
     claims = CLAIMS if claims is None else claims
     designs = designs or {}
@@ -435,7 +435,7 @@ def _judge(v: Verdict, pairs: _Pairs, alpha: float, design: Design | None = None
                        looks=(), reasons=(*reasons, unmeasurable, *_dropped(pairs, v)))
     needed, capped = (None, False)
     if outcome == "inconclusive" and est.n >= 2 and not v.unconverged:
-        needed = decisions.seeds_needed(est, v.min_effect, v.kind, alpha, cap=SEEDS_CAP)
+        needed = decisions.seeds_needed(est, v.min_effect, v.kind, est.alpha, cap=SEEDS_CAP)  # the level shown
         needed, capped = (SEEDS_CAP, True) if needed is None else (needed, False)
     p = 1.0
     if outcome not in ("inconclusive", "not measurable"):

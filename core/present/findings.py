@@ -64,6 +64,8 @@ def sentence(v: Verdict) -> str:
 def estimand_text(v: Verdict) -> str:
     """What the effect estimates, from its estimator: "geometric mean of per-seed ratios", … ("" if plain)."""
     method = v.method
+    if method.startswith("median of per-seed"):  # --estimator robust: the estimator names its estimand
+        return "median of per-seed ratios" if v.ratio else "median of per-seed differences"
     if method.startswith("Hodges–Lehmann"):
         return "geometric pseudo-median of per-seed ratios" if v.ratio else "pseudo-median of per-seed differences"
     if "on log ratios" in method:
@@ -79,8 +81,8 @@ def estimand_text(v: Verdict) -> str:
 
 def _context(v: Verdict) -> str:
     parts = ["deterministic" if v.deterministic else f"{v.n} seeds"]
-    if v.ratio and not v.deterministic and estimand_text(v):
-        parts.append(estimand_text(v))  # beside arithmetic arm means, say what a ratio estimates
+    if (v.ratio or v.method.startswith(("median", "Hodges"))) and not v.deterministic and estimand_text(v):
+        parts.append(estimand_text(v))  # beside arithmetic arm means, say what a ratio or a median estimates
     if v.lr_mode == "tuned":
         parts.append(f"each at its own validation-chosen rate, {v.lr.removeprefix('tuned ').strip('()')}, "
                      "chosen on other seeds")

@@ -29,6 +29,9 @@ def level_text(rows: Sequence[Verdict]) -> str:
     parts = [f"Headlines: {'; '.join(families)}." if families else ""]
     if others:
         parts.append(f"{'Other rows' if families else 'Rows'}: {_percent(ALPHA)} intervals, each comparison on its own.")
+    if any(v.method.startswith("median of per-seed") for v in rows):  # --estimator robust: a different estimand
+        parts.append("Continuous measures: the median of per-seed differences (of per-seed ratios for a ratio), "
+                     "with the sign-test interval.")
     return " ".join(p for p in parts if p)
 
 

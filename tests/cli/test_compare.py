@@ -158,6 +158,11 @@ def test_compare_reaches_the_robust_estimator_and_refuses_an_unknown_one(runner,
                                  "--db", small_db])
     assert result.exit_code == 0, result.output
     assert {r["estimator"] for r in json.loads(result.stdout) if r["verdict"] != "not run"}
+    medians = [r for r in json.loads(result.stdout) if r["estimator"].startswith("median of per-seed")]
+    assert medians and {r["estimand"] for r in medians} <= {"median of per-seed differences", "median of per-seed ratios"}
+    assert all(r["estimand"] in r["finding"] for r in medians)  # the estimand is stated with every number
+    table = runner.invoke(app, ["compare", "--estimator", "robust", "--db", small_db])
+    assert table.exit_code == 0 and "the median of per-seed differences" in " ".join(table.stdout.split())
     bad = runner.invoke(app, ["compare", "--estimator", "median", "--db", small_db])
     assert bad.exit_code == 1 and "unknown estimator 'median'; valid: t, robust" in bad.output
     assert "Traceback" not in bad.output

@@ -315,3 +315,22 @@ def test_a_ratio_interval_stays_positive_and_finite_or_is_not_shown():
     assert in_range(-1.406, 1.706, False, 1.0) == (-1.0, 1.0, False)
     assert in_range(-3.0, 5.0, False, None) == (-3.0, 5.0, True)  # a loss difference has no bound
     assert in_range(float("-inf"), 5.0, False, None) == (None, 5.0, False)
+
+
+def test_a_sequential_rows_seeds_needed_is_computed_at_the_level_its_interval_is_shown_at(tmp_path):
+    # The look's nominal level is stricter than the fixed design's 5%, so the same 20 pairs need
+    # more seeds; N computed at the overall level decided only ~65% of fresh experiments judged as
+    # the row is (bench/power.py on full.db).
+    from lossdb.core.judging.adaptive import Design
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    _save(db, _binary({"iris": 0.012}, seeds=20, sd=0.03))
+    store = open_store(db, create=False, read_only=True)
+    try:
+        fixed = next(v for v in evaluate(store) if v.condition == "dataset=iris" and v.metric == "final test accuracy")
+        looked = next(v for v in evaluate(store, designs={"binary": Design(5, 5, 20)})
+                      if v.condition == "dataset=iris" and v.metric == "final test accuracy")
+    finally:
+        store.close()
+    assert fixed.verdict == looked.verdict == "inconclusive" and looked.n == fixed.n == 20
+    assert looked.alpha < fixed.alpha and looked.seeds_needed > fixed.seeds_needed
