@@ -40,8 +40,8 @@ def per_condition(plans: list[RunPlan]) -> list[list[RunPlan]]:
 
 
 def equal_shapes(plans: list[RunPlan]) -> list[list[RunPlan]]:
-    """The runner's stacks, uncut."""
-    return runner.stacks(plans, 1)
+    """The runner's stacks merged as on an accelerator, uncut."""
+    return runner.stacks(plans, 1, merge=True)
 
 
 def _train(unit: list[RunPlan]) -> tuple[list[tuple[str, int]], list[RunResult], float]:

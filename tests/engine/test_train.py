@@ -160,3 +160,10 @@ def test_models_whose_data_differ_in_shape_train_as_separate_stacks_with_their_o
     together = train_stack(_stack(models))
     for model, result in zip(models, together, strict=True):
         _same(result, train_stack(_stack([replace(model, data=None)], data=model.data or IRIS))[0])
+
+
+def test_conditions_of_equal_shapes_in_one_stack_on_array_api_strict_give_each_model_its_numbers_alone():
+    together = train_stack(replace(_stack(CONDITIONS, epochs=2), backend="array-api-strict"))
+    for model, result in zip(CONDITIONS, together, strict=True):
+        alone = _stack([replace(model, data=None, net=None)], data=model.data or IRIS, net=model.net or NET, epochs=2)
+        _same(result, train_stack(replace(alone, backend="array-api-strict"))[0])
