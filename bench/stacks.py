@@ -20,7 +20,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-
 from lossdb.core.engine.train import RunResult, train_stack
 from lossdb.core.experiments import spec as ex
 from lossdb.core.experiments.spec import RunPlan

@@ -86,8 +86,8 @@ def train_stack(spec: StackSpec, progress: Callable[[int, int], None] | None = N
     as the others'; otherwise each set of equal shapes trains as a stack of its own."""
     dtype = np.dtype(spec.dtype)
     data_of = [m.data or spec.data for m in spec.models]
-    prepared = {(d, s): prepare(d, s, dtype) for d, s in sorted({(d, m.seed) for d, m in zip(data_of, spec.models)},
-                                                                  key=lambda ds: (repr(ds[0]), ds[1]))}
+    needed = {(d, m.seed) for d, m in zip(data_of, spec.models, strict=True)}
+    prepared = {(d, s): prepare(d, s, dtype) for d, s in sorted(needed, key=lambda ds: (repr(ds[0]), ds[1]))}
     shapes: dict[tuple, list[int]] = {}
     for k, (d, m) in enumerate(zip(data_of, spec.models, strict=True)):
         shapes.setdefault(_shape(prepared[(d, m.seed)]), []).append(k)
