@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from lossdb.cli import tables
-from lossdb.cli.options import DbOption, choice, format_option
+from lossdb.cli.options import DATASET_HELP, DbOption, choice, format_option
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -21,7 +21,8 @@ def compare(
     claim: Annotated[list[str] | None, typer.Option(
         "--claim", help="Only this claim (repeatable), e.g. convergence.")] = None,
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", "-d", help="Only the claims judged on this user's data (the CSV's name, e.g. mydata).")] = None,
+        "--dataset", "-d", metavar="DATA",
+        help=f"{DATASET_HELP}. Only the claims judged on it, after its recommendation card.")] = None,
     verdict: Annotated[list[str] | None, typer.Option(
         "--verdict", help="Only rows with this verdict (repeatable): supported, contradicted, equivalent, "
                           "inconclusive, not measurable, not run.")] = None,
@@ -70,6 +71,7 @@ def compare(
     else:
         typer.echo(terminal(compact(rows, tables.columns(80), grouped=all_conditions),
                             markup=False, newlines=True))
+    _set_aside(db, fmt)
     if fmt == "table" and not (wide or all_conditions) and dataset is None:
         from lossdb.core.judging import catalogue_hidden_in, stored_experiments
         from lossdb.core.present import CATALOGUE_HINT
@@ -81,6 +83,17 @@ def compare(
             typer.echo("\n" + terminal(textwrap.fill(hint, width, break_on_hyphens=False), markup=False, newlines=True))
         if catalogue_hidden_in(db):
             typer.echo("\n" + textwrap.fill(CATALOGUE_HINT, width))
+
+
+def _set_aside(db: str | None, fmt: str) -> None:
+    """Say how many stored runs of another engine version no verdict uses: after the table, or on
+    stderr beside a machine-readable format."""
+    from lossdb.core.present import set_aside_note
+
+    note = set_aside_note(db)
+    if note:
+        typer.echo(("\n" + textwrap.fill(note, max(tables.columns(80), 60))) if fmt == "table" else note,
+                   err=fmt != "table")
 
 
 def markdown(rows: list) -> str:

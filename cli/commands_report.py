@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lossdb.cli.options import DbOption, format_option
+from lossdb.cli.options import DATASET_HELP, DbOption, format_option
 from lossdb.cli.progress import steps
 
 FORMATS = ("html", "markdown", "pdf", "json")  # the report's own keys are core.report.FORMATS (md for markdown)
@@ -26,8 +26,8 @@ def report(
     title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="The report's title.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", "-d", metavar="NAME",
-        help="Only the experiments run on this data of yours (its name, e.g. grain, or csv:PATH).")] = None,
+        "--dataset", "-d", metavar="DATA",
+        help=f"{DATASET_HELP}. Only the experiments run on it.")] = None,
     db: DbOption = None,
 ) -> None:
     """Write the comparison report to a file.

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from lossdb.cli.options import DbOption, PlainCommand
+from lossdb.cli.options import DATASET_HELP, DbOption, PlainCommand
 from lossdb.core.present import plural
 from lossdb.core.present import terminal as escape
 
@@ -28,8 +28,9 @@ def run(
     config: Annotated[list[Path] | None, typer.Option(
         "--config", "-c", metavar="FILE", help="An experiment TOML file (repeatable).")] = None,
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", "-d", metavar="csv:PATH",
-        help="Run the catalogue experiments that apply to your CSV on it (stored as NAME@FILE-STEM).")] = None,
+        "--dataset", "-d", metavar="DATA",
+        help=f"{DATASET_HELP}. Runs the catalogue experiments that apply to it (stored as EXPERIMENT@NAME); "
+             "a name here is a bundled set: digits, breast_cancer, wine, iris or diabetes.")] = None,
     target: Annotated[str | None, typer.Option(
         metavar="COLUMN", help="The target column of --dataset [default: target].")] = None,
     task: Annotated[str | None, typer.Option(
@@ -66,8 +67,8 @@ def run(
     """Train the experiments' runs and store them.
 
     Every run is stored with every per-epoch metric. Finished runs are skipped, so after Ctrl-C or a
-    crash the same command does the rest. With --dataset csv:PATH the catalogue's claims are tested
-    on your own data.
+    crash the same command does the rest. With --dataset the catalogue's claims are tested on your
+    own CSV (csv:PATH or its path) or on a bundled set.
 
     Example: lossdb run convergence --preset quick --seeds 5 --jobs 2
 

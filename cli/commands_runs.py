@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lossdb.cli.options import DbOption, PlainCommand, choice, experiment_option, format_option
+from lossdb.cli.options import DATASET_HELP, DbOption, PlainCommand, choice, experiment_option, format_option
 
 if TYPE_CHECKING:
     from lossdb.core.analysis import Listing
+    from lossdb.core.store import Store
 
 FORMATS = ("table", "csv", "json", "jsonl")
 NEWEST = 50  # the table's default --limit: the newest runs
@@ -24,7 +25,7 @@ NEWEST = 50  # the table's default --limit: the newest runs
 def runs(
     experiment: Annotated[str | None, experiment_option("Only this experiment.")] = None,
     loss: Annotated[str | None, typer.Option(metavar="LOSS", help="Only this loss.")] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="NAME", help="Only this dataset: its name (iris, or a CSV's stem such as grain) or csv:PATH.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", metavar="DATA", help=f"{DATASET_HELP}. Only its runs.")] = None,
     status: Annotated[str | None, typer.Option(
         metavar="STATUS", help="Only this status: running, finished, diverged, failed or interrupted.")] = None,
     sort: Annotated[str | None, typer.Option(
@@ -69,6 +70,7 @@ def runs(
 
             dataset = resolve_dataset(dataset, store.datasets())
         records = store.list_runs(experiment=experiment, loss=loss, dataset=dataset, status=status)
+        note = _set_aside(store)
     total = len(records)
     if limit is None and fmt == "table":
         limit = NEWEST
@@ -84,6 +86,17 @@ def runs(
         _csv(shown, chosen is not None)
     else:
         _table(shown, total - len(shown.rows))
+    if note:
+        typer.echo(note, err=True)
+
+
+def _set_aside(store: Store) -> str | None:
+    """The sentence on stored runs of another engine version (listed here, judged nowhere)."""
+    import lossdb.core as core
+    from lossdb.core.analysis import set_aside
+    from lossdb.core.present import set_aside_text
+
+    return set_aside_text(set_aside(store), core.ENGINE_VERSION)
 
 
 def _csv(shown: Listing, chosen: bool) -> None:

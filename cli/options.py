@@ -67,6 +67,10 @@ def choice(value: str | None, valid: tuple[str, ...], what: str, problem: str | 
     raise ConfigError(problem + (f"; did you mean {' or '.join(by_key[n] for n in near)}?" if near else ""))
 
 
+# What -d/--dataset means in every command (run, compare, runs, report), in one sentence.
+DATASET_HELP = ("One dataset: csv:PATH, the path of a .csv file, or a name (a built-in set such as iris, "
+                "or a CSV's stem such as grain)")
+
 DbOption = Annotated[
     str | None,
     typer.Option("--db", envvar="LOSSDB_DB", show_envvar=True, metavar="URL",

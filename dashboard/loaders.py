@@ -112,6 +112,16 @@ def runs(url: str, token: Token) -> pd.DataFrame:
     return analysis.kept_runs_frame(store(url), fingerprint(url, token))
 
 
+@st.cache_data(show_spinner=False)
+def set_aside_note(url: str, token: Token) -> str | None:
+    """The sentence on stored runs of another engine version, which no verdict, chart or run page
+    uses (core.analysis.engines.set_aside); None when there are none."""
+    import lossdb.core as core
+    from lossdb.core.present import set_aside_text
+
+    return set_aside_text(analysis.set_aside(store(url)), core.ENGINE_VERSION)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)  # a resource: claims hold functions, not picklable data
 def declared(url: str, token: Token) -> dict[str, Any]:
     """The claims the stored experiments are judged by (core.judging.judge.claims_of), until the database changes."""

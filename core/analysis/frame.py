@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lossdb.core.analysis.engines import current_engine
 from lossdb.core.experiments.arms import Arm
 
 if TYPE_CHECKING:
@@ -96,12 +97,14 @@ def _distinguish_labels(rows: list[dict[str, Any]]) -> None:
 
 def runs_frame(store: Store, experiments: list[str] | None = None,
                records: list[RunRecord] | None = None) -> pd.DataFrame:
-    """One row per stored run: id, experiment, dataset, loss, head, label (display name), arm (the
-    default label, stable for matching), lr, seed, status, condition, epochs, diverged_epoch,
-    wall_seconds, config (dict), then one column per final metric value."""
+    """One row per stored run of the current engine (core.analysis.engines; the others are set aside):
+    id, experiment, dataset, loss, head, label (display name), arm (the default label, stable for
+    matching), lr, seed, status, condition, epochs, diverged_epoch, wall_seconds, config (dict),
+    then one column per final metric value."""
     if records is None:
         records = store.list_runs(extras=False) if experiments is None else \
             [r for name in experiments for r in store.list_runs(experiment=name, extras=False)]
+    records = [r for r in records if current_engine(r.engine_version)]
     rows = []
     arms: dict[tuple[str, str], Arm] = {}  # one Arm per experiment and arm hash (runs differ by seed)
     for r in records:
@@ -141,7 +144,7 @@ def runs_frame(store: Store, experiments: list[str] | None = None,
 
 
 def _split_backends(records: list[RunRecord], frame: pd.DataFrame, keys_of: list[Any]) -> None:
-    """Where an experiment holds runs of several array backends (engine versions "2", "2+torch-cuda"),
+    """Where an experiment holds runs of several array backends (engine versions "3", "3+torch-cuda"),
     the backend becomes part of each run's condition, so no verdict pairs runs of different backends."""
     backends = [(getattr(r, "engine_version", "") or "").partition("+")[2] or "numpy" for r in records]
     for _, idx in frame.groupby("experiment").indices.items():

@@ -17,6 +17,7 @@ __all__, __getattr__, __dir__ = face(__name__, {
     "csv_facts": "prepare",
     "csv_raw": "prepare",
     "fit_target_scaler": "prepare",
+    "split_rows": "prepare",
     "task_of": "prepare",
     "validate_spec": "prepare",
 })

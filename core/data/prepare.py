@@ -4,6 +4,15 @@ Randomness: every step draws from its own stream of the run's seed, so changing 
 (say label_noise) never changes the split or the generated samples. Splits, per-class counts and
 training-set sizes depend on the spec only, never on the seed, so models of different seeds stack.
 
+The held-out test split. A fixed pool (a bundled set such as digits or iris, or a CSV file) keeps
+one test split: its rows are drawn (stratified for classes) from a stream that no run's seed
+reaches (`held_out_rng`), so they are the same for every seed, arm and experiment on that data (for
+one test_size), and each seed draws its validation and training rows from the other rows only. No
+seed therefore trains or validates on a row another seed is measured on: the seeds that choose a
+learning rate (core.judging.lrchoice, cross-fitted) never see the measured seeds' test rows. A
+generated set (moons, friedman1, ...) is drawn afresh from each seed's own stream, so one seed's
+samples are independent draws from the other seeds'; its split stays with the seed (`split_rows`).
+
 Corruptions (training split only, in this order):
 - imbalance r: the minority class keeps ceil(m / r) of its training samples, where m is the mean
   training count of the other classes (never more than it has, at least 1); the others keep all.
@@ -34,10 +43,14 @@ from lossdb.core import realnumber
 from lossdb.core.errors import DataError
 
 __all__ = ["DATASETS", "DataSpec", "Prepared", "TargetScaler", "csv_facts", "csv_raw", "dataset_names",
-           "fit_target_scaler", "prepare", "task_of", "validate_spec"]
+           "fit_target_scaler", "held_out_rng", "prepare", "split_rows", "task_of", "validate_spec"]
 
 STREAM_DATA = 0  # core.engine.train draws its streams 1, 2, ... from the same seed
-_SUBSTREAMS = {"generate": 0, "split": 1, "imbalance": 2, "label_noise": 3, "outliers": 4, "feature_outliers": 5}
+_SUBSTREAMS = {"generate": 0, "split": 1, "imbalance": 2, "label_noise": 3, "outliers": 4, "feature_outliers": 5,
+               "held_out": 6}
+# The held-out test split is substream "held_out" of this fixed data seed: `_rng` never asks any
+# seed for that substream, so no run's own streams coincide with it.
+HELD_OUT_SEED = 0
 OUTLIER_SDS = 10.0
 TASKS = ("classification", "regression", "auto")
 MIN_TRAIN_PER_CLASS = 2  # fewer and a class can hardly be learnt (nor flipped, nor subsampled)
@@ -228,8 +241,7 @@ def prepare(spec: DataSpec, seed: int, dtype: DTypeLike = np.float32) -> Prepare
     raw = _load(spec, int(seed))
     if spec.dataset.startswith(CSV_PREFIX):  # its task is known only now
         _check_task_options(spec, raw.task, raw.n_classes, _source(spec))
-    train, val, test = split_indices(raw, spec.test_size, spec.val_size, _rng(seed, "split"),
-                                     _source(spec))
+    train, val, test = _split(raw, spec, int(seed))
     train = _imbalance(train, raw, spec, _rng(seed, "imbalance"))
     clean = raw.y[train]
     if raw.task == "classification":
@@ -256,6 +268,38 @@ def _rng(seed: int, purpose: str) -> np.random.Generator:
     """The data stream of `seed` reserved for one purpose (generate, split, a corruption)."""
     ss = np.random.SeedSequence([int(seed), STREAM_DATA], spawn_key=(_SUBSTREAMS[purpose],))
     return np.random.default_rng(ss)
+
+
+def held_out_rng() -> np.random.Generator:
+    """The stream a fixed pool's test rows are drawn from: the same for every run, whatever its seed."""
+    ss = np.random.SeedSequence([HELD_OUT_SEED, STREAM_DATA], spawn_key=(_SUBSTREAMS["held_out"],))
+    return np.random.default_rng(ss)
+
+
+def _fresh_per_seed(spec: DataSpec) -> bool:
+    """Whether the dataset is generated anew from each seed (not a fixed pool of rows)."""
+    info = DATASETS.get(spec.dataset)
+    return info is not None and info.kind == "generated"
+
+
+def _split(raw: Raw, spec: DataSpec, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train, validation and test rows of `raw` for `seed`: a fixed pool's test rows are its
+    held-out split; a generated set's whole split comes from the seed's "split" stream."""
+    held_out = None if _fresh_per_seed(spec) else held_out_rng()
+    return split_indices(raw, spec.test_size, spec.val_size, _rng(seed, "split"), _source(spec),
+                         held_out=held_out)
+
+
+def split_rows(spec: DataSpec, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The train, validation and test row indices (into the unsplit set, before any corruption)
+    that `prepare(spec, seed)` uses; for a fixed pool the test rows are the same for every seed."""
+    validate_spec(spec)
+    if not (_is_int(seed) and seed >= 0):
+        raise DataError(f"seed must be a whole number ≥ 0, got {seed!r}.")
+    if spec.dataset == "neuron":
+        raise DataError("the one-sample 'neuron' dataset is not split: its one row is train, "
+                        "validation and test alike.")
+    return _split(_load(spec, int(seed)), spec, int(seed))
 
 
 def _load(spec: DataSpec, seed: int) -> Raw:
@@ -348,8 +392,13 @@ def _mean_sd(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def split_indices(raw: Raw, test_size: float, val_size: float, rng: np.random.Generator,
-                  source: str = "the dataset") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Train, validation and test row indices: ceil(test_size·n) test, then ceil(val_size·rest)."""
+                  source: str = "the dataset", *, held_out: np.random.Generator | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train, validation and test row indices: ceil(test_size·n) test, then ceil(val_size·rest).
+
+    With `held_out` (a fixed pool) the test rows come from that stream and the validation and
+    training rows from `rng`, among the other rows only; without it (a generated set) all three
+    come from `rng`. Classes are stratified either way, with the same per-class counts."""
     n = len(raw.y)
     n_test = math.ceil(test_size * n)
     n_val = math.ceil(val_size * (n - n_test))
@@ -359,12 +408,34 @@ def split_indices(raw: Raw, test_size: float, val_size: float, rng: np.random.Ge
                         f"val_size={val_size} ({n_train} train, {n_val} validation, {n_test} test); "
                         f"every part needs at least one sample, so add samples or change the sizes.")
     if raw.task == "regression":
-        perm = rng.permutation(n)
-        return perm[n_test + n_val:], perm[n_test:n_test + n_val], perm[:n_test]
+        if held_out is None:
+            perm = rng.permutation(n)
+            return perm[n_test + n_val:], perm[n_test:n_test + n_val], perm[:n_test]
+        test = held_out.permutation(n)[:n_test]
+        rest = rng.permutation(np.setdiff1d(np.arange(n), test))
+        return rest[n_val:], rest[:n_val], test
     counts = np.bincount(raw.y, minlength=raw.n_classes)
     take_test = _allocate(counts, n_test)
     take_val = _allocate(counts - take_test, n_val)
     _check_classes_train(counts, counts - take_test - take_val, source)
+    if held_out is None:
+        return _one_draw(raw, take_test, take_val, rng)
+    test = _stratified(raw.y, np.arange(n), take_test, held_out)
+    rest = np.setdiff1d(np.arange(n), test)
+    val = _stratified(raw.y, rest, take_val, rng)
+    return rng.permutation(np.setdiff1d(rest, val)), val, test
+
+
+def _stratified(y: np.ndarray, rows: np.ndarray, take: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """take[c] rows of each class c drawn from `rows` without replacement, in a random order."""
+    picked = [rng.permutation(rows[y[rows] == c])[:k] for c, k in enumerate(take)]
+    return rng.permutation(np.concatenate(picked))
+
+
+def _one_draw(raw: Raw, take_test: np.ndarray, take_val: np.ndarray,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A generated set's stratified split, all from the seed's stream: each class shuffled once and
+    cut into test, validation and training rows."""
     parts: tuple[list, list, list] = ([], [], [])
     for c in range(raw.n_classes):
         members = rng.permutation(np.flatnonzero(raw.y == c))

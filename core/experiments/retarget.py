@@ -96,7 +96,8 @@ def data_name(dataset: str) -> str:
 
 def data_names(datasets: Iterable[str]) -> dict[str, str]:
     """The one name of each stored dataset value: a built-in set's own name, a CSV's stem; two files
-    that share a stem are told apart by their folder ("a-grain", "b-grain"), then by a number."""
+    that share a stem are told apart by their folder ("a-grain", "b-grain"; a stored name without a
+    folder stays "grain"), then by a number."""
     values = sorted(set(map(str, datasets)))
     out = {d: data_name(d) for d in values}
     taken: dict[str, list[str]] = {}
@@ -105,9 +106,9 @@ def data_names(datasets: Iterable[str]) -> dict[str, str]:
     for name, same in taken.items():
         if len(same) < 2 or not all(d.startswith(CSV_PREFIX) for d in same):
             continue
-        for d in same:
-            parent = dataset_key(Path(d[len(CSV_PREFIX):]).parent.name or "data")
-            out[d] = f"{parent}-{name}"
+        for d in same:  # a stored name without a folder (csv:grain.csv) keeps the plain name
+            parent = Path(d[len(CSV_PREFIX):].strip()).parent.name
+            out[d] = f"{dataset_key(parent)}-{name}" if parent else name
         if len({out[d] for d in same}) < len(same):
             out.update({d: f"{name}-{i + 1}" for i, d in enumerate(same)})
     return out
@@ -180,7 +181,8 @@ def retarget(path: str | Path, target: str = "target", names: Sequence[str] = ()
     for name in names:
         _check_applies(name, catalogue, fits, raw.task, raw.n_classes)
     csv = {dataset: csv_facts(spec)}
-    return [_retargeted(catalogue[name], spec, raw.task, csv) for name in (names or fits)]
+    origin = {"data": str(path)}  # as given: the path `lossdb run --dataset` suggests again
+    return [_retargeted(catalogue[name], spec, raw.task, csv, origin) for name in (names or fits)]
 
 
 def _check_applies(name: str, catalogue: dict[str, Experiment], fits: list[str], task: str,
@@ -198,24 +200,27 @@ def _check_applies(name: str, catalogue: dict[str, Experiment], fits: list[str],
                           f"{', '.join(fits) or 'none'}")
 
 
-def _retargeted(exp: Experiment, spec: DataSpec, task: str, csv: dict[str, Any]) -> Experiment:
+def _retargeted(exp: Experiment, spec: DataSpec, task: str, csv: dict[str, Any],
+                origin: dict[str, str] | None = None) -> Experiment:
     """A copy of a catalogue experiment whose data are the user's file."""
     raw = copy.deepcopy(exp.raw)
     name = retargeted_name(exp.name, spec.dataset)
     data = {k: v for k, v in raw.get("data", {}).items() if k not in GENERATED_ONLY}
-    data.update(dataset=spec.dataset, target=spec.target, task=task)
+    is_csv = spec.dataset.startswith(CSV_PREFIX)
+    data.update(dataset=spec.dataset, **({"target": spec.target, "task": task} if is_csv else {}))
     if spec.drop_missing:
         data["drop_missing"] = True
     raw["data"] = data
-    file = Path(spec.dataset[len(CSV_PREFIX):]).name
-    description = f"{APPLIES[exp.name].question} On {file}, target column {spec.target!r}."
+    file = Path(spec.dataset[len(CSV_PREFIX):]).name if is_csv else f"the bundled {spec.dataset} set"
+    target = f"target column {spec.target!r}" if is_csv else "its own target"
+    description = f"{APPLIES[exp.name].question} On {file}, {target}."
     protocol = (f"The catalogue's {exp.name} experiment with the datasets replaced by "
-                f"{file}, target column {spec.target!r} ({task}); splits, "
+                f"{file}, {target} ({task}); splits, "
                 f"corruptions of the training split, arms, network and learning rates as follows.\n\n"
                 + raw["experiment"].get("protocol", ""))
     raw["experiment"].update(name=name, description=description, protocol=protocol)
     source = f"catalogue:{exp.name} on {spec.dataset}"  # the data are checked by runner.check_data
-    return Experiment(name, description, exp.claims, raw, source, (), ex.dropped_notes(csv), csv)
+    return Experiment(name, description, exp.claims, raw, source, (), ex.dropped_notes(csv), csv, origin or {})
 
 
 def experiments_to_run(names: Sequence[str], configs: Sequence[str | Path], dataset: str | None = None,
@@ -232,9 +237,56 @@ def experiments_to_run(names: Sequence[str], configs: Sequence[str | Path], data
             raise ConfigError(f"{given[0]} applies to --dataset csv:PATH only; in an experiment file "
                               f"set target, task or drop_missing in [data]")
         return ex.resolve(list(names), list(configs))
-    if not dataset.startswith(CSV_PREFIX) or not dataset[len(CSV_PREFIX):].strip():
-        raise ConfigError(f"--dataset takes csv:PATH, the path of your CSV file, got {dataset!r}; "
-                          f"the catalogue's own datasets run with lossdb run EXPERIMENT")
+    dataset = dataset_to_run(dataset)
+    if not dataset.startswith(CSV_PREFIX):
+        given = [flag for flag, value in (("--target", target), ("--task", task),
+                                          ("--drop-missing", drop_missing)) if value]
+        if given:
+            raise ConfigError(f"{given[0]} applies to a CSV file only; the bundled {dataset} set has its own "
+                              "target: leave it out")
+        return retarget_builtin(dataset, names) + [ex.load_file(c) for c in configs]
     on_data = retarget(dataset[len(CSV_PREFIX):].strip(), target or "target", names,
                        task=task or "auto", drop_missing=drop_missing)
     return on_data + [ex.load_file(c) for c in configs]
+
+
+def bundled_names() -> list[str]:
+    """The bundled real datasets (digits, iris, ...) that `lossdb run --dataset NAME` takes."""
+    from lossdb.core.data.datasets import DATASETS
+
+    return [name for name, d in DATASETS.items() if d.kind == "bundled"]
+
+
+def dataset_to_run(given: str) -> str:
+    """`lossdb run --dataset` as csv:PATH or a bundled set's name: csv:PATH as given, the path of an
+    existing .csv file, or a bundled name; anything else refused in one sentence listing the valid
+    spellings."""
+    text = given.strip()
+    bundled = bundled_names()
+    valid = (f"give csv:PATH, the path of an existing .csv file, or a bundled dataset "
+             f"({', '.join(bundled)})")
+    if text.startswith(CSV_PREFIX):
+        if not text[len(CSV_PREFIX):].strip():
+            raise ConfigError(f"--dataset {given!r} names no file: {valid}")
+        return text
+    if text in bundled:
+        return text
+    if text.lower().endswith(".csv"):
+        if os.path.isfile(os.path.expanduser(text)):
+            return CSV_PREFIX + text
+        raise ConfigError(f"--dataset {given!r}: there is no such file from {os.getcwd()}; {valid}")
+    raise ConfigError(f"--dataset {given!r} is neither a CSV file nor a bundled dataset: {valid}")
+
+
+def retarget_builtin(dataset: str, names: Sequence[str] = ()) -> list[Experiment]:
+    """The catalogue experiments `names` (default: every one that applies) on a bundled dataset."""
+    from lossdb.core.data.datasets import DATASETS
+
+    info = DATASETS[dataset]
+    fits = applicable(info.task, info.n_classes)
+    catalogue = ex.catalogue()
+    names = list(dict.fromkeys(names))
+    for name in names:
+        _check_applies(name, catalogue, fits, info.task, info.n_classes)
+    spec = DataSpec(dataset)
+    return [_retargeted(catalogue[name], spec, info.task, {}) for name in (names or fits)]

@@ -11,7 +11,7 @@ import re
 import stat
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -24,6 +24,7 @@ from lossdb.core.experiments.runconfig import RunConfig, data_spec, net_spec, op
 from lossdb.core.experiments.tomllines import line_of
 from lossdb.core.experiments.comparisons import Comparison
 from lossdb.core.experiments.comparisons import resolve as resolve_comparisons
+from lossdb.core.data.identity import stored_names
 from lossdb.core.data.prepare import CSV_PREFIX, DataSpec
 from lossdb.core import realnumber
 from lossdb.core.errors import ConfigError
@@ -49,6 +50,10 @@ PER_MODEL_INIT = frozenset({"init", "init_scale", "w", "b"})
 # Keys whose single value is itself a list: a grid over them is a list of lists.
 LIST_VALUED = {"hidden", "w", "b", "alpha", "class_weights", "claims"}
 NO_GRID = {"seeds", "epochs", "dtype", "name", "description", "label"}
+# The stored spec's record of where the definition came from, as given to `lossdb run` (the
+# experiment file's path, or the CSV path of `--dataset`): a hint for the commands lossdb suggests,
+# never part of the definition (a moved file is the same experiment).
+ORIGIN_KEY = "origin"
 
 
 @dataclass(frozen=True)
@@ -63,18 +68,61 @@ class Experiment:
     comparisons: tuple[Comparison, ...] = ()  # declared, or the default ones (see core.experiments.comparisons)
     notes: tuple[str, ...] = field(default=())  # facts about the data worth keeping (rows dropped)
     csv: dict[str, dict[str, Any]] = field(default_factory=dict)  # csv:PATH → core.data.prepare.csv_facts
+    origin: dict[str, str] = field(default_factory=dict)  # {"file": PATH} or {"data": PATH}, as given
+
+    @property
+    def data_ids(self) -> dict[str, str]:
+        """{csv:PATH → the name the store keeps (core.data.identity)} for every CSV it names."""
+        return stored_names(_csv_values(self.raw))
 
     @property
     def spec(self) -> dict[str, Any]:
-        """What the store keeps: the definition, its comparisons and notes (when it has any)."""
+        """What the store keeps: the definition (CSV files by their stored names), its comparisons,
+        notes and origin (when it has any)."""
+        ids = self.data_ids
         extra: dict[str, Any] = {}
         if self.comparisons:
             extra["comparisons"] = [c.as_dict() for c in self.comparisons]
         if self.notes:
             extra["notes"] = list(self.notes)
         if self.csv:
-            extra["csv"] = self.csv
-        return {**self.raw, **extra}
+            extra["csv"] = {ids.get(k, k): v for k, v in self.csv.items()}
+        if self.origin:
+            extra[ORIGIN_KEY] = dict(self.origin)
+        return {**_renamed(self.raw, ids), **extra}
+
+
+def _data_tables(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """The [data] table and each preset's data table."""
+    tables = [raw.get("data")] + [p.get("data") for p in (raw.get("presets") or {}).values() if isinstance(p, dict)]
+    return [t for t in tables if isinstance(t, dict)]
+
+
+def _csv_values(raw: dict[str, Any]) -> list[str]:
+    """Every csv: dataset value of the data tables."""
+    out = []
+    for table in _data_tables(raw):
+        value = table.get("dataset")
+        out += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
+                and v.startswith(CSV_PREFIX)]
+    return out
+
+
+def _renamed(raw: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    """`raw` with each data table's CSV paths replaced by their stored names (a copy where any is)."""
+    if all(name == value for value, name in ids.items()):
+        return raw
+    out = {**raw, "data": dict(raw["data"])} if isinstance(raw.get("data"), dict) else dict(raw)
+    if isinstance(raw.get("presets"), dict):
+        out["presets"] = {n: ({**p, "data": dict(p["data"])} if isinstance(p, dict) and isinstance(p.get("data"), dict)
+                              else p) for n, p in raw["presets"].items()}
+    for table in _data_tables(out):
+        value = table.get("dataset")
+        if isinstance(value, list):
+            table["dataset"] = [ids.get(v, v) if isinstance(v, str) else v for v in value]
+        elif isinstance(value, str):
+            table["dataset"] = ids.get(value, value)
+    return out
 
 
 @dataclass(frozen=True)
@@ -82,9 +130,15 @@ class RunPlan:
     """One run to do: an arm (every setting but the seed) and a seed."""
 
     experiment: str
-    arm: dict[str, Any]  # every setting but the seed, as stored (the arm hash is taken of it)
+    arm: dict[str, Any]  # every setting but the seed, a CSV by its path (where to read it)
     arm_hash: str
     seed: int
+    stored: dict[str, Any] | None = field(default=None, compare=False)  # the arm with a CSV by its stored name
+
+    @property
+    def stored_arm(self) -> dict[str, Any]:
+        """The arm as the store keeps it (and the arm hash is taken of): a CSV by its stored name."""
+        return self.arm if self.stored is None else self.stored
 
     @cached_property
     def config(self) -> RunConfig:
@@ -121,7 +175,7 @@ def load_file(path: str | Path) -> Experiment:
     except UnicodeDecodeError as e:
         raise ConfigError(f"experiment file {p} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
                           f"{e.start}): save it as UTF-8") from None
-    return parse(text, str(p), p.parent)
+    return replace(parse(text, str(p), p.parent), origin={"file": str(p)})
 
 
 def _read_config(p: Path) -> bytes:
@@ -178,10 +232,8 @@ def parse(text: str, source: str, folder: str | Path | None = None) -> Experimen
 
 def _absolute_csv_paths(raw: dict, folder: Path) -> None:
     """Make every csv:PATH of [data] and of the presets' data absolute, relative to `folder`."""
-    tables = [raw.get("data")] + [p.get("data") for p in (raw.get("presets") or {}).values()
-                                  if isinstance(p, dict)]
-    for table in tables:
-        if isinstance(table, dict) and "dataset" in table:
+    for table in _data_tables(raw):
+        if "dataset" in table:
             value = table["dataset"]
             table["dataset"] = [csv_path(v, folder) for v in value] if isinstance(value, list) \
                 else csv_path(value, folder)
@@ -219,17 +271,18 @@ def with_comparisons(exp: Experiment, text: str = "") -> Experiment:
             csv[data.dataset] = csv_facts(data)
     comparisons = resolve_comparisons(tables, metrics, tasks[0], exp.source, text)
     return Experiment(exp.name, exp.description, exp.claims, exp.raw, exp.source, comparisons,
-                      dropped_notes(csv), csv)
+                      dropped_notes(csv), csv, exp.origin)
 
 
 def dropped_notes(csv: dict[str, dict[str, Any]]) -> tuple[str, ...]:
-    """One sentence per CSV file whose rows with missing values were dropped."""
+    """One sentence per CSV file whose rows with missing values were dropped (the file by its stored name)."""
     out = []
+    names = stored_names(csv)
     for dataset, facts in csv.items():
         rows = facts["dropped_rows"]
         if rows:
             shown = ", ".join(map(str, rows[:20])) + (", …" if len(rows) > 20 else "")
-            out.append(f"{len(rows)} row(s) of {dataset[len(CSV_PREFIX):]} with missing values "
+            out.append(f"{len(rows)} row(s) of {names[dataset][len(CSV_PREFIX):]} with missing values "
                        f"dropped (drop_missing): data rows {shown}.")
     return tuple(out)
 
@@ -391,14 +444,24 @@ def expand(exp: Experiment, preset: str | None = "quick", seeds: int | None = No
            epochs: int | None = None, validate_only: bool = False) -> list[RunPlan]:
     """Every (arm, seed) of an experiment under a preset and CLI overrides."""
     plans = []
+    ids = exp.data_ids
     for merged, extra in _arms(exp, preset, seeds, epochs):
         for cfg in _grid(merged, extra):
             n_seeds = _seeds(exp, cfg["train"].pop("seeds"))
             cfg["experiment"] = exp.name
-            h = arm_hash(cfg)
+            stored = _stored_arm(cfg, ids)
+            h = arm_hash(stored)
             for seed in range(1 if validate_only else n_seeds):
-                plans.append(RunPlan(exp.name, cfg, h, seed))
+                plans.append(RunPlan(exp.name, cfg, h, seed, None if stored is cfg else stored))
     return plans
+
+
+def _stored_arm(cfg: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    """The arm with its CSV path replaced by the file's stored name (the arm itself for other data)."""
+    dataset = cfg["data"].get("dataset")
+    if not isinstance(dataset, str) or ids.get(dataset, dataset) == dataset:
+        return cfg
+    return {**cfg, "data": {**cfg["data"], "dataset": ids[dataset]}}
 
 
 def count(exp: Experiment, preset: str | None = "quick", seeds: int | None = None,

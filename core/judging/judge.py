@@ -17,8 +17,9 @@ from lossdb.core.judging.claims import CLAIMS, Claim, Measure, Test
 from lossdb.core.experiments.comparisons import Comparison, comparisons_of
 from lossdb.core.errors import ConfigError
 from lossdb.core.judging.headlines import summary
-from lossdb.core.judging.injected import mark_injected
+from lossdb.core.judging.injected import fixed_corruptions, mark_injected
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
+from lossdb.core.judging.rerun import with_rerun_commands
 from lossdb.core.experiments.retarget import SEPARATOR, dataset_key, experiments_of_dataset
 from lossdb.core.engine.series import REGRESSION, UNIT_INTERVAL
 
@@ -217,7 +218,7 @@ def judge_store(store: Store, *, experiments: Sequence[str] | None = None, claim
         rows = [v for v in rows if not experiments or v.experiment in experiments]
     else:
         rows = summary(rows, chosen)
-    rows = mark_injected(rows)
+    rows = with_rerun_commands(mark_injected(rows, fixed_corruptions(stored)), stored)
     return [v for v in rows if not verdicts or v.verdict in verdicts]
 
 

@@ -44,6 +44,8 @@ __all__, __getattr__, __dir__ = face(__name__, {
     "terminal": "safetext",
     "compare_command": "nextsteps",
     "planned_text": "nextsteps",
+    "set_aside_note": "nextsteps",
+    "set_aside_text": "nextsteps",
     "charts": "charts:",
     "display": "display:",
 })

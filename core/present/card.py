@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from lossdb.core.present.cells import band_text, effect_ci
 from lossdb.core.present.conditions import injected_text, only_if
-from lossdb.core.present.nextsteps import dataset_until_decided
+from lossdb.core.present.nextsteps import dataset_until_decided, more_seconds, workers
+from lossdb.core.present.numbers import duration_text, plural
 
 if TYPE_CHECKING:
     from lossdb.core.judging.outcomes import Verdict
@@ -55,6 +56,16 @@ class Card:
     still_open: tuple[CardLine, ...]
     command: str | None = None
     estimated_runs: int | None = None
+    estimated_seconds: float | None = None  # the command's wall time on `workers` processes, from measured runs
+    workers: int = 1
+
+    @property
+    def cost_text(self) -> str:
+        """"about 240 more runs, about 2 minutes on 2 workers" (the time when the runs were timed)."""
+        runs = f"about {plural(self.estimated_runs or 0, 'more run')}"
+        if self.estimated_seconds is None:
+            return runs
+        return f"{runs}, {duration_text(self.estimated_seconds)} on {plural(self.workers, 'worker')}"
 
     @property
     def lines(self) -> tuple[CardLine, ...]:
@@ -148,7 +159,9 @@ def build_card(rows: Sequence[Verdict], dataset: str, stored: Sequence[dict[str,
                                 + (f"about {v.seeds_needed} seeds would decide it." if v.seeds_needed
                                    else "more seeds are needed."), (v.claim,)) for v in open_rows)
     command, runs = dataset_until_decided(open_rows, stored, folder, db)
-    return Card(dataset, answers, bottom, still_open, command, runs)
+    jobs = workers()
+    seconds = more_seconds(open_rows, {e["name"]: e for e in stored}, jobs) if command else None
+    return Card(dataset, answers, bottom, still_open, command, runs, seconds, jobs)
 
 
 def _topic(v: Verdict) -> str:
@@ -174,7 +187,7 @@ def card_text(card: Card, width: int | None = None) -> str:
     for line in (*card.bottom_line, *card.still_open):
         out += wrap(line.text)
     if card.command:
-        out += wrap(f"To decide it: {card.command}  (about {card.estimated_runs} more runs)")
+        out += wrap(f"To decide it: {card.command}  ({card.cost_text})")
     return "\n".join(out)
 
 

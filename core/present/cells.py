@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lossdb.core.present.effects import band_text, effect_ci, interval_text, looks_text  # noqa: F401
-from lossdb.core.present.findings import estimand_text, finding as written, fragile_text
+from lossdb.core.present.findings import estimand_text, finding as written, fragile_text, rerun_text
 from lossdb.core.present.numbers import MISSING, finite, num
 
 if TYPE_CHECKING:
@@ -47,13 +47,18 @@ def _value(v: Verdict, x: float) -> str:
 
 def finding(v: Verdict) -> str:
     """The verdict's finding, with the command that would measure it when it is not run."""
-    return written(v) + (f" Run `{v.command}`." if v.command else "")
+    if v.command:
+        return written(v) + f" Run `{v.command}`."
+    why = rerun_text(v)
+    return written(v) + (f" {why}" if why else "")
 
 
 def one_line(v: Verdict) -> str:
     """A one-line gist for narrow tables: the measure, the arms and the learning rates."""
     if v.verdict == "not run":
-        return f"not run: `{v.command}`" if v.command else "not run"
+        if v.command:
+            return f"not run: `{v.command}`"
+        return f"not run: {rerun_text(v)}" if rerun_text(v) else "not run"
     gist = f"{v.metric}; {v.arms[0]} vs {v.arms[1]}"
     if v.lr:
         gist += f"; lr {v.lr}"

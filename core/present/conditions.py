@@ -22,11 +22,14 @@ PHRASES = {
     "label_noise": lambda x: f"{_pct(x)} of the training labels flipped to another class",
     "outliers": lambda x: f"{_pct(x)} of the training targets replaced by gross outliers",
     "imbalance": lambda x: f"the rare class cut to 1 in {num(float(x))} of the others in training",
+    "feature_outliers": lambda x: f"{_pct(x)} of the training samples moved far off in feature space "
+                                  "with a wrong label",
 }
 IF_YOURS = {
     "label_noise": "your labels are noisy",
     "outliers": "your targets have gross outliers",
     "imbalance": "one of your classes is rare",
+    "feature_outliers": "some of your samples are far, mislabelled points",
 }
 
 

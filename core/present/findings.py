@@ -171,6 +171,19 @@ def _no_step_record(v: Verdict, r: Reason) -> str:
             "time in optimiser steps.")
 
 
+def rerun_text(v: Verdict) -> str:
+    """Why a "not run" verdict has no command that would add its runs (its file is gone, or was never
+    recorded), in one sentence; "" when it has one or needs none."""
+    r = v.reason("no_rerun")
+    if r is None or v.command:
+        return ""
+    if r.get("state") == "gone":
+        return (f"Its {r.get('kind')} file {r.get('file')} is not there from this folder: restore it, or go to the "
+                f"folder it was given from, and run `{r.get('command')}`.")
+    return (f"This database did not record the file that defines {r.get('experiment')} (it was stored before "
+            "lossdb kept it): run `lossdb run --config FILE` with that file.")
+
+
 _SPECIAL = {"not_run": _not_run, "not_comparable": _not_comparable, "analytic": _analytic,
             "no_step_record": _no_step_record}
 

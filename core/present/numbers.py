@@ -67,3 +67,15 @@ def join_words(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def duration_text(seconds: float) -> str:
+    """"about 40 seconds", "about 2 minutes", "about 1.5 hours": an estimate of wall time, rounded up."""
+    import math
+
+    if seconds < 60:
+        return f"about {max(5, 5 * math.ceil(seconds / 5))} seconds"
+    if seconds < 90 * 60:
+        return f"about {plural(math.ceil(seconds / 60), 'minute')}"
+    hours = math.ceil(seconds / 1800) / 2
+    return f"about {num(hours)} hours"

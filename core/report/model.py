@@ -21,7 +21,8 @@ from lossdb.core.judging.claims import Claim
 from lossdb.core.experiments.spec import catalogue
 from lossdb.core.judging.headlines import summary, tally
 from lossdb.core.experiments.retarget import SEPARATOR, stored_datasets
-from lossdb.core.judging.injected import mark_injected
+from lossdb.core.judging.injected import fixed_corruptions, mark_injected
+from lossdb.core.judging.rerun import with_rerun_commands
 from lossdb.core.judging.judge import asked, catalogue_hidden, claims_from, claims_of, judged
 from lossdb.core.present.card import Card, build_card
 from lossdb.core.judging.outcomes import VERDICTS, Verdict
@@ -155,7 +156,8 @@ def build(store: Store, experiments: list[str] | None = None, *, title: str | No
     question = ("report", tuple(experiments or ()), command, tuple(sorted(versions().items(), key=str)))
     data = verdictcache.cached(store, question, lambda: _build(store, experiments or None, command),
                                expect=verdictcache.one(ReportData), types=(ReportData,))
-    return replace(data, title=title or data.title, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    rows = tuple(with_rerun_commands(data.summary, store.experiments()))  # files checked now, not when cached
+    return replace(data, summary=rows, title=title or data.title, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def _build(store: Store, experiments: list[str] | None, command: str) -> ReportData:
@@ -171,7 +173,7 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
     if experiments:
         declared = {k: c for k, c in declared.items() if set(c.experiments) & set(experiments)}
     every = [v for v in every if v.claim in declared]
-    rows = tuple(mark_injected(summary(every, declared)))
+    rows = tuple(mark_injected(summary(every, declared), fixed_corruptions(listed)))
     verdicts = [v for v in every if not experiments or v.experiment in experiments]
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     counts_all = tally(verdicts)
@@ -193,9 +195,13 @@ def _build(store: Store, experiments: list[str] | None, command: str) -> ReportD
 
 
 def _records(store: Store, experiments: list[str] | None) -> list[RunRecord]:
-    if experiments is None:
-        return store.list_runs()
-    return [r for name in experiments for r in store.list_runs(experiment=name)]
+    """The runs the report is computed from: the current engine's (core.analysis.engines), so its
+    provenance counts what its verdicts and charts use."""
+    from lossdb.core.analysis.engines import current_engine
+
+    records = store.list_runs() if experiments is None else \
+        [r for name in experiments for r in store.list_runs(experiment=name)]
+    return [r for r in records if current_engine(r.engine_version)]
 
 
 def _section(store: Store, name: str, runs: pd.DataFrame, cat: dict[str, Any],
@@ -406,7 +412,8 @@ def as_json(data: ReportData) -> dict[str, Any]:
                        "command": p.command, "data_digests": list(p.data_digests)},
         "cards": [{"dataset": c.dataset, "answers": [x.text for x in c.answers],
                    "bottom_line": [x.text for x in c.bottom_line], "still_open": [x.text for x in c.still_open],
-                   "command": c.command, "estimated_runs": c.estimated_runs} for c in data.cards],
+                   "command": c.command, "estimated_runs": c.estimated_runs,
+                   "estimated_seconds": c.estimated_seconds, "workers": c.workers} for c in data.cards],
     }
 
 

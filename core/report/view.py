@@ -126,7 +126,7 @@ def card_blocks(data: ReportData) -> list[tuple[str, list[str], list[str], str]]
     """Each recommendation card as (heading, answers, bottom line and open questions, command line)."""
     out = []
     for c in data.cards:
-        command = f"To decide what is open (about {c.estimated_runs} more runs): `{c.command}`" if c.command else ""
+        command = f"To decide what is open ({c.cost_text}): `{c.command}`" if c.command else ""
         out.append((f"Which loss for {c.dataset}?", [x.text for x in c.answers],
                     [x.text for x in (*c.bottom_line, *c.still_open)], command))
     return out

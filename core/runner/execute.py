@@ -148,7 +148,7 @@ def check_names(exps: Sequence[Experiment], force: bool = False) -> None:
     for e in exps:
         if force or e.source.startswith("catalogue:") or e.name not in reserved:
             continue
-        diff = ex.differences(_plain(ex.catalogue()[e.name].spec), _plain(e.spec))
+        diff = ex.differences(_definition(_plain(ex.catalogue()[e.name].spec)), _definition(_plain(e.spec)))
         if diff:
             raise ConfigError(f"{e.source}: the name {e.name!r} belongs to a catalogue experiment, which yours "
                               f"changes ({_listed(diff)}): give yours its own name, or pass --force to run it "
@@ -175,7 +175,7 @@ def check_specs(store: Store, exps: Sequence[Experiment], force: bool = False) -
         stored = store.experiment_spec(e.name)
         if stored is None:
             continue
-        diff = ex.differences(_without_design(stored), _without_design(_plain(e.spec)))
+        diff = ex.differences(_definition(stored), _definition(_plain(e.spec)))
         if diff:
             raise ConfigError(f"{e.source}: experiment {e.name!r} is stored with a different definition "
                               f"({_listed(diff)}): rename it, or pass --force to replace it")
@@ -240,8 +240,8 @@ def describe(p: RunPlan, *, status: str, started: datetime, result: RunResult | 
     r = result
     return NewRun(
         experiment=p.experiment, arm_hash=p.arm_hash, seed=p.seed, engine_version=_engine_version(backend),
-        config={**p.arm, "seed": p.seed}, loss=p.config.arm.loss, head=p.config.arm.head,
-        dataset=p.config.data.dataset, lr=p.config.train.lr, status=status, error=error,
+        config={**p.stored_arm, "seed": p.seed}, loss=p.config.arm.loss, head=p.config.arm.head,
+        dataset=p.stored_arm["data"]["dataset"], lr=p.config.train.lr, status=status, error=error,
         diverged_epoch=r.diverged_epoch if r else None,
         epochs=r.epochs if r else p.config.train.epochs, started_at=started, finished_at=finished,
         wall_seconds=r.wall_seconds if r else (None if finished is None else (finished - started).total_seconds()),
@@ -348,9 +348,10 @@ def _tally(summary: RunSummary, runs: list[NewRun]) -> None:
             summary.errors.append(r.error.splitlines()[0])
 
 
-def _without_design(spec: dict[str, Any]) -> dict[str, Any]:
-    """A spec without its sequential design (core.judging.adaptive): seeds added later do not change a definition."""
-    return {k: v for k, v in spec.items() if k != DESIGN_KEY}
+def _definition(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec without what may change while the experiment stays the same: its sequential design
+    (core.judging.adaptive: seeds added later) and its origin (a file moved or run from elsewhere)."""
+    return {k: v for k, v in spec.items() if k not in (DESIGN_KEY, ex.ORIGIN_KEY)}
 
 
 def _keep_design(store: Store, e: Experiment) -> dict[str, Any]:

@@ -129,6 +129,12 @@ class Store:
         with self._session() as session:
             return {(arm, seed) for arm, seed in session.execute(stmt)}
 
+    def runs_by_engine(self) -> dict[str, int]:
+        """{engine_version: number of stored runs}, a backend's runs apart ("3", "3+torch-cuda")."""
+        stmt = select(Run.engine_version, func.count()).group_by(Run.engine_version)
+        with self._session() as session:
+            return {str(version): int(n) for version, n in session.execute(stmt)}
+
     def datasets(self) -> list[str]:
         """Every distinct dataset value the stored runs trained on (a name, or csv:PATH), sorted."""
         with self._session() as session:
@@ -434,11 +440,12 @@ class Store:
             return sorted(session.execute(select(RunSummary.name).distinct()).scalars())
 
     def experiments(self) -> list[dict[str, Any]]:
-        """Stored experiments by name: name, description, spec (dict), created_at and n_runs."""
+        """Stored experiments by name: name, description, spec (dict), created_at, n_runs, and
+        seconds: the measured training seconds of its runs that have one (timed: how many)."""
         stmt = (
             select(
                 Experiment.name, Experiment.description, Experiment.created_at, func.count(Run.id),
-                Experiment.spec,
+                Experiment.spec, func.sum(Run.wall_seconds), func.count(Run.wall_seconds),
             )
             .outerjoin(Run, Run.experiment_id == Experiment.id)
             .group_by(Experiment.id, Experiment.name, Experiment.description, Experiment.created_at)
@@ -447,8 +454,8 @@ class Store:
         with self._session() as session:
             return [
                 {"name": name, "description": desc, "spec": spec or {}, "created_at": to_utc(created),
-                 "n_runs": int(n)}
-                for name, desc, created, n, spec in session.execute(stmt)
+                 "n_runs": int(n), "seconds": float(seconds or 0.0), "timed": int(timed)}
+                for name, desc, created, n, spec, seconds, timed in session.execute(stmt)
             ]
 
     def delete_runs(self, ids: Iterable[int]) -> int:

@@ -25,5 +25,5 @@ for line in card.bottom_line:
 for line in card.still_open:
     st.text(line.text)
 if card.command:
-    st.caption(f"To decide what is open (about {card.estimated_runs} more runs):")
+    st.caption(f"To decide what is open ({card.cost_text}):")
     st.code(loaders.command(card.command, src.url), language="bash")

@@ -23,6 +23,8 @@ links.restore(LINKED, allowed={**options, "runs_overlay": [int(i) for i in runs[
                                "runs_detail": [int(i) for i in runs["id"]]})
 
 st.title("Runs")
+if note := loaders.set_aside_note(src.url, src.token):
+    st.caption(note)
 cols = st.columns(len(FILTERS))
 view = runs
 for col, name in zip(cols, FILTERS, strict=True):

@@ -19,6 +19,8 @@ st.caption("One row per claim: its headline comparison, the measured value of ea
            "the verdict from the confidence interval across paired seeds (supported, contradicted, "
            "equivalent: inside ± the minimum effect, or inconclusive), and how the claim fares across every "
            "other condition and learning rate. Choose a claim to see all of its evidence.")
+if note := loaders.set_aside_note(src.url, src.token):
+    st.caption(note)
 
 LINKED = (links.Param("experiment", "sum_experiment", "list"), links.Param("dataset", "sum_dataset", "list"),
           links.Param("condition", "sum_condition", "list"), links.Param("lr", "sum_lr", "list"),
@@ -95,8 +97,11 @@ for what in dict.fromkeys(v.metric for v in evidence):
     st.subheader(what)
     missing = [v for v in group if v.verdict == "not run"]
     for v in missing:
-        st.info(f"{markdown_text(finding(v))} Run it with:")
-        st.code(v.command or f"lossdb run {v.experiment}", language="bash")
+        if v.command:
+            st.info(f"{markdown_text(finding(v))} Run it with:")
+            st.code(v.command, language="bash")
+        else:
+            st.info(markdown_text(finding(v)))
     measured = [v for v in group if v.verdict != "not run"]
     if not measured:
         continue

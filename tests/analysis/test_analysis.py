@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from lossdb.core import ENGINE_VERSION
+from lossdb.core.analysis import engines
 from lossdb.core.analysis import frame as A
 from lossdb.core.store import NewRun
 from lossdb.core.judging.verdicts import analytic_curves
@@ -62,12 +64,32 @@ def test_aggregate_curves_counts_only_the_runs_still_alive_at_each_epoch():
     assert agg["n"].tolist() == [2, 1, 1]
 
 
-def _saved(store, configs: list[dict]) -> None:
+def _saved(store, configs: list[dict], engines: list[str] | None = None) -> None:
     store.upsert_experiment("binary", "", {})
     now = datetime.now(UTC)
-    store.save_runs([NewRun("binary", f"h{i}", 0, "e1", cfg, "ce", "sigmoid", cfg["data"]["dataset"], 0.1,
+    engines = engines or [ENGINE_VERSION] * len(configs)
+    store.save_runs([NewRun("binary", f"h{i}", 0, engine, cfg, "ce", "sigmoid", cfg["data"]["dataset"], 0.1,
                             "finished", None, None, 2, now, now, 0.5, "0", "1", "3", None,
-                            {"test_accuracy": np.array([0.5, 0.7, 0.9])}) for i, cfg in enumerate(configs)])
+                            {"test_accuracy": np.array([0.5, 0.7, 0.9])})
+                     for i, (cfg, engine) in enumerate(zip(configs, engines, strict=True))])
+
+
+def test_runs_of_another_engine_version_are_set_aside_and_counted(store):
+    cfg = {"data": {"dataset": "moons", "noise": 0.2}, "model": {}, "train": {"lr": 0.1},
+           "loss": "ce", "head": "sigmoid"}
+    old = {**cfg, "data": {"dataset": "moons", "noise": 0.3}}  # its noise would otherwise name conditions
+    _saved(store, [cfg, cfg, old, old, cfg], [ENGINE_VERSION, f"{ENGINE_VERSION}+array-api-strict", "2",
+                                               "2+torch-cuda", "1"])
+    frame = A.runs_frame(store)
+    assert sorted(frame["condition"]) == ["dataset=moons, backend=array-api-strict", "dataset=moons, backend=numpy"]
+    assert engines.set_aside(store) == {"1": 1, "2": 2}
+    assert engines.current_engine(ENGINE_VERSION) and engines.current_engine(f"{ENGINE_VERSION}+torch-cuda")
+    assert not engines.current_engine("2") and not engines.current_engine(f"{ENGINE_VERSION}1")
+
+
+def test_nothing_is_set_aside_when_every_run_is_the_current_engines(store):
+    _saved(store, [{"data": {"dataset": "moons"}, "model": {}, "train": {"lr": 0.1}, "loss": "ce", "head": "sigmoid"}])
+    assert engines.set_aside(store) == {} and len(A.runs_frame(store)) == 1
 
 
 def test_runs_frame_names_each_condition_by_the_settings_that_vary(store):

@@ -101,3 +101,43 @@ def test_the_summary_of_only_the_users_data_has_no_catalogue_rows_and_says_how_t
     claims = list(at.dataframe[0].value["claim"])
     assert claims and not set(claims) & set(CLAIMS)
     assert at.selectbox(key="sum_claim").value in claims
+
+
+def test_the_card_page_gives_the_time_of_the_runs_that_would_decide_it(monkeypatch, users_only_db: Path):
+    from lossdb.core.present.card import card_of
+
+    monkeypatch.setenv("LOSSDB_DB", str(users_only_db))
+    card = card_of(str(users_only_db), "seeds")
+    if not card.command:
+        pytest.skip("every question on seeds is decided")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption]
+    assert f"To decide what is open ({card.cost_text}):" in captions
+    assert "more runs, about " in card.cost_text and f"on {card.workers} worker" in card.cost_text
+
+
+def test_a_not_run_row_of_an_experiment_file_shows_the_command_that_adds_its_runs(
+        monkeypatch, users_only_db: Path, tmp_path: Path):
+    import shutil
+    import sqlite3
+
+    db = tmp_path / "copy.db"
+    shutil.copyfile(users_only_db, db)
+    with sqlite3.connect(db) as conn:
+        ids = [str(i) for (i,) in conn.execute(
+            "SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+            "WHERE e.name = 'zz-mine' AND r.loss = 'mse'")]
+    conn.close()
+    assert CliRunner().invoke(app, ["delete", *ids, "--yes", "--db", str(db)]).exit_code == 0
+    monkeypatch.setenv("LOSSDB_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/summary.py")
+    at.run()
+    at.selectbox(key="sum_claim").set_value("zz-mine:mse/softmax-vs-ce/softmax").run()
+    assert not at.exception, at.exception
+    mine = users_only_db.parent / "mine.toml"
+    assert f"lossdb run --config {mine}" in [c.value for c in at.code]
+    assert not any("lossdb run zz-mine" in c.value for c in at.code)

@@ -84,8 +84,8 @@ def test_an_experiment_file_finds_its_csv_from_its_own_folder_when_run_from_else
     with open_store(str(tmp_path / "elsewhere" / "results.db"), create=False, read_only=True) as store:
         (stored,) = store.experiments()
         runs = store.list_runs()
-    csv = f"csv:{tmp_path / 'data' / 'flowers.csv'}"
-    assert {r.dataset for r in runs} == {csv} and len(runs) == 4
+    csv = "csv:flowers.csv"  # stored by its file name, found from the experiment file's folder
+    assert {r.dataset for r in runs} == {csv} and len(runs) == 4 and {r.status for r in runs} == {"finished"}
     assert comparisons_of(stored["spec"]) == ex.load_file(tmp_path / "exp" / "mine.toml").comparisons
     assert stored["spec"]["csv"][csv]["classes"] == ["setosa", "versicolor"]
 
@@ -145,10 +145,10 @@ def test_every_catalogue_experiment_either_applies_to_a_task_or_says_why_not():
 def test_drop_missing_drops_the_rows_and_counts_them_in_the_stored_spec(tmp_path: Path):
     (tmp_path / "gaps.csv").write_text(flowers(gap_rows=(3, 8)))
     (exp,) = rt.retarget(tmp_path / "gaps.csv", "kind", ["convergence"], drop_missing=True)
-    csv = exp.raw["data"]["dataset"]
-    assert exp.raw["data"]["drop_missing"] is True
-    assert exp.spec["notes"] == [f"2 row(s) of {tmp_path / 'gaps.csv'} with missing values dropped "
-                                 f"(drop_missing): data rows 3, 8."]
+    csv = "csv:gaps.csv"  # the stored spec names the file, not where it was
+    assert exp.raw["data"]["drop_missing"] is True and exp.spec["data"]["dataset"] == csv
+    assert exp.spec["notes"] == ["2 row(s) of gaps.csv with missing values dropped "
+                                 "(drop_missing): data rows 3, 8."]
     assert exp.spec["csv"][csv]["rows"] == 38 and exp.spec["csv"][csv]["dropped_rows"] == [3, 8]
     plan = ex.expand(exp, "quick")[0]
     p = prepare(ex.data_spec(plan.arm), seed=0)
@@ -160,8 +160,8 @@ def test_drop_missing_in_an_experiment_file_is_noted_too(tmp_path: Path):
     (tmp_path / "data" / "flowers.csv").write_text(flowers(gap_rows=(5,)))
     text = USER_FILE.replace('target = "kind"', 'target = "kind"\ndrop_missing = true')
     exp = ex.parse(text, "mine.toml", tmp_path / "exp")
-    assert exp.notes == (f"1 row(s) of {tmp_path / 'data' / 'flowers.csv'} with missing values dropped "
-                         f"(drop_missing): data rows 5.",)
+    assert exp.notes == ("1 row(s) of flowers.csv with missing values dropped "
+                         "(drop_missing): data rows 5.",)
 
 
 @pytest.mark.parametrize(("path", "key"), [

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from lossdb.core import ENGINE_VERSION
 from lossdb.core.experiments.arms import default_label
 from lossdb.core.judging.claims import CLAIMS
 from lossdb.core.experiments.spec import arm_hash
@@ -21,7 +22,7 @@ def _run(experiment: str, loss: str, head: str, dataset: str, lr: float, seed: i
            "train": {"lr": lr, "epochs": len(next(iter(metrics.values()))) - 1}, **arm,
            "label": default_label(arm)}
     now = datetime.now(UTC)
-    return NewRun(experiment, arm_hash(cfg), seed, "e1", {**cfg, "seed": seed}, loss, head, dataset, lr,
+    return NewRun(experiment, arm_hash(cfg), seed, ENGINE_VERSION, {**cfg, "seed": seed}, loss, head, dataset, lr,
                   status, None, None, cfg["train"]["epochs"], now, now, 0.1, "0", "1", "3", None,
                   {k: np.asarray(v, dtype=float) for k, v in metrics.items()})
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 from lossdb.cli.main import app
+from lossdb.core.experiments import spec as ex
 from lossdb.core.judging.injected import injected
 from lossdb.core.judging.outcomes import Verdict
 from lossdb.core.present.card import QUESTIONS, build_card, card_text
@@ -156,10 +158,34 @@ def test_an_open_card_ends_with_the_command_that_would_decide_it(users_db: Path,
     monkeypatch.chdir(users_db)
     card = card_of(str(users_db / "u.db"), "fruit")
     if card.still_open:
-        assert card.command.startswith("lossdb run --dataset csv:fruit.csv --target target --until-decided")
+        named, _, rest = card.command.removeprefix("lossdb run ").partition(" --dataset ")
+        assert named and set(named.split()) <= set(ex.catalogue_names())  # only the open questions
+        assert rest.startswith("csv:fruit.csv --target target --until-decided")
         assert card.command.endswith(f"--db {users_db / 'u.db'}")
         assert card.estimated_runs and card.estimated_runs > 0
-        assert f"about {card.estimated_runs} more runs" in card_text(card)
+        assert f"about {card.estimated_runs} more runs, about " in card_text(card)
+        assert f"on {card.workers} worker" in card_text(card)
+
+
+def test_the_cards_time_is_the_added_runs_at_the_stored_runs_measured_seconds(users_db: Path):
+    from lossdb.core.present.card import card_of
+    import math
+
+    from lossdb.core.present.nextsteps import PER_ROUND, PER_RUN_OVERHEAD
+
+    card = card_of(str(users_db / "u.db"), "fruit")
+    if not card.command:
+        pytest.skip("every question on fruit is decided")
+    with sqlite3.connect(users_db / "u.db") as conn:
+        per_run = [s / n for s, n in conn.execute(
+            "SELECT SUM(r.wall_seconds), COUNT(r.wall_seconds) FROM runs r JOIN experiments e "
+            "ON e.id = r.experiment_id WHERE e.name LIKE '%@fruit' GROUP BY e.name")]
+    conn.close()
+    runs, jobs = card.estimated_runs, card.workers
+    needed = int(card.command.split("--max-seeds ")[1].split()[0])
+    rounds = max(1, math.ceil(math.log2(needed / 3)))  # users_db: 3 seeds each
+    low, high = (runs * x / jobs + PER_RUN_OVERHEAD * runs + PER_ROUND * rounds for x in (min(per_run), max(per_run)))
+    assert low * (1 - 1e-9) <= card.estimated_seconds <= high * (1 + 1e-9)
 
 
 @pytest.mark.slow
@@ -217,7 +243,7 @@ def test_a_mostly_inconclusive_table_ends_with_the_until_decided_command(users_d
     if 2 * sum(v.verdict == "inconclusive" and v.n > 0 for v in measured) <= len(measured):
         assert hint is None
         return
-    assert "lossdb run --dataset csv:" in hint and "--until-decided --max-seeds" in hint
+    assert re.search(r"lossdb run [a-z -]+ --dataset csv:", hint) and "--until-decided --max-seeds" in hint
     assert re.search(r"about \d+ more runs", hint)
     assert " ".join(hint.split()) in " ".join(invoke("compare", "--db", db).split())
 

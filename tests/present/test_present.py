@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
+from lossdb.core import ENGINE_VERSION
 from lossdb.cli.main import app
 from lossdb.core.experiments.arms import default_label
 from lossdb.core.experiments.spec import arm_hash
@@ -68,7 +69,7 @@ def db(tmp_path_factory) -> Path:
             cfg = {"experiment": "binary", "data": {"dataset": "breast_cancer"}, "model": {"hidden": [8]},
                    "train": {"lr": 0.1, "epochs": 2}, **arm, "label": default_label(arm)}
             curve = np.array([0.5, (0.5 + acc) / 2, acc])
-            runs.append(NewRun("binary", arm_hash(cfg), seed, "e1", {**cfg, "seed": seed}, loss, "sigmoid",
+            runs.append(NewRun("binary", arm_hash(cfg), seed, ENGINE_VERSION, {**cfg, "seed": seed}, loss, "sigmoid",
                                "breast_cancer", 0.1, "finished", None, None, 2, now, now, 0.1, "0", "1", "3",
                                None, {"test_accuracy": curve, "val_accuracy": curve, "train_loss": 1 - curve}))
     store = open_store(str(path))

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from lossdb.cli.commands_report import command_line
+from lossdb.core import ENGINE_VERSION
 from lossdb.cli.main import app
 from lossdb.core.analysis import frame as analysis
 from lossdb.core.present import display
@@ -307,7 +308,7 @@ def test_dashboard_report_page_offers_every_format(monkeypatch, rendered):
 
 def _failed_run(seed: int) -> NewRun:
     now = datetime.now(UTC)
-    return NewRun("convergence", "f" * 16, seed, "test", {"data": {"dataset": "digits"}, "loss": "mse",
+    return NewRun("convergence", "f" * 16, seed, ENGINE_VERSION, {"data": {"dataset": "digits"}, "loss": "mse",
                   "head": "linear", "label": "mse/linear"}, "mse", "linear", "digits", 0.5, "failed",
                   "MemoryError: out of memory", None, 0, now, now, 0.1, "0.1.0", "2.0", "3.11", None)
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from lossdb.core import ENGINE_VERSION
 from lossdb.core.errors import StoreError
 from lossdb.core.store import (
     DEFAULT_URL,
@@ -40,7 +41,7 @@ def make_run(
         experiment=experiment,
         arm_hash=arm_hash,
         seed=seed,
-        engine_version="e1",
+        engine_version=ENGINE_VERSION,  # what a run of this lossdb stores
         config={"loss": "ce", "head": "softmax", "dataset": "digits", "lr": 0.5, "hidden": [64]},
         loss="ce",
         head="softmax",
@@ -279,8 +280,14 @@ def test_finished_keys_are_finished_and_diverged_runs_of_that_engine(
             make_run(seed=4, engine_version="e2"),
         ]
     )
-    assert stored_experiment.finished_keys("exp", "e1") == {("arm-ce", 0), ("arm-ce", 1)}
-    assert stored_experiment.finished_keys("other", "e1") == set()
+    assert stored_experiment.finished_keys("exp", ENGINE_VERSION) == {("arm-ce", 0), ("arm-ce", 1)}
+    assert stored_experiment.finished_keys("other", ENGINE_VERSION) == set()
+
+
+def test_runs_by_engine_counts_the_stored_runs_of_each_engine_version(stored_experiment: Store) -> None:
+    stored_experiment.save_runs([make_run(seed=0), make_run(seed=1), make_run(seed=0, engine_version="e2"),
+                                 make_run(seed=0, engine_version="e2+torch-cuda")])
+    assert stored_experiment.runs_by_engine() == {ENGINE_VERSION: 2, "e2": 1, "e2+torch-cuda": 1}
 
 
 @pytest.mark.parametrize(

@@ -172,8 +172,9 @@ CASES = [
              "has a non-numeric feature column 'z' (first at data row 1)", absent=("red",)),
     csv_case("csv too few per class after the split", classes(30, labels="a" * 13 + "bc"),
              "every class needs at least 2 training samples", absent=("'b'",)),
-    data_case("dataset without csv:", ("--dataset", "d.csv", "--target", "kind"),
-              "--dataset takes csv:PATH, the path of your CSV file, got 'd.csv'"),
+    data_case("dataset neither a file nor a bundled set", ("--dataset", "grian", "--target", "kind"),
+              "--dataset 'grian' is neither a CSV file nor a bundled dataset: give csv:PATH, the path of an "
+              "existing .csv file, or a bundled dataset (digits, breast_cancer, wine, iris, diabetes)"),
     data_case("target without dataset", ("--target", "kind"), "--target applies to --dataset csv:PATH only"),
     data_case("drop-missing without dataset", ("--drop-missing",), "--drop-missing applies to --dataset csv:PATH only"),
     data_case("unknown task", ("--dataset", "csv:d.csv", "--target", "kind", "--task", "ranking"),
