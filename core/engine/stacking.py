@@ -1,7 +1,8 @@
 """The data of a stack of K models as arrays: each model's splits, target scaler and class weights.
 
-Every model trains on the data of its own seed (`core.data.prepare`). The features are held once
-per seed, (S, n, d), however many models share that seed (a large table is never copied per run);
+Every model trains on the data of its own seed (`core.data.prepare`), and of its own data spec where
+the models of a stack differ in one (core.engine.train). The features are held once per prepared set,
+(S, n, d), however many models share it (a large table is never copied per run);
 labels and scaled targets, which depend on a model's head, once per model, (K, n, …).
 """
 

@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from lossdb.core import jsontext
-from lossdb.core.data.prepare import DataSpec, prepare
+from lossdb.core.data.prepare import DataSpec, Prepared, prepare
 from lossdb.core.data.datasets import is_deterministic
 from lossdb.core.engine.backend import Backend, by_name, namespace
 from lossdb.core.engine.divergence import Divergence
@@ -46,6 +46,10 @@ class ModelSpec:
     seed: int
     loss_params: tuple[tuple[str, Any], ...] = ()  # gamma, q, delta, alpha as sorted (name, value) pairs
     class_weights: str | tuple[float, ...] | None = None  # "balanced" or one weight per class
+    # Where a model's data or initialisation differs from the stack's (another corruption, scaling or
+    # init of data and a network of the same shapes): its own; None: the stack's.
+    data: DataSpec | None = None
+    net: NetSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -76,16 +80,45 @@ class RunResult:
 
 
 def train_stack(spec: StackSpec, progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
-    """Train every model of the stack; results in the order of spec.models."""
+    """Train every model of the stack; results in the order of spec.models.
+
+    Models with their own data (ModelSpec.data) train together when every split has the same shape
+    as the others'; otherwise each set of equal shapes trains as a stack of its own."""
+    dtype = np.dtype(spec.dtype)
+    data_of = [m.data or spec.data for m in spec.models]
+    needed = {(d, m.seed) for d, m in zip(data_of, spec.models, strict=True)}
+    prepared = {(d, s): prepare(d, s, dtype) for d, s in sorted(needed, key=lambda ds: (repr(ds[0]), ds[1]))}
+    shapes: dict[tuple, list[int]] = {}
+    for k, (d, m) in enumerate(zip(data_of, spec.models, strict=True)):
+        shapes.setdefault(_shape(prepared[(d, m.seed)]), []).append(k)
+    if len(shapes) == 1:
+        return _train(spec, [prepared[(d, m.seed)] for d, m in zip(data_of, spec.models, strict=True)], progress)
+    out: list[RunResult] = [None] * len(spec.models)  # type: ignore[list-item]
+    for ks in shapes.values():
+        part = replace(spec, models=tuple(spec.models[k] for k in ks))
+        for k, result in zip(ks, _train(part, [prepared[(data_of[k], spec.models[k].seed)] for k in ks], progress),
+                             strict=True):
+            out[k] = result
+    return out
+
+
+def _shape(p: Prepared) -> tuple:
+    """What a stack's models must share of their data: task, classes and every array's shape."""
+    return (p.task, p.n_classes, p.n_features, p.n_outputs,
+            *(getattr(p, f"{a}_{part}").shape for a in "Xy" for part in ("train", "val", "test")))
+
+
+def _train(spec: StackSpec, prepared_of: list[Prepared],
+           progress: Callable[[int, int], None] | None) -> list[RunResult]:
+    """Train the stack, model k on prepared_of[k] (data of equal shapes)."""
     dtype = np.dtype(spec.dtype)
     backend = by_name(spec.backend)
     order = sorted(range(len(spec.models)), key=lambda k: group_key(spec.models[k]))
     models = [spec.models[k] for k in order]
-    prepared = {s: prepare(spec.data, s, dtype) for s in sorted({m.seed for m in models})}
-    first = next(iter(prepared.values()))
+    first = prepared_of[0]
     net = replace(spec.net, n_inputs=first.n_features, n_outputs=first.n_outputs)
     deterministic = is_deterministic(spec.data.dataset)
-    data = on_backend(stack_data(models, [prepared[m.seed] for m in models], dtype, unscaled_targets=deterministic),
+    data = on_backend(stack_data(models, [prepared_of[k] for k in order], dtype, unscaled_targets=deterministic),
                       backend)
     objective = Objective(models, data.weights)
     evaluator = Evaluator(net, data, objective, record_output=deterministic,
@@ -117,8 +150,7 @@ class _Trainer:
                  objective: Objective, dtype: np.dtype, backend: Backend):
         self.net, self.batch_size, self.objective = net, spec.batch_size, objective
         self.train, self.backend = data.train, backend
-        self.params = [backend.asarray(p) for p in
-                       init_params(net, [_rng(m.seed, STREAM_INIT) for m in models], dtype)]
+        self.params = [backend.asarray(p) for p in _initial(net, models, dtype)]
         self.optim = Optimizer(spec.optim, self.params, np.array([m.lr for m in models], dtype=np.float64))
         self.batch_rngs = {s: _rng(s, STREAM_BATCHES) for s in sorted({m.seed for m in models})}
         # Models of one seed share their batch order: one permutation per seed and epoch.
@@ -244,6 +276,24 @@ def _diagram(reliability: list[np.ndarray], k: int) -> dict[str, list]:
     conf, acc, count = reliability
     return {"confidence": jsontext.plain(conf[k], "null"), "accuracy": jsontext.plain(acc[k], "null"),
             "count": [int(c) for c in count[k]]}
+
+
+def _initial(net: NetSpec, models: list[ModelSpec], dtype: np.dtype) -> list[np.ndarray]:
+    """Each model's initial parameters drawn from its seed, by its own initialisation where it has one
+    (ModelSpec.net: same shapes, e.g. another init_scale): exactly what it gets trained alone."""
+    nets: dict[NetSpec, list[int]] = {}
+    for k, m in enumerate(models):
+        own = net if m.net is None else replace(m.net, n_inputs=net.n_inputs, n_outputs=net.n_outputs)
+        nets.setdefault(own, []).append(k)
+    if len(nets) == 1:
+        return init_params(next(iter(nets)), [_rng(m.seed, STREAM_INIT) for m in models], dtype)
+    out: list[np.ndarray] = []
+    for own, ks in nets.items():
+        part = init_params(own, [_rng(models[k].seed, STREAM_INIT) for k in ks], dtype)
+        out = out or [np.empty((len(models), *p.shape[1:]), dtype=p.dtype) for p in part]
+        for whole, p in zip(out, part, strict=True):
+            whole[ks] = p
+    return out
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:

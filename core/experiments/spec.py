@@ -41,6 +41,12 @@ TRAIN_DEFAULTS: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "batch_size": 3
                                   "seeds": 3, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999,
                                   "dtype": "float32"}
 ARM_KEYS = ("loss", "head", "label", "class_weights", *LOSS_PARAM_KEYS, *MODEL_DEFAULTS, *TRAIN_DEFAULTS)
+# Settings that change what a model's data holds or how its weights start, never an array's shape:
+# runs that differ only in these (and the rate, loss, head) train in one stack, each model on its own
+# data and initialisation (core.engine.train: a model's numbers never depend on its stack-mates).
+PER_MODEL_DATA = frozenset({"label_noise", "outliers", "feature_outliers", "noise", "noise_dist", "scale",
+                            "x", "y"})
+PER_MODEL_INIT = frozenset({"init", "init_scale", "w", "b"})
 # Keys whose single value is itself a list: a grid over them is a list of lists.
 LIST_VALUED = {"hidden", "w", "b", "alpha", "class_weights", "claims"}
 NO_GRID = {"seeds", "epochs", "dtype", "name", "description", "label"}
@@ -141,10 +147,21 @@ class RunPlan:
 
     @property
     def stack_key(self) -> str:
-        """Runs with equal keys share data, network shape and training schedule: one stack."""
+        """Runs with equal keys share the data's shapes, network shape and training schedule: they may
+        train as one stack (their data's corruption, scaling and initialisation may differ:
+        PER_MODEL_DATA, PER_MODEL_INIT)."""
         a = self.arm
-        shared = {"data": a["data"], "model": a["model"],
+        shared = {"data": {k: v for k, v in a["data"].items() if k not in PER_MODEL_DATA},
+                  "model": {k: v for k, v in a["model"].items() if k not in PER_MODEL_INIT},
                   "train": {k: v for k, v in a["train"].items() if k != "lr"}}
+        return json.dumps(shared, sort_keys=True)
+
+    @property
+    def setting_key(self) -> str:
+        """Runs with equal keys share every data, network and schedule setting (the rate aside):
+        one condition's models, which always train together."""
+        a = self.arm
+        shared = {"data": a["data"], "model": a["model"], "train": {k: v for k, v in a["train"].items() if k != "lr"}}
         return json.dumps(shared, sort_keys=True)
 
 

@@ -87,10 +87,11 @@ def evaluate(store: Store, experiments: list[str] | None = None, frame: pd.DataF
     out: list[Verdict] = []
     headlines: list[int] = []
     samples: dict[int, tuple[_Pairs, Design | None]] = {}
+    rows_of = {e: frame.iloc[i] for e, i in frame.groupby("experiment", sort=False).indices.items()}  # frame order
     for claim in claims.values():
         ranked: list[tuple[tuple, Verdict, tuple[_Pairs, Design | None] | None]] = []
         for index, test in enumerate(claim.tests):
-            rows = frame[frame["experiment"] == test.experiment]
+            rows = rows_of[test.experiment] if test.experiment in rows_of else frame.iloc[:0]
             rank0 = (1 if test.illustration else 0, 0 if test is claim.main else 1, index)
             design = designs.get(test.experiment)
             ranked += [((*rank0, *rank), v, (p, design) if p is not None else None)
@@ -127,11 +128,30 @@ def _adjust_family(out: list[Verdict], headlines: list[int], samples: dict[int, 
 
 
 class _Curves:
-    """Per-epoch series fetched once per experiment and metric: {run_id: (E+1,) array}."""
+    """Per-epoch series fetched once per experiment and metric: {run_id: (E+1,) array}; and each
+    run's value of a measure, worked out once however many comparisons, rates and looks use the run."""
 
     def __init__(self, store: Store, frame: pd.DataFrame) -> None:
         self.store, self.frame = store, frame
         self.cache: dict[tuple[str, str], dict[int, np.ndarray]] = {}
+        self.values: dict[tuple[Any, ...], float] = {}  # (what, run id) -> the run's value
+
+    def conditions(self, experiment: str, rows: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, _Condition]:
+        """The experiment's runs (`rows`) by condition, in sorted order, read once per set of columns
+        (every test of the experiment that reads the same columns shares them)."""
+        key = ("conditions", experiment, columns)
+        if key not in self.values:
+            out = {}
+            for cond, group in rows[list(columns)].groupby("condition", sort=True):
+                cells: dict[tuple[str, float], dict[int, dict[str, Any]]] = {}
+                specs: dict[str, Arm] = {}
+                for rec in records(group):  # plain dicts: many small lookups, no pandas overhead
+                    cells.setdefault((rec["arm"], float(rec["lr"])), {})[int(rec["seed"])] = rec
+                    specs[rec["arm"]] = rec["arm_spec"]
+                out[cond] = _Condition(group, flat_config(group["config"].iloc[0]),
+                                       tuple(group["condition_keys"].iloc[0]), cells, specs)
+            self.values[key] = out
+        return self.values[key]
 
     def get(self, experiment: str, metric: str) -> dict[int, np.ndarray]:
         """Every used run of the experiment with its series of this metric."""
@@ -139,6 +159,18 @@ class _Curves:
             ids = [int(i) for i in self.frame.loc[self.frame["experiment"] == experiment, "id"]]
             self.cache[(experiment, metric)] = self.store.series(ids, metric)
         return self.cache[(experiment, metric)]
+
+
+@dataclass(frozen=True, eq=False)
+class _Condition:
+    """One condition's runs: the frame rows, the first run's flat config and condition keys, the
+    runs as plain dicts by arm and rate {(arm, lr): {seed: run}}, and each arm's Arm."""
+
+    group: pd.DataFrame
+    flat: dict[str, Any]
+    keys: tuple
+    cells: dict[tuple[str, float], dict[int, dict[str, Any]]]
+    specs: dict[str, Arm]
 
 
 @dataclass(frozen=True)
@@ -204,25 +236,19 @@ def _evaluate_test(claim: Claim, test: Test, rows: pd.DataFrame, cache: _Curves,
         return [((9,), _no_step_record(claim, test), None)]
     out = []
     needed = [*BASE, *(c for c in (test.measure.metric, "val_accuracy", "val_rmse", "val_nll") if c in rows)]
-    rows = rows[list(dict.fromkeys(needed))]
-    conditions = {c: g for c, g in rows.groupby("condition", sort=True)}
-    preferred = test.preferred({c: flat_config(g["config"].iloc[0]) for c, g in conditions.items()})
-    for cond, group in conditions.items():
-        flat = flat_config(group["config"].iloc[0])
-        if test.where is not None and not test.where(flat):
+    conditions = cache.conditions(test.experiment, rows, tuple(dict.fromkeys(needed)))
+    preferred = test.preferred({c: k.flat for c, k in conditions.items()})
+    for cond, known in conditions.items():
+        if test.where is not None and not test.where(known.flat):
             continue
-        cells: dict[tuple[str, float], dict[int, dict[str, Any]]] = {}
-        specs: dict[str, Arm] = {}
-        for rec in records(group):  # plain dicts: many small lookups, no pandas overhead
-            cells.setdefault((rec["arm"], float(rec["lr"])), {})[int(rec["seed"])] = rec
-            specs[rec["arm"]] = rec["arm_spec"]
+        cells, specs = known.cells, known.specs
         arms = sorted(specs)
         for fi, f_sel in enumerate(test.favoured):
             for oi, o_sel in enumerate(test.others):
                 for fa in (a for a in arms if f_sel.matches(specs[a])):
                     for oa in (a for a in arms if o_sel.matches(specs[a]) and a != fa):
                         for mode_rank, plan in _lr_plans(test, cells, fa, oa, cache):
-                            v, pairs = _compare(claim, test, cond, group, cells, fa, oa, plan, cache, design,
+                            v, pairs = _compare(claim, test, cond, known, fa, oa, plan, cache, design,
                                                 estimator)
                             rank = (fi, oi, mode_rank, 0 if cond in preferred else 1, -v.n, cond, plan.key)
                             out.append((rank, v, pairs))
@@ -288,6 +314,16 @@ def _cross_fit(test: Test, cells: dict, fa: str, oa: str, lrs_f: list[float], lr
 def _choose(test: Test, cells: dict, arm: str, lrs: list[float], seeds: list[int],
             cache: _Curves) -> lrchoice.Choice | None:
     runs = [cells[(arm, lr)][s] for lr in lrs for s in seeds]
+    # the same arm, rates and seeds come again for each arm it is compared with: choose once
+    key = ("choose", test.lr_criterion, test.measure if test.lr_criterion == "speed" else None,
+           tuple(lrs), len(seeds), tuple(r["id"] for r in runs))
+    if key not in cache.values:
+        cache.values[key] = _choose_among(test, cells, arm, lrs, seeds, runs, cache)
+    return cache.values[key]
+
+
+def _choose_among(test: Test, cells: dict, arm: str, lrs: list[float], seeds: list[int],
+                  runs: list[dict[str, Any]], cache: _Curves) -> lrchoice.Choice | None:
     metric, mode = lrchoice.validation_metric(runs, test.lr_criterion)
     scores = {lr: [_score(cells[(arm, lr)][s], metric) for s in seeds] for lr in lrs}
     speed = None
@@ -304,6 +340,13 @@ def _score(run: dict[str, Any], metric: str) -> float:
 
 def _time_or_horizon(run: dict[str, Any], test: Test, cache: _Curves) -> float:
     """Epochs to the test's threshold on the selection run's curve; the horizon E when never reached."""
+    key = ("time_or_horizon", test.measure, run["id"])
+    if key not in cache.values:
+        cache.values[key] = _time_or_horizon_of(run, test, cache)
+    return cache.values[key]
+
+
+def _time_or_horizon_of(run: dict[str, Any], test: Test, cache: _Curves) -> float:
     if run["status"] != "finished":
         return math.inf
     if test.measure.kind == "steps_to":
@@ -315,10 +358,11 @@ def _time_or_horizon(run: dict[str, Any], test: Test, cache: _Curves) -> float:
     return min(t, float(_planned(run)))
 
 
-def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: dict, fa: str, oa: str,
+def _compare(claim: Claim, test: Test, cond: str, known: _Condition, fa: str, oa: str,
              plan: _Plan, cache: _Curves, design: Design | None = None,
              estimator: str = "t") -> tuple[Verdict, _Pairs]:
     """The paired comparison of two arms under a learning-rate plan on their shared seeds."""
+    group, cells = known.group, known.cells
     seeds = sorted(plan.rates)
     a_runs = [cells[(fa, plan.rates[s][0])][s] for s in seeds]
     b_runs = [cells[(oa, plan.rates[s][1])][s] for s in seeds]
@@ -343,7 +387,7 @@ def _compare(claim: Claim, test: Test, cond: str, group: pd.DataFrame, cells: di
         reasons.append(Reason("note", (("text", test.note),)))  # declared with the claim
     v = Verdict(claim.id, claim.sentence, test.experiment, cond, test.what, (label_f, label_o), values,
                 "inconclusive", None, None, None, 0, None, False,
-                condition_keys=tuple(group["condition_keys"].iloc[0]), lr=lr, lr_mode=plan.mode,
+                condition_keys=known.keys, lr=lr, lr_mode=plan.mode,
                 lrs=(lr_f, lr_o), ratio=test.ratio, kind=test.kind, min_effect=test.min_effect,
                 scale=test.scale, unit=test.unit, better=test.better, excluded_diverged=excluded,
                 diverged=diverged, deterministic=deterministic, illustration=test.illustration,
@@ -597,7 +641,8 @@ def _resolution(values: np.ndarray, ratio: bool) -> float:
     v = values[np.isfinite(values)]
     if ratio:
         v = np.log(v[v > 0])
-    u = np.unique(v)
+    u = np.sort(v)  # np.unique's own steps, without its per-call overhead (it runs once per comparison)
+    u = u[np.concatenate(([True], u[1:] != u[:-1]))] if u.size else u
     if u.size < 2:
         return 0.0
     gap = float(np.min(np.diff(u)))
@@ -609,6 +654,18 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
     """The measure of each run (k,); epochs_to gives inf for a run that never reached the threshold."""
     if m.kind == "final":
         return np.array([r.get(m.metric, math.nan) for r in runs], dtype=np.float64)
+    known = cache.values.setdefault(("measure", m), {})  # run id -> value
+    out = [known.get(run["id"]) for run in runs]
+    missing = [i for i, v in enumerate(out) if v is None]
+    if missing:
+        fresh = _measure_each(m, [runs[i] for i in missing], cache)
+        for i, v in zip(missing, fresh, strict=True):
+            out[i] = known[runs[i]["id"]] = v
+    return np.array(out, dtype=np.float64)
+
+
+def _measure_each(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> list[float]:
+    """The measure of each run read from its series (every kind but "final")."""
     empty = np.array([], dtype=np.float64)
     out = []
     for run in runs:
@@ -632,7 +689,7 @@ def _measure(m: Any, runs: list[dict[str, Any]], cache: _Curves) -> np.ndarray:
             out.append(c[e] if c.size > e else math.nan)
         else:
             raise ValueError(f"unknown measure kind {m.kind!r}")
-    return np.asarray(out, dtype=np.float64)
+    return [float(v) for v in out]
 
 
 def _stuck(m: Any, run: dict[str, Any], curve: np.ndarray, cache: _Curves) -> float:
@@ -661,10 +718,12 @@ def _on_steps(m: Any, run: dict[str, Any], cache: _Curves) -> float:
 
 def _total_steps(run: dict[str, Any], cache: _Curves) -> float:
     """The optimiser steps a run was set to take (its horizon in steps)."""
-    step = cache.get(run["experiment"], STEP).get(int(run["id"]))
-    if step is None or not step.size:
-        return math.nan
-    return steps.steps_per_epoch(step, int(run["epochs"])) * _planned(run)
+    key = ("total_steps", run["id"])
+    if key not in cache.values:
+        step = cache.get(run["experiment"], STEP).get(int(run["id"]))
+        cache.values[key] = math.nan if step is None or not step.size else \
+            steps.steps_per_epoch(step, int(run["epochs"])) * _planned(run)
+    return cache.values[key]
 
 
 def _planned(run: dict[str, Any]) -> int:

@@ -1,5 +1,7 @@
 """The stacked trainer: stacking is exact, seeds determine everything, divergence is data."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -123,3 +125,45 @@ def test_diverged_and_regression_runs_keep_no_reliability_diagram():
     reg = train_stack(_stack([ModelSpec("mse", "linear", 0.05, 0)], data=DataSpec("diabetes"), epochs=2))[0]
     assert bad.status == "diverged" and "reliability" not in bad.extras
     assert "reliability" not in reg.extras
+
+
+# Conditions of equal shapes in one stack: each model on its own corruption, scaling or initialisation.
+NOISY = DataSpec("iris", label_noise=0.2)
+MINMAX = DataSpec("iris", scale="minmax")
+WIDE = NetSpec(0, 0, hidden=(8,), activation="tanh", init="normal", init_scale=0.5)
+CONDITIONS = [ModelSpec("ce", "softmax", 0.5, seed=0), ModelSpec("ce", "softmax", 0.5, seed=0, data=NOISY),
+              ModelSpec("mse", "softmax", 0.5, seed=1, data=MINMAX), ModelSpec("ce", "softmax", 0.5, seed=1, net=WIDE),
+              ModelSpec("mse", "linear", 0.1, seed=0, data=NOISY, net=WIDE)]
+
+
+def test_conditions_of_equal_shapes_in_one_stack_give_each_model_its_numbers_alone():
+    together = train_stack(_stack(CONDITIONS))
+    for model, result in zip(CONDITIONS, together, strict=True):
+        alone = _stack([replace(model, data=None, net=None)], data=model.data or IRIS, net=model.net or NET)
+        _same(result, train_stack(alone)[0])
+    # and the conditions really differ: label noise changes the training accuracy of the same seed
+    assert together[0].metrics["train_accuracy"][0] != together[1].metrics["train_accuracy"][0]
+
+
+def test_regression_conditions_with_other_outliers_and_noise_train_together_exactly():
+    models = [ModelSpec("mse", "linear", 0.05, seed=s, data=DataSpec("diabetes", outliers=share))
+              for s in (0, 1) for share in (0.0, 0.1)]
+    together = train_stack(_stack(models, data=DataSpec("diabetes"), net=NetSpec(0, 0), epochs=3))
+    for model, result in zip(models, together, strict=True):
+        _same(result, train_stack(_stack([replace(model, data=None)], data=model.data, net=NetSpec(0, 0),
+                                         epochs=3))[0])
+
+
+def test_models_whose_data_differ_in_shape_train_as_separate_stacks_with_their_own_numbers():
+    models = [ModelSpec("ce", "softmax", 0.5, seed=0), ModelSpec("ce", "softmax", 0.5, seed=0,
+                                                                 data=DataSpec("iris", test_size=0.3))]
+    together = train_stack(_stack(models))
+    for model, result in zip(models, together, strict=True):
+        _same(result, train_stack(_stack([replace(model, data=None)], data=model.data or IRIS))[0])
+
+
+def test_conditions_of_equal_shapes_in_one_stack_on_array_api_strict_give_each_model_its_numbers_alone():
+    together = train_stack(replace(_stack(CONDITIONS, epochs=2), backend="array-api-strict"))
+    for model, result in zip(CONDITIONS, together, strict=True):
+        alone = _stack([replace(model, data=None, net=None)], data=model.data or IRIS, net=model.net or NET, epochs=2)
+        _same(result, train_stack(replace(alone, backend="array-api-strict"))[0])

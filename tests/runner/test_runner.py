@@ -304,3 +304,59 @@ def test_two_concurrent_runs_and_a_reader_store_every_run_once_without_error(
     assert statuses(db) == ["finished"] * N_RUNS
     assert integrity(db) == "ok"
     assert len(content(str(db))) == N_RUNS
+
+
+NOISES = """
+[experiment]
+name = "noises"
+description = "one network on xor at two noise levels, two scalings and two initial scales"
+[data]
+dataset = "xor"
+n_samples = 120
+noise = [0.1, 0.3]
+scale = ["standard", "minmax"]
+[model]
+hidden = [[4], [6]]
+init_scale = [1.0, 0.5]
+[train]
+lr = 0.5
+batch_size = 32
+epochs = 2
+seeds = 2
+[[arms]]
+loss = "ce"
+head = "softmax"
+"""
+
+
+def test_conditions_that_differ_only_in_data_content_or_init_share_a_stack_and_store_their_own_digests(
+    tmp_path: Path,
+) -> None:
+    from lossdb.core.data.fingerprint import data_digest
+
+    plans = runner.plan([ex.parse(NOISES, "noises.toml")])
+    stacks = runner.stacks(plans, merge=True)
+    assert len(plans) == 32 and len(stacks) == 2  # one per hidden width: noise, scale and init_scale merge
+    assert {p.arm["model"]["hidden"][0] for g in stacks for p in g} == {4, 6}
+    assert all(len({p.arm["model"]["hidden"][0] for p in g}) == 1 for g in stacks)
+    assert len(runner.stacks(plans)) == 16  # numpy on a CPU: one stack per condition
+    backend = "array-api-strict"  # not numpy: execute merges (as on an accelerator)
+    with open_store(str(tmp_path / "n.db")) as store:
+        done = runner.execute(store, [ex.parse(NOISES, "noises.toml")], plans, backend=backend)
+        assert done.finished + done.diverged == 32
+        digests = store.finished_digests("noises", runner._engine_version(backend))
+    for p in plans:
+        assert digests[(p.arm_hash, p.seed)] == data_digest(ex.data_spec(p.arm))
+    assert len({digests[(p.arm_hash, p.seed)] for p in plans}) == 2  # one per noise level
+
+
+def test_conditions_join_a_stack_only_while_its_estimated_memory_stays_within_the_merge_budget() -> None:
+    from lossdb.core.experiments import validate
+
+    wide = tiny_toml("wide", dataset="digits", hidden="[4096]", lr="0.5", seeds=4, arms=(("ce", "softmax"),),
+                     extra="").replace('dataset = "digits"\n', 'dataset = "digits"\nlabel_noise = [0.0, 0.2, 0.4]\n')
+    plans = runner.plan([ex.parse(wide, "wide.toml")])
+    one = validate.stack_bytes(plans[0].arm, 4)  # one condition: 4 seeds
+    assert 2 * one <= runner.MERGE_BYTES < 3 * one  # two conditions fit the budget, three do not
+    sizes = sorted(len(g) for g in runner.stacks(plans, merge=True))
+    assert sizes == [4, 8]
