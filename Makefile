@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DB ?= lossdb.db
 JOBS ?= 2
+# `make test` runs the suite on every CPU this process may use (pytest-xdist; tests/workers.py), each
+# test module on one worker so that its module fixtures are built once; TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadscope
 
 .PHONY: run test test-fast test-oldest bench clean lint
 
@@ -32,10 +36,10 @@ run: $(VENV)/.installed  ## install into .venv, run the quick catalogue into ./l
 	@echo "  $(BIN)/lossdb report --format pdf --db $(DB)"
 
 test: $(VENV)/.installed-test  ## install the test extras into .venv and run the whole suite
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: $(VENV)/.installed-test  ## the inner loop: the suite without slow, browser and PostgreSQL tests
-	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres"
+	$(BIN)/python -m pytest -q $(XDIST) -m "not slow and not browser and not postgres"
 
 OLDEST ?= .venv-oldest
 # The lower bounds of pyproject.toml, tested: the direct dependencies at their lowest declared versions

@@ -14,8 +14,15 @@ from typer.testing import CliRunner
 
 from lossdb.cli import main as cli_main
 from lossdb.core.store import Store, open_store
+from tests import workers
 
 PG_ENV = "LOSSDB_TEST_PG_URL"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`pytest -n auto` (make test) starts one worker per CPU this process may use."""
+    return workers.available_cpus()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,11 +102,16 @@ def keep_main_module() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def quick_catalogue_db(tmp_path_factory) -> tuple[str, str]:
-    """A SQLite file holding a real `lossdb run --preset quick` of the whole catalogue, and its output."""
-    db = tmp_path_factory.mktemp("catalogue") / "lossdb.db"
-    result = CliRunner().invoke(cli_main.app, ["run", "--preset", "quick", "--jobs", "2", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return str(db), result.output
+    """A SQLite file holding a real `lossdb run --preset quick` of the whole catalogue, and its output
+    (built once per test run, however many workers: tests/workers.py)."""
+    def build(folder: Path) -> None:
+        result = CliRunner().invoke(cli_main.app, ["run", "--preset", "quick", "--jobs", "2",
+                                                   "--db", str(folder / "lossdb.db")])
+        assert result.exit_code == 0, result.output
+        (folder / "output.txt").write_text(result.output, encoding="utf-8")
+
+    folder = workers.shared_folder(workers.run_folder(tmp_path_factory), "quick-catalogue", build)
+    return str(folder / "lossdb.db"), (folder / "output.txt").read_text(encoding="utf-8")
 
 
 def tiny_toml(name: str = "tiny", *, description: str = "a tiny CE-vs-MSE comparison", claims: str = "",
