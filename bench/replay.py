@@ -56,10 +56,10 @@ def main() -> None:
     heads = {r["claim"]: r for r in json.loads(result.stdout) if r.get("headline")}
     agree = differ = 0
     for k, seeds, decided, still in rounds(open(args.log, encoding="utf-8").read()):
-        for claim in sorted(decided | still):
+        for claim in sorted(decided | still | set(heads)):
             row = heads.get(claim)
-            if row is None:
-                print(f"round {k}: {claim} has no headline row in compare")
+            if row is None or claim not in decided | still:
+                print(f"round {k}: {claim} is " + ("not printed by the round" if row else "not a headline of compare"))
                 differ += 1
                 continue
             online, replay = claim in decided, replayed(row, seeds.get(row["experiment"]))
