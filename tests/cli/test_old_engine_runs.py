@@ -10,26 +10,10 @@ from lossdb.cli.main import app
 from lossdb.core import ENGINE_VERSION
 from typer.testing import CliRunner
 
-TINY = """
-[experiment]
-name = "tiny"
-description = "two losses on iris, three seeds, two epochs"
-[data]
-dataset = "iris"
-[model]
-hidden = [4]
-[train]
-lr = 0.3
-batch_size = 16
-epochs = 2
-seeds = 3
-[[arms]]
-loss = "ce"
-head = "softmax"
-[[arms]]
-loss = "mse"
-head = "softmax"
-"""
+from tests.conftest import tiny_toml
+
+TINY = tiny_toml(description="two losses on iris, three seeds, two epochs", hidden="[4]", lr="0.3", epochs=2,
+                 seeds=3, arms=(("ce", "softmax"), ("mse", "softmax")))
 
 NOTE = f"6 stored runs of engine 2 are set aside (this lossdb is engine {ENGINE_VERSION}"
 
